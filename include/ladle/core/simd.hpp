@@ -1,0 +1,137 @@
+// ladle/core/simd.hpp (detail): the only file that includes <xsimd/xsimd.hpp>.
+//
+// It papers over the API differences between xsimd 8.1 (Debian) and 13.x/14.x (vcpkg, Conan)
+// with a handful of shims, and offers LADLE_HAS_SIMD so each kernel can keep a scalar reference
+// path. The architecture is chosen at compile time from the consumer's flags (default_arch);
+// ladle never adds -m flags of its own.
+//
+// Kernels use only the subset of xsimd that behaves the same from 8.1 to 14.x: batch loads and
+// stores, arithmetic, fma, min/max, comparisons with the batch on the left, select with batch
+// operands, floor/ceil/trunc/round/nearbyint, integer shifts and masks, and the shims below.
+#pragma once
+
+#include "ladle/config.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#if !defined(LADLE_DISABLE_SIMD)
+#  include <xsimd/xsimd.hpp>
+#  if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#    define LADLE_HAS_SIMD 0
+#  else
+#    define LADLE_HAS_SIMD 1
+#  endif
+#else
+#  define LADLE_HAS_SIMD 0
+#endif
+
+#if LADLE_HAS_SIMD
+#  define LADLE_XSIMD_VERSION \
+    (XSIMD_VERSION_MAJOR * 10000 + XSIMD_VERSION_MINOR * 100 + XSIMD_VERSION_PATCH)
+static_assert(LADLE_XSIMD_VERSION >= 80100, "ladle needs xsimd 8.1 or newer");
+
+namespace ladle {
+namespace simd {
+
+using arch = xsimd::default_arch;
+
+template <class T>
+using batch = xsimd::batch<T, arch>;
+
+template <class T>
+using batch_bool = xsimd::batch_bool<T, arch>;
+
+/// Number of lanes of batch<T> on this build.
+template <class T>
+inline constexpr std::size_t lanes = batch<T>::size;
+
+/// Name of the instruction set the kernels were compiled for ("avx2", "sse2", ...).
+inline const char* arch_name() noexcept { return arch::name(); }
+
+/// Sum of all lanes.
+template <class T, class A>
+LADLE_FORCE_INLINE T reduce_add(const xsimd::batch<T, A>& b) noexcept {
+#  if XSIMD_VERSION_MAJOR >= 9
+  return xsimd::reduce_add(b);
+#  else
+  return xsimd::hadd(b);
+#  endif
+}
+
+/// Largest lane.
+template <class T, class A>
+LADLE_FORCE_INLINE T reduce_max(const xsimd::batch<T, A>& b) noexcept {
+#  if XSIMD_VERSION_MAJOR >= 9
+  return xsimd::reduce_max(b);
+#  else
+  alignas(A::alignment()) T tmp[xsimd::batch<T, A>::size];
+  b.store_aligned(tmp);
+  return *std::max_element(tmp, tmp + xsimd::batch<T, A>::size);
+#  endif
+}
+
+/// Smallest lane.
+template <class T, class A>
+LADLE_FORCE_INLINE T reduce_min(const xsimd::batch<T, A>& b) noexcept {
+#  if XSIMD_VERSION_MAJOR >= 9
+  return xsimd::reduce_min(b);
+#  else
+  alignas(A::alignment()) T tmp[xsimd::batch<T, A>::size];
+  b.store_aligned(tmp);
+  return *std::min_element(tmp, tmp + xsimd::batch<T, A>::size);
+#  endif
+}
+
+/// Reinterprets the bits of each lane as To (same lane width).
+template <class To, class T, class A>
+LADLE_FORCE_INLINE xsimd::batch<To, A> bitwise_cast(const xsimd::batch<T, A>& b) noexcept {
+  static_assert(sizeof(To) == sizeof(T), "ladle::simd::bitwise_cast: lane widths differ");
+#  if XSIMD_VERSION_MAJOR >= 11
+  return xsimd::bitwise_cast<To>(b);
+#  else
+  return xsimd::bitwise_cast<xsimd::batch<To, A>>(b);
+#  endif
+}
+
+/// Bit i set when lane i of the mask is true.
+template <class T, class A>
+LADLE_FORCE_INLINE std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& m) noexcept {
+#  if XSIMD_VERSION_MAJOR >= 9
+  return static_cast<std::uint64_t>(m.mask());
+#  else
+  constexpr std::size_t n = xsimd::batch_bool<T, A>::size;
+  alignas(A::alignment()) T tmp[n];
+  xsimd::select(m, xsimd::batch<T, A>(T(1)), xsimd::batch<T, A>(T(0))).store_aligned(tmp);
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (tmp[i] != T(0)) bits |= std::uint64_t(1) << i;
+  return bits;
+#  endif
+}
+
+/// Number of true lanes.
+template <class T, class A>
+LADLE_FORCE_INLINE int count(const xsimd::batch_bool<T, A>& m) noexcept {
+  std::uint64_t bits = mask_bits(m);
+  int n = 0;
+  while (bits != 0) {
+    bits &= bits - 1;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace simd
+}  // namespace ladle
+
+#else  // !LADLE_HAS_SIMD
+
+namespace ladle {
+namespace simd {
+inline const char* arch_name() noexcept { return "scalar"; }
+}  // namespace simd
+}  // namespace ladle
+
+#endif

@@ -1,0 +1,147 @@
+// ladle/core/tensor.hpp: a small owning, 64-byte aligned, row-major tensor.
+//
+// Used for results ladle returns by value and for scratch space. Elements must be trivially
+// copyable (numbers, Eigen::half, Eigen::bfloat16); new tensors are zero-filled.
+#pragma once
+
+#include "ladle/core/error.hpp"
+#include "ladle/core/view.hpp"
+
+#include <array>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace ladle {
+
+/// Alignment of every buffer ladle allocates (one cache line; enough for AVX-512).
+inline constexpr std::size_t buffer_alignment = 64;
+
+namespace detail {
+
+struct aligned_deleter {
+  void operator()(void* p) const noexcept {
+    ::operator delete(p, std::align_val_t(buffer_alignment));
+  }
+};
+
+template <class T>
+std::unique_ptr<T, aligned_deleter> allocate_aligned(index_t count) {
+  if (count == 0) return nullptr;
+  if (count < 0 || static_cast<std::size_t>(count) > std::numeric_limits<std::size_t>::max() /
+                                                           sizeof(T))
+    throw_invalid_argument("tensor", "extents", "describe ", count,
+                           " elements, more than can be allocated");
+  void* p = ::operator new(static_cast<std::size_t>(count) * sizeof(T),
+                           std::align_val_t(buffer_alignment));
+  return std::unique_ptr<T, aligned_deleter>(static_cast<T*>(p));
+}
+
+}  // namespace detail
+
+template <class T, std::size_t Rank>
+class tensor {
+  static_assert(std::is_trivially_copyable<T>::value,
+                "ladle::tensor: the element type must be trivially copyable");
+  static_assert(!std::is_const<T>::value, "ladle::tensor: the element type must not be const");
+
+ public:
+  using value_type = T;
+  using extents_type = std::array<index_t, Rank>;
+
+  tensor() = default;
+
+  /// A zero-filled tensor of the given extents.
+  explicit tensor(const extents_type& extents) : extents_(extents) {
+    for (std::size_t i = 0; i < Rank; ++i)
+      if (extents[i] < 0)
+        throw_invalid_argument("tensor", "extents", "extent ", i, " is negative (", extents[i],
+                               ")");
+    data_ = detail::allocate_aligned<T>(size());
+    if (size() > 0) std::memset(static_cast<void*>(data_.get()), 0, bytes());
+  }
+
+  /// A tensor of the given extents with every element equal to `value`.
+  tensor(const extents_type& extents, const T& value) : tensor(extents) {
+    for (index_t i = 0; i < size(); ++i) data_.get()[i] = value;
+  }
+
+  /// A deep copy of any host view with the same rank.
+  template <class U, class = std::enable_if_t<std::is_same<std::remove_cv_t<U>, T>::value>>
+  explicit tensor(const tensor_view<U, Rank>& source) : tensor(source.extents()) {
+    detail::require_host(source, "tensor", "source");
+    copy_from(source);
+  }
+
+  tensor(const tensor& other) : tensor(other.extents_) {
+    if (size() > 0) std::memcpy(static_cast<void*>(data_.get()), other.data(), bytes());
+  }
+  tensor& operator=(const tensor& other) {
+    if (this != &other) *this = tensor(other);
+    return *this;
+  }
+  tensor(tensor&&) noexcept = default;
+  tensor& operator=(tensor&&) noexcept = default;
+
+  T* data() noexcept { return data_.get(); }
+  const T* data() const noexcept { return data_.get(); }
+  index_t extent(std::size_t i) const noexcept { return extents_[i]; }
+  const extents_type& extents() const noexcept { return extents_; }
+  index_t size() const noexcept {
+    index_t n = 1;
+    for (auto e : extents_) n *= e;
+    return Rank == 0 ? 0 : n;
+  }
+  bool empty() const noexcept { return size() == 0; }
+  std::size_t bytes() const noexcept { return static_cast<std::size_t>(size()) * sizeof(T); }
+
+  tensor_view<T, Rank> view() noexcept { return tensor_view<T, Rank>(data(), extents_); }
+  tensor_view<const T, Rank> view() const noexcept { return cview(); }
+  tensor_view<const T, Rank> cview() const noexcept {
+    return tensor_view<const T, Rank>(data(), extents_);
+  }
+  operator tensor_view<T, Rank>() noexcept { return view(); }  // NOLINT
+  operator tensor_view<const T, Rank>() const noexcept { return cview(); }  // NOLINT
+
+  template <class... Indices>
+  T& operator()(Indices... indices) noexcept {
+    return view()(indices...);
+  }
+  template <class... Indices>
+  const T& operator()(Indices... indices) const noexcept {
+    return cview()(indices...);
+  }
+  T& operator[](index_t i) noexcept { return data_.get()[i]; }
+  const T& operator[](index_t i) const noexcept { return data_.get()[i]; }
+  T* begin() noexcept { return data(); }
+  T* end() noexcept { return data() + size(); }
+  const T* begin() const noexcept { return data(); }
+  const T* end() const noexcept { return data() + size(); }
+
+ private:
+  template <class U>
+  void copy_from(const tensor_view<U, Rank>& src) {
+    if (src.is_contiguous()) {
+      if (size() > 0) std::memcpy(static_cast<void*>(data_.get()), src.data(), bytes());
+      return;
+    }
+    std::array<index_t, Rank> idx{};
+    for (index_t n = 0; n < size(); ++n) {
+      index_t offset = 0;
+      for (std::size_t r = 0; r < Rank; ++r) offset += idx[r] * src.stride(r);
+      data_.get()[n] = src.data()[offset];
+      for (std::size_t r = Rank; r-- > 0;) {
+        if (++idx[r] < extents_[r]) break;
+        idx[r] = 0;
+      }
+    }
+  }
+
+  std::unique_ptr<T, detail::aligned_deleter> data_;
+  extents_type extents_{};
+};
+
+}  // namespace ladle

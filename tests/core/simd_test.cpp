@@ -1,0 +1,37 @@
+// The xsimd compatibility shims give the same answers on xsimd 8.1 and 13/14.
+#include <ladle/core/simd.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#if LADLE_HAS_SIMD
+TEST_CASE("simd shims: reductions, casts, masks") {
+  using fb = ladle::simd::batch<float>;
+  constexpr std::size_t n = fb::size;
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = float(i) - 1.5f;
+  const fb b = fb::load_unaligned(v.data());
+  CHECK(ladle::simd::reduce_add(b) == doctest::Approx(n * (n - 1) / 2.0 - 1.5 * n));
+  CHECK(ladle::simd::reduce_max(b) == float(n) - 2.5f);
+  CHECK(ladle::simd::reduce_min(b) == -1.5f);
+  const auto bits = ladle::simd::bitwise_cast<std::uint32_t>(fb(1.0f));
+  CHECK(bits.get(0) == 0x3f800000u);
+  const auto mask = b > fb(0.f);
+  std::uint64_t expected = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (v[i] > 0) expected |= std::uint64_t(1) << i;
+  CHECK(ladle::simd::mask_bits(mask) == expected);
+  CHECK(ladle::simd::count(mask) == int(n) - 2);
+  CHECK(std::string(ladle::simd::arch_name()).size() > 0);
+  // Ties: nearbyint rounds half to even, round half away from zero.
+  CHECK(xsimd::nearbyint(fb(2.5f)).get(0) == 2.f);
+  CHECK(xsimd::round(fb(2.5f)).get(0) == 3.f);
+}
+#else
+TEST_CASE("scalar build: no SIMD architecture") {
+  CHECK(std::string(ladle::simd::arch_name()) == "scalar");
+}
+#endif
