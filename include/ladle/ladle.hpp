@@ -3,6 +3,9 @@
 #pragma once
 
 #include "ladle/core.hpp"
+#if __has_include("ladle/neighbors.hpp")
+#  include "ladle/neighbors.hpp"
+#endif
 #if __has_include("ladle/resampling.hpp")
 #  include "ladle/resampling.hpp"
 #endif
