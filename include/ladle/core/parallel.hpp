@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -62,8 +63,18 @@ using parallel_backend =
 namespace detail {
 
 // A small fixed pool. Workers sleep on a condition variable between jobs; the calling thread
-// also takes chunks, so a job with one chunk never wakes anyone.
+// takes chunks too and returns as soon as every chunk has finished, without waiting for workers
+// that woke too late to claim one (each job is reference-counted so a late worker only ever
+// touches its own finished job).
 class thread_pool {
+  struct job {
+    const std::function<void(index_t)>* task;
+    index_t tasks;
+    int helpers;
+    std::atomic<index_t> next{0};
+    std::atomic<index_t> done{0};
+  };
+
  public:
   explicit thread_pool(int workers) {
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
@@ -81,47 +92,57 @@ class thread_pool {
 
   int workers() const noexcept { return static_cast<int>(threads_.size()); }
 
-  // Runs task(0..tasks-1) with the caller plus up to helpers workers.
+  // Runs task(0..tasks-1) on the caller plus up to `helpers` workers.
   void run(index_t tasks, const std::function<void(index_t)>& task, int helpers) {
     std::unique_lock<std::mutex> job_lock(job_mutex_, std::try_to_lock);
     if (!job_lock.owns_lock() || helpers <= 0) {  // pool busy (another caller): run inline
       for (index_t i = 0; i < tasks; ++i) task(i);
       return;
     }
+    auto current = std::make_shared<job>();
+    current->task = &task;
+    current->tasks = tasks;
+    current->helpers = std::min(helpers, workers());
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      tasks_ = tasks;
-      next_.store(0);
-      helpers_ = std::min(helpers, workers());
-      pending_ = helpers_;
+      job_ = current;
       ++generation_;
     }
     wake_.notify_all();
-    drain();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
+    drain(*current);
+    if (current->done.load() != tasks) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return current->done.load() == tasks; });
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_.reset();
   }
 
  private:
-  void drain() {
-    for (index_t i = next_.fetch_add(1); i < tasks_; i = next_.fetch_add(1)) (*task_)(i);
+  // Claims and runs chunks until none are left; returns whether this call finished the job.
+  bool drain(job& j) {
+    bool finished_last = false;
+    for (index_t i = j.next.fetch_add(1); i < j.tasks; i = j.next.fetch_add(1)) {
+      (*j.task)(i);
+      if (j.done.fetch_add(1) + 1 == j.tasks) finished_last = true;
+    }
+    return finished_last;
   }
   void worker_loop(int id) {
     std::uint64_t seen = 0;
     for (;;) {
+      std::shared_ptr<job> mine;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (id >= helpers_) continue;
+        if (!job_ || id >= job_->helpers) continue;
+        mine = job_;
       }
-      drain();
-      {
+      if (drain(*mine)) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (--pending_ == 0) done_.notify_one();
+        done_.notify_all();
       }
     }
   }
@@ -130,11 +151,7 @@ class thread_pool {
   std::mutex job_mutex_;  // one job at a time
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(index_t)>* task_ = nullptr;
-  index_t tasks_ = 0;
-  std::atomic<index_t> next_{0};
-  int helpers_ = 0;
-  int pending_ = 0;
+  std::shared_ptr<job> job_;
   std::uint64_t generation_ = 0;
   bool stop_ = false;
 };
