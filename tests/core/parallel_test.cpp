@@ -68,9 +68,9 @@ TEST_CASE("nested parallel_for runs inline") {
   for (int h : hits) CHECK(h == 1);
 }
 
-TEST_CASE("set_parallel_backend routes chunks to a host pool") {
+TEST_CASE("set_parallel_for routes chunks to a host pool") {
   int backend_calls = 0;
-  ladle::set_parallel_backend(
+  ladle::set_parallel_for(
       [&](index_t tasks, const std::function<void(index_t)>& task, int threads) {
         ++backend_calls;
         CHECK(threads >= 2);
@@ -85,7 +85,7 @@ TEST_CASE("set_parallel_backend routes chunks to a host pool") {
         return s;
       },
       [](double a, double b) { return a + b; });
-  ladle::set_parallel_backend(nullptr);
+  ladle::set_parallel_for(nullptr);
   CHECK(backend_calls == 1);
   const double reference = ladle::parallel_reduce(
       ladle::seq, 1000, 10, 0.0,

@@ -180,7 +180,7 @@ inline bool& inside_parallel_region() {
 
 /// Routes ladle's parallel work to a host pool (TBB, at::parallel_for, a game engine's jobs).
 /// Pass an empty function to return to the internal pool. Not to be called while ladle runs.
-inline void set_parallel_backend(parallel_backend backend) {
+inline void set_parallel_for(parallel_backend backend) {
   std::lock_guard<std::mutex> lock(detail::backend_mutex());
   detail::backend_slot() = std::move(backend);
 }
