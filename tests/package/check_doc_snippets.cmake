@@ -1,0 +1,65 @@
+# cmake -DSOURCE_DIR=<ladle source> -DDOCS=<a.md>|<b.md>... -P check_doc_snippets.cmake
+# Every ```cpp block of the given documents must be a verbatim excerpt (ignoring indentation) of
+# a compiled source: examples/*.cpp, tests/**/*.cpp or packaging/conan/test_package/*.cpp. So a
+# snippet in the docs is code that builds and runs, and an API change that breaks it shows up
+# here as a mismatch rather than as a stale page.
+cmake_minimum_required(VERSION 3.21)
+
+function(normalize text out)
+  string(REPLACE "\r" "" text "${text}")
+  string(REGEX REPLACE "[ \t]+\n" "\n" text "${text}")
+  string(REGEX REPLACE "\n[ \t]+" "\n" text "${text}")
+  string(REGEX REPLACE "^[ \t]+" "" text "${text}")
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+
+file(GLOB_RECURSE sources "${SOURCE_DIR}/examples/*.cpp" "${SOURCE_DIR}/tests/*.cpp"
+     "${SOURCE_DIR}/packaging/conan/test_package/*.cpp")
+set(corpus "")
+foreach(f IN LISTS sources)
+  file(READ "${f}" text)
+  normalize("${text}" text)
+  string(APPEND corpus "\n${text}\n")
+endforeach()
+
+string(REPLACE "|" ";" docs "${DOCS}")
+set(errors "")
+set(checked 0)
+foreach(doc IN LISTS docs)
+  if(NOT EXISTS "${SOURCE_DIR}/${doc}")
+    string(APPEND errors "  - ${doc} does not exist\n")
+    continue()
+  endif()
+  file(READ "${SOURCE_DIR}/${doc}" rest)
+  set(index 0)
+  while(TRUE)
+    string(FIND "${rest}" "```cpp\n" start)
+    if(start EQUAL -1)
+      break()
+    endif()
+    math(EXPR start "${start} + 7")
+    string(SUBSTRING "${rest}" ${start} -1 rest)
+    string(FIND "${rest}" "```" stop)
+    if(stop EQUAL -1)
+      string(APPEND errors "  - ${doc}: unterminated ```cpp block\n")
+      break()
+    endif()
+    string(SUBSTRING "${rest}" 0 ${stop} block)
+    string(SUBSTRING "${rest}" ${stop} -1 rest)
+    math(EXPR index "${index} + 1")
+    math(EXPR checked "${checked} + 1")
+    normalize("${block}" block)
+    string(FIND "${corpus}" "\n${block}" at)
+    if(at EQUAL -1)
+      string(REGEX MATCH "^[^\n]*" first_line "${block}")
+      string(APPEND errors
+             "  - ${doc}, cpp block ${index} (starting '${first_line}') "
+             "is not in any compiled source\n")
+    endif()
+  endwhile()
+endforeach()
+
+if(errors)
+  message(FATAL_ERROR "documentation snippets out of sync:\n${errors}")
+endif()
+message(STATUS "${checked} cpp snippets in ${DOCS} match compiled sources")
