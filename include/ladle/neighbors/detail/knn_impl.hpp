@@ -1,0 +1,501 @@
+// ladle/neighbors/detail/knn_impl.hpp: definitions for ladle/neighbors/knn.hpp.
+//
+// Per query tile (one parallel chunk):
+//   1. copy the tile, centred on the reference mean and scaled by -2 (exact), into Qt; qn = |q'|^2;
+//   2. for each reference tile: copy it centred into Rt, a_j = (1 - c) |r'_j|^2, C = Qt * Rt^T
+//      (one Eigen GEMM), so a_j + C_ij is a lower bound of |q_i - r_j|^2 up to per-query terms;
+//   3. scan each row of C against the query's threshold (SIMD compare of a + C < t); survivors are
+//      re-measured exactly and inserted into the query's sorted candidate list (value, index).
+// References are visited in ascending index order for every query, so a newcomer that ties the
+// current k-th value loses (larger index) and the list is always the exact top-k of the visited
+// prefix. The filter only decides which references get re-measured, so tile shapes, GEMM
+// rounding and the SIMD path cannot change the result.
+//
+// Error bound behind the filter (u = unit roundoff of T, q', r' centred vectors):
+//   |approx - exact| <= c * u * (|q'|^2 + |r'|^2) + abs,  c = 6 d + 64,  abs = min normal of T.
+// The GEMM dot product contributes gamma_d * |q'||r'| * 2 <= d u (|q'|^2 + |r'|^2), the two
+// squared norms (summed in T) d u each, the sum and the threshold a few u, centring
+// (q' = fl(q - mu)) at most 4 u (...), and the exact formula itself (for double) another d u;
+// c is about 1.5 times that sum. abs covers gradual underflow. Centring keeps |q'|^2 + |r'|^2
+// on the scale of the data's spread rather than its offset, which keeps the filter tight.
+#pragma once
+
+#include "ladle/core/error.hpp"
+#include "ladle/core/parallel.hpp"
+#include "ladle/core/simd.hpp"
+#include "ladle/core/tensor.hpp"
+#include "ladle/core/view.hpp"
+
+// GCC 12 reports -Wuninitialized inside its own AVX-512 intrinsics when Eigen's packet
+// transposes are inlined here (a known false positive); silence it for this header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wuninitialized"
+#  pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+namespace ladle {
+namespace detail {
+namespace knn {
+
+/// Exact squared distance, the formula every result is ranked by, on rows already widened to
+/// double: eight partial sums (feature j goes to sum j % 8, features in order, one std::fma each,
+/// so no compiler contraction choice can change it), combined as
+/// ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains hide the fma
+/// latency and let the compiler vectorise; std::fma is correctly rounded on every path. (Not
+/// xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512 included.)
+inline double exact_sq_distance(const double* LADLE_RESTRICT a, const double* LADLE_RESTRICT b,
+                                index_t d) noexcept {
+  double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  index_t j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (index_t l = 0; l < 8; ++l) {
+      const double e = a[j + l] - b[j + l];
+      s[l] = std::fma(e, e, s[l]);
+    }
+  for (; j < d; ++j) {
+    const double e = a[j] - b[j];
+    s[j % 8] = std::fma(e, e, s[j % 8]);
+  }
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/// Index of the lowest set bit (bits != 0).
+inline int lowest_bit(std::uint64_t bits) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(bits);
+#else
+  int i = 0;
+  while ((bits & 1u) == 0) {
+    bits >>= 1;
+    ++i;
+  }
+  return i;
+#endif
+}
+
+/// Calls on_candidate(j) for every j in [0, n) with a[j] + c[j] < t, in ascending j, and leaves
+/// c[0, n) zeroed (ready for the next GEMM, which accumulates). on_candidate may lower t; later j
+/// are tested against the new t. UseSimd = false is the scalar reference path; both evaluate the
+/// same IEEE sums, so they report the same candidates.
+template <bool UseSimd, class T, class F>
+inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, T& t,
+                     F&& on_candidate) {
+  index_t j = 0;
+#if LADLE_HAS_SIMD
+  if (UseSimd) {
+    using batch = simd::batch<T>;
+    constexpr index_t lanes = static_cast<index_t>(simd::lanes<T>);
+    const batch zero(T(0));
+    for (; j + lanes <= n; j += lanes) {
+      const batch v = batch::load_unaligned(a + j) + batch::load_unaligned(c + j);
+      zero.store_unaligned(c + j);
+      const auto below = v < batch(t);
+      if (!xsimd::any(below)) continue;  // the common case; mask_bits is slow on xsimd 8
+      alignas(64) T lane[lanes];
+      v.store_aligned(lane);
+      std::uint64_t bits = simd::mask_bits(below);
+      while (bits != 0) {
+        const int b = lowest_bit(bits);
+        bits &= bits - 1;
+        if (lane[b] < t) on_candidate(j + b);  // t may have dropped since the compare
+      }
+    }
+  }
+#endif
+  for (; j < n; ++j) {
+    const T v = a[j] + c[j];
+    c[j] = T(0);
+    if (v < t) on_candidate(j);
+  }
+}
+
+/// A query's running top-k: values ascending, ties in ascending index (newcomers always carry the
+/// largest index seen so far, so they go after equal values).
+template <class T>
+struct candidate_list {
+  T* values;
+  index_t* ids;
+  index_t count;
+  index_t k;
+
+  bool full() const noexcept { return count == k; }
+  /// Inserts (v, id) if it belongs to the top-k; id must exceed every id already listed.
+  bool offer(T v, index_t id) noexcept {
+    if (count == k && !(v < values[k - 1])) return false;
+    index_t pos = std::upper_bound(values, values + count, v) - values;
+    const index_t last = count < k ? count : k - 1;  // slot freed (or the new one)
+    for (index_t p = last; p > pos; --p) {
+      values[p] = values[p - 1];
+      ids[p] = ids[p - 1];
+    }
+    values[pos] = v;
+    ids[pos] = id;
+    if (count < k) ++count;
+    return true;
+  }
+};
+
+
+/// dst[j] = fl(src[j * stride] - mu[j]) and raw[j] = double(src[j * stride]): a centred row for
+/// the GEMM and a verbatim (widened, exact) one for the re-measure, kept next to it in cache.
+template <class T>
+inline void copy_row(const T* LADLE_RESTRICT src, index_t stride, const T* LADLE_RESTRICT mu,
+                     T* LADLE_RESTRICT dst, double* LADLE_RESTRICT raw, index_t d) noexcept {
+  index_t j = 0;
+  if (stride == 1) {
+#if LADLE_HAS_SIMD
+    using batch = simd::batch<T>;
+    constexpr index_t lanes = static_cast<index_t>(simd::lanes<T>);
+    for (; j + lanes <= d; j += lanes)
+      (batch::load_unaligned(src + j) - batch::load_unaligned(mu + j)).store_unaligned(dst + j);
+#endif
+    for (; j < d; ++j) dst[j] = src[j] - mu[j];
+    for (index_t f = 0; f < d; ++f) raw[f] = static_cast<double>(src[f]);
+  } else {
+    for (; j < d; ++j) {
+      const T x = src[j * stride];
+      dst[j] = x - mu[j];
+      raw[j] = static_cast<double>(x);
+    }
+  }
+}
+
+/// |x|^2 in T (Eigen's vectorised reduction; its error is part of the filter's bound).
+template <class T>
+inline T squared_norm(const T* x, index_t d) noexcept {
+  return Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(x, d).squaredNorm();
+}
+
+/// Tile sizes: an explicit option wins. Auto (tuned on AVX-512, d = 64..256): a reference tile of
+/// at most 256 rows and 256 KiB, and as many query rows as keep the distance tile near 1 MiB
+/// (half of a typical L2), at most 1024; never more than the problem.
+inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_options& opts,
+                              std::size_t elem) {
+  index_t rb = opts.reference_block;
+  if (rb <= 0) {
+    const index_t fit = static_cast<index_t>((std::size_t(256) << 10) /
+                                             (elem * std::size_t(d > 0 ? d : 1)));
+    rb = std::min<index_t>(256, std::max<index_t>(64, fit / 16 * 16));
+  }
+  index_t qb = opts.query_block;
+  if (qb <= 0) {
+    const index_t fit = static_cast<index_t>((std::size_t(1) << 20) / (elem * std::size_t(rb)));
+    qb = std::min<index_t>(1024, std::max<index_t>(64, fit / 16 * 16));
+  }
+  rb = std::max<index_t>(1, std::min(rb, nr));
+  qb = std::max<index_t>(1, std::min(qb, nq));
+  return {qb, rb};
+}
+
+inline void check_sizes(const char* fn, index_t nq, index_t nr, index_t d, const knn_options& opts) {
+  if (nq < 0) throw_invalid_argument(fn, "n_queries", "must be >= 0, got ", nq);
+  if (nr < 0) throw_invalid_argument(fn, "n_references", "must be >= 0, got ", nr);
+  if (d < 0) throw_invalid_argument(fn, "dim", "must be >= 0, got ", d);
+  if (opts.k < 1) throw_invalid_argument(fn, "k", "must be >= 1, got ", opts.k);
+  if (opts.query_block < 0)
+    throw_invalid_argument(fn, "query_block", "must be >= 0 (0 = auto), got ", opts.query_block);
+  if (opts.reference_block < 0)
+    throw_invalid_argument(fn, "reference_block", "must be >= 0 (0 = auto), got ",
+                           opts.reference_block);
+}
+
+inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_options& opts,
+                                   std::size_t elem) {
+  const knn_tiles t = choose_tiles(nq, nr, d, opts, elem);
+  const std::size_t qb = std::size_t(t.query_block), rb = std::size_t(t.reference_block);
+  const std::size_t dd = std::size_t(d), k = std::size_t(opts.k);
+  std::size_t bytes = 0;
+  bytes += qb * dd * elem;                        // query tile
+  bytes += rb * dd * elem;                        // reference tile
+  bytes += (qb + rb) * dd * sizeof(double);       // verbatim copies in double (exact re-measure)
+  bytes += qb * rb * elem;                        // distance (dot product) tile
+  bytes += (qb + rb) * dd * elem;                 // Eigen's packed GEMM operands (heap or stack)
+  bytes += rb * elem;                             // reference terms a_j
+  bytes += qb * (sizeof(double) + elem);          // query norms and thresholds
+  bytes += qb * k * (elem + sizeof(index_t));     // candidate lists
+  bytes += qb * (2 * sizeof(void*) + 2 * sizeof(index_t));  // their headers
+  bytes += 10 * buffer_alignment;                 // alignment padding of the ten buffers
+  return bytes;
+}
+
+template <class T>
+using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Runs the blocked search. self: queries are the references and i never lists i.
+template <class Policy, class T, class TQ, class TR, class TI, class TD>
+void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
+         matrix_view<TI> I, matrix_view<TD> D, const knn_options& opts) {
+  const index_t nq = Q.extent(0), nr = R.extent(0), d = R.extent(1), k = opts.k;
+  if (nq == 0) return;
+  const knn_tiles tiles = choose_tiles(nq, nr, d, opts, sizeof(T));
+  const index_t rb = tiles.reference_block;
+  index_t qb = tiles.query_block;
+  // With several threads and few queries, smaller automatic query tiles keep every thread busy.
+  // (Results never depend on tiling, so this cannot change them.)
+  const index_t threads = static_cast<index_t>(policy.threads());
+  if (opts.query_block == 0 && threads > 1)
+    qb = std::max<index_t>(std::min<index_t>(64, qb), std::min(qb, (nq + 2 * threads - 1) / (2 * threads)));
+
+  // Pass 1: every value finite.
+  const index_t grain = 2048;
+  const index_t qs0 = Q.stride(0), qs1 = Q.stride(1), rs0 = R.stride(0), rs1 = R.stride(1);
+  const TQ* qdata = Q.data();
+  const TR* rdata = R.data();
+  auto check_finite = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg) {
+    parallel_for(policy, n, grain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i)
+        for (index_t j = 0; j < d; ++j) {
+          const auto x = data[i * s0 + j * s1];
+          if (!std::isfinite(x))
+            throw_domain_error(fn, arg, "row ", i, " feature ", j, " is ", x,
+                               "; kNN needs finite values");
+        }
+    });
+  };
+  check_finite(rdata, rs0, rs1, nr, self ? "points" : "references");
+  if (!self) check_finite(qdata, qs0, qs1, nq, "queries");
+
+  // The mean, on this thread (one pass, O(d) memory; it only steers the filter, never the result).
+  std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
+  for (index_t i = 0; i < nr; ++i)
+    for (index_t j = 0; j < d; ++j) sum[std::size_t(j)] += double(rdata[i * rs0 + j * rs1]);
+  std::vector<T> mu(static_cast<std::size_t>(d));
+  for (index_t j = 0; j < d; ++j) mu[std::size_t(j)] = static_cast<T>(sum[std::size_t(j)] / double(nr));
+
+  // Pass 2: centred squared norms must stay far from overflow in T (the GEMM works in T).
+  const double norm_limit = double(std::numeric_limits<T>::max()) / 64.0;
+  auto check_norms = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg) {
+    parallel_for(policy, n, grain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) {
+        double s = 0.0;
+        for (index_t j = 0; j < d; ++j) {
+          const double x = double(static_cast<T>(data[i * s0 + j * s1] - mu[std::size_t(j)]));
+          s += x * x;
+        }
+        if (!(s <= norm_limit))
+          throw_domain_error(fn, arg, "row ", i, " lies too far from the others: squared "
+                             "distances would overflow the element type");
+      }
+    });
+  };
+  check_norms(rdata, rs0, rs1, nr, self ? "points" : "references");
+  if (!self) check_norms(qdata, qs0, qs1, nq, "queries");
+
+  const double u = double(std::numeric_limits<T>::epsilon()) / 2.0;
+  const double cu = (6.0 * double(d) + 64.0) * u;
+  const double slack = double(std::numeric_limits<T>::min());
+  const T inf = std::numeric_limits<T>::infinity();
+
+  // Threshold on a_j + C_ij for a query whose k-th value is kth (rounded up to T: conservative).
+  auto threshold = [&](T kth, double qn) -> T {
+    if (kth == inf) return inf;
+    if (kth == T(0)) return -inf;  // nothing can beat a distance of 0 with a larger index
+    const double td = double(kth) - (1.0 - cu) * qn + slack;
+    T t = static_cast<T>(td);
+    if (double(t) < td) t = std::nextafter(t, inf);
+    return t;
+  };
+
+  const index_t ti0 = I.stride(0), ti1 = I.stride(1), td0 = D.stride(0), td1 = D.stride(1);
+  TI* idata = I.data();
+  TD* ddata = D.data();
+
+  parallel_for(policy, nq, qb, [&](index_t q0, index_t q1) {
+    const index_t m = q1 - q0;
+    auto qt = allocate_aligned<T>(m * d);
+    auto rt = allocate_aligned<T>(rb * d);
+    auto qraw = allocate_aligned<double>(m * d);
+    auto rraw = allocate_aligned<double>(rb * d);
+    auto ct = allocate_aligned<T>(m * rb);
+    std::memset(static_cast<void*>(ct.get()), 0, std::size_t(m * rb) * sizeof(T));
+    auto at = allocate_aligned<T>(rb);
+    auto qn = allocate_aligned<double>(m);
+    auto th = allocate_aligned<T>(m);
+    auto vals = allocate_aligned<T>(m * k);
+    auto ids = allocate_aligned<index_t>(m * k);
+    std::vector<candidate_list<T>> lists(static_cast<std::size_t>(m));
+
+    for (index_t i = 0; i < m; ++i) {
+      T* dst = qt.get() + i * d;
+      copy_row<T>(qdata + (q0 + i) * qs0, qs1, mu.data(), dst, qraw.get() + i * d, d);
+      qn.get()[i] = double(squared_norm(dst, d));
+      for (index_t j = 0; j < d; ++j) dst[j] *= T(-2);  // exact
+      th.get()[i] = inf;
+      lists[std::size_t(i)] = candidate_list<T>{vals.get() + i * k, ids.get() + i * k, 0, k};
+    }
+    const Eigen::Map<const row_matrix<T>> qmap(qt.get(), m, d);
+
+    for (index_t r0 = 0; r0 < nr; r0 += rb) {
+      const index_t nb = std::min(rb, nr - r0);
+      for (index_t j = 0; j < nb; ++j) {
+        T* dst = rt.get() + j * d;
+        copy_row<T>(rdata + (r0 + j) * rs0, rs1, mu.data(), dst, rraw.get() + j * d, d);
+        at.get()[j] = static_cast<T>((1.0 - cu) * double(squared_norm(dst, d)));
+      }
+      const Eigen::Map<const row_matrix<T>> rmap(rt.get(), nb, d);
+      Eigen::Map<row_matrix<T>> cmap(ct.get(), m, nb);
+      cmap.noalias() += qmap * rmap.transpose();  // ct is zero here: no separate zeroing pass
+
+      for (index_t i = 0; i < m; ++i) {
+        T& t = th.get()[i];  // -inf once the query is settled: the scan then only zeroes ct
+        const index_t gi = q0 + i;
+        const double* qrow = qraw.get() + i * d;
+        candidate_list<T>& list = lists[std::size_t(i)];
+        const double qni = qn.get()[i];
+        scan_row<true>(ct.get() + i * nb, at.get(), nb, t, [&](index_t j) {
+          const index_t gj = r0 + j;
+          if (self && gj == gi) return;
+          const T v = static_cast<T>(exact_sq_distance(qrow, rraw.get() + j * d, d));
+          if (list.offer(v, gj) && list.full()) t = threshold(list.values[k - 1], qni);
+        });
+      }
+    }
+
+    for (index_t i = 0; i < m; ++i) {
+      const candidate_list<T>& list = lists[std::size_t(i)];
+      LADLE_ASSERT(list.full(), "knn: a query ended with fewer than k candidates");
+      for (index_t c = 0; c < k; ++c) {
+        idata[(q0 + i) * ti0 + c * ti1] = static_cast<TI>(list.ids[c]);
+        ddata[(q0 + i) * td0 + c * td1] = static_cast<TD>(list.values[c]);
+      }
+    }
+  });
+}
+
+template <class TQ, class TR, class TI, class TD>
+void check_common(const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
+                  matrix_view<TI> I, matrix_view<TD> D, const knn_options& opts) {
+  using T = std::remove_const_t<TQ>;
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "ladle::knn: points must be float or double");
+  static_assert(std::is_same<T, std::remove_const_t<TR>>::value,
+                "ladle::knn: queries and references must have the same element type");
+  static_assert(std::is_integral<TI>::value && !std::is_const<TI>::value,
+                "ladle::knn: indices must be a mutable integer view");
+  static_assert(std::is_floating_point<TD>::value && !std::is_const<TD>::value,
+                "ladle::knn: sq_distances must be a mutable float or double view");
+  const char* qname = self ? "points" : "queries";
+  const char* rname = self ? "points" : "references";
+  require_host(Q, fn, qname);
+  require_host(R, fn, rname);
+  require_host(I, fn, "indices");
+  require_host(D, fn, "sq_distances");
+  check_sizes(fn, Q.extent(0), R.extent(0), R.extent(1), opts);
+  if (R.extent(1) == 0) throw_invalid_argument(fn, rname, "has no features (dim 0)");
+  if (!self && Q.extent(1) != R.extent(1))
+    throw_invalid_argument(fn, "queries", "have ", Q.extent(1), " features but the references have ",
+                           R.extent(1));
+  const index_t nr = R.extent(0);
+  if (self) {
+    if (opts.k > nr - 1)
+      throw_invalid_argument(fn, "k", "must be <= n - 1 = ", nr - 1,
+                             " for a self query (a row is not its own neighbour), got ", opts.k);
+  } else if (opts.k > nr) {
+    throw_invalid_argument(fn, "k", "must be <= the number of references ", nr, ", got ", opts.k);
+  }
+  if (nr - 1 > static_cast<index_t>(std::numeric_limits<TI>::max()))
+    throw_invalid_argument(fn, "indices", "element type cannot hold reference index ", nr - 1);
+  require_extent(I.extent(0), Q.extent(0), fn, "indices", "rows");
+  require_extent(I.extent(1), opts.k, fn, "indices", "columns (k)");
+  require_extent(D.extent(0), Q.extent(0), fn, "sq_distances", "rows");
+  require_extent(D.extent(1), opts.k, fn, "sq_distances", "columns (k)");
+  if (overlaps(I, Q) || overlaps(I, R))
+    throw_invalid_argument(fn, "indices", "overlaps the input points");
+  if (overlaps(D, Q) || overlaps(D, R))
+    throw_invalid_argument(fn, "sq_distances", "overlaps the input points");
+  if (overlaps(I, D)) throw_invalid_argument(fn, "indices", "overlaps 'sq_distances'");
+}
+
+}  // namespace knn
+}  // namespace detail
+
+template <class Policy, class TQ, class TR, class TI, class TD, class>
+void knn_into(const Policy& policy, matrix_view<TQ> queries, matrix_view<TR> references,
+              matrix_view<TI> indices, matrix_view<TD> sq_distances, const knn_options& opts) {
+  detail::knn::check_common("knn", queries, references, false, indices, sq_distances, opts);
+  detail::knn::run<Policy, std::remove_const_t<TQ>>(policy, "knn", queries, references, false,
+                                                    indices, sq_distances, opts);
+}
+
+template <class TQ, class TR, class TI, class TD>
+void knn_into(matrix_view<TQ> queries, matrix_view<TR> references, matrix_view<TI> indices,
+              matrix_view<TD> sq_distances, const knn_options& opts) {
+  knn_into(seq, queries, references, indices, sq_distances, opts);
+}
+
+template <class Policy, class TX, class TI, class TD, class>
+void knn_self_into(const Policy& policy, matrix_view<TX> points, matrix_view<TI> indices,
+                   matrix_view<TD> sq_distances, const knn_options& opts) {
+  detail::knn::check_common("knn_self", points, points, true, indices, sq_distances, opts);
+  detail::knn::run<Policy, std::remove_const_t<TX>>(policy, "knn_self", points, points, true,
+                                                    indices, sq_distances, opts);
+}
+
+template <class TX, class TI, class TD>
+void knn_self_into(matrix_view<TX> points, matrix_view<TI> indices, matrix_view<TD> sq_distances,
+                   const knn_options& opts) {
+  knn_self_into(seq, points, indices, sq_distances, opts);
+}
+
+template <class Policy, class TQ, class TR, class>
+knn_result<std::remove_const_t<TQ>> knn(const Policy& policy, matrix_view<TQ> queries,
+                                        matrix_view<TR> references, const knn_options& opts) {
+  using T = std::remove_const_t<TQ>;
+  const index_t k = opts.k < 0 ? 0 : opts.k;
+  knn_result<T> out{tensor<index_t, 2>({queries.extent(0), k}), tensor<T, 2>({queries.extent(0), k})};
+  knn_into(policy, queries, references, out.indices.view(), out.sq_distances.view(), opts);
+  return out;
+}
+
+template <class TQ, class TR>
+knn_result<std::remove_const_t<TQ>> knn(matrix_view<TQ> queries, matrix_view<TR> references,
+                                        const knn_options& opts) {
+  return knn(seq, queries, references, opts);
+}
+
+template <class Policy, class TX, class>
+knn_result<std::remove_const_t<TX>> knn_self(const Policy& policy, matrix_view<TX> points,
+                                             const knn_options& opts) {
+  using T = std::remove_const_t<TX>;
+  const index_t k = opts.k < 0 ? 0 : opts.k;
+  knn_result<T> out{tensor<index_t, 2>({points.extent(0), k}), tensor<T, 2>({points.extent(0), k})};
+  knn_self_into(policy, points, out.indices.view(), out.sq_distances.view(), opts);
+  return out;
+}
+
+template <class TX>
+knn_result<std::remove_const_t<TX>> knn_self(matrix_view<TX> points, const knn_options& opts) {
+  return knn_self(seq, points, opts);
+}
+
+inline knn_tiles knn_tile_sizes(index_t n_queries, index_t n_references, index_t dim,
+                                const knn_options& opts, std::size_t elem_size) {
+  detail::knn::check_sizes("knn_tile_sizes", n_queries, n_references, dim, opts);
+  if (elem_size != 4 && elem_size != 8)
+    throw_invalid_argument("knn_tile_sizes", "elem_size", "must be 4 or 8, got ", elem_size);
+  return detail::knn::choose_tiles(n_queries, n_references, dim, opts, elem_size);
+}
+
+inline std::size_t knn_workspace_bytes(index_t n_queries, index_t n_references, index_t dim,
+                                       const knn_options& opts, std::size_t elem_size) {
+  detail::knn::check_sizes("knn_workspace_bytes", n_queries, n_references, dim, opts);
+  if (elem_size != 4 && elem_size != 8)
+    throw_invalid_argument("knn_workspace_bytes", "elem_size", "must be 4 or 8, got ", elem_size);
+  return detail::knn::workspace_bytes(n_queries, n_references, dim, opts, elem_size);
+}
+
+}  // namespace ladle
+
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic pop
+#endif
