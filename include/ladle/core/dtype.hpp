@@ -125,8 +125,9 @@ inline void float_to_bf16_simd(const float* in, std::uint16_t* out, index_t n) n
     const ub rounded = (u + ub(0x7fffu) + ((u >> 16) & ub(1u))) >> 16;
     const ib magnitude = simd::bitwise_cast<std::int32_t>(u & ub(0x7fffffffu));
     const ub quiet_nan = (u >> 16) | ub(0x0040u);
-    const auto is_nan = simd::bitwise_cast<std::uint32_t>(
-        xsimd::select(magnitude > ib(0x7f800000), ib(-1), ib(0)));
+    // All ones where magnitude > 0x7f800000 (NaN): the sign of (0x7f800000 - magnitude),
+    // spread by an arithmetic shift.
+    const auto is_nan = simd::bitwise_cast<std::uint32_t>((ib(0x7f800000) - magnitude) >> 31);
     const ub r = (quiet_nan & is_nan) | (rounded & ~is_nan);
     xsimd::store_as(out + i, r, xsimd::unaligned_mode());
   }
@@ -148,7 +149,7 @@ inline void half_to_float_simd(const std::uint16_t* in, float* out, index_t n) n
     const ib inf_nan = o + ib((128 - 16) << 23);
     const ib sub = simd::bitwise_cast<std::int32_t>(
         simd::bitwise_cast<float>(o + ib(1 << 23)) - fb(bits_to_float(113u << 23)));
-    o = xsimd::select(exp == shifted_exp, inf_nan, xsimd::select(exp == ib(0), sub, o));
+    o = simd::select(exp == shifted_exp, inf_nan, simd::select(exp == ib(0), sub, o));
     o = o | ((h & ib(0x8000)) << 16);
     simd::bitwise_cast<float>(o).store_unaligned(out + i);
   }
@@ -166,15 +167,15 @@ inline void float_to_half_simd(const float* in, std::uint16_t* out, index_t n) n
     const ib bits = simd::bitwise_cast<std::int32_t>(fb::load_unaligned(in + i));
     const ib sign = bits & ib(static_cast<std::int32_t>(0x80000000u));
     const ib u = bits ^ sign;  // magnitude, as a non-negative int32
-    const ib big = xsimd::select(u > ib(255 << 23), ib(0x7e00), ib(0x7c00));
+    const ib big = simd::select(u > ib(255 << 23), ib(0x7e00), ib(0x7c00));
     const ib sub = simd::bitwise_cast<std::int32_t>(simd::bitwise_cast<float>(u) +
                                                     fb(bits_to_float(denorm_magic))) -
                    ib(denorm_magic);
     const ib mant_odd = (u >> 13) & ib(1);
     const ib normal = (u + ib(static_cast<std::int32_t>(static_cast<std::uint32_t>(15 - 127) << 23)) +
                        ib(0xfff) + mant_odd) >> 13;
-    ib o = xsimd::select(u >= ib((127 + 16) << 23), big,
-                         xsimd::select(u < ib(113 << 23), sub, normal));
+    ib o = simd::select(u >= ib((127 + 16) << 23), big,
+                         simd::select(u < ib(113 << 23), sub, normal));
     o = (o & ib(0xffff)) | ((sign >> 16) & ib(0x8000));
     xsimd::store_as(out + i, simd::bitwise_cast<std::uint32_t>(o), xsimd::unaligned_mode());
   }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if !defined(LADLE_DISABLE_SIMD)
 #  include <xsimd/xsimd.hpp>
@@ -108,6 +109,25 @@ LADLE_FORCE_INLINE std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& m) noe
   for (std::size_t i = 0; i < n; ++i)
     if (tmp[i] != T(0)) bits |= std::uint64_t(1) << i;
   return bits;
+#  endif
+}
+
+/// select(mask, a, b) for every lane type. xsimd 8.1's AVX-512BW select on 32-bit integer lanes
+/// fails to compile without optimisation, so 8.x routes those through the float blend.
+template <class T, class A>
+LADLE_FORCE_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m,
+                                             const xsimd::batch<T, A>& a,
+                                             const xsimd::batch<T, A>& b) noexcept {
+#  if XSIMD_VERSION_MAJOR < 9
+  if constexpr (std::is_integral<T>::value && sizeof(T) == 4) {
+    const auto fm = xsimd::bool_cast(xsimd::batch_bool<std::int32_t, A>(m));
+    return ::ladle::simd::bitwise_cast<T>(xsimd::select(
+        fm, ::ladle::simd::bitwise_cast<float>(a), ::ladle::simd::bitwise_cast<float>(b)));
+  } else {
+    return xsimd::select(m, a, b);
+  }
+#  else
+  return xsimd::select(m, a, b);
 #  endif
 }
 

@@ -1,0 +1,373 @@
+// ladle/quantization/detail/affine_kernels.hpp: the inner loops of quantize / dequantize /
+// fake_quantize over one block of at most `block` floats sharing one (Δ, z).
+//
+// Each kernel has a scalar reference and an xsimd version with the same arithmetic:
+//   t = x * inv (or x / Δ), NaN -> 0, t = clamp(t, qmin - z, qmax - z), code = nearbyint(t) + z.
+// Clamping before rounding equals torch's clamp after rounding because the bounds are integers
+// and rounding is monotone. No multiply is followed by an add, so FMA contraction cannot change
+// results between the two paths.
+#pragma once
+
+#include "ladle/config.hpp"
+#include "ladle/core/random.hpp"
+#include "ladle/core/simd.hpp"
+#include "ladle/quantization/packing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace ladle {
+namespace detail {
+namespace aq {
+
+/// Elements per block: buffers of this size live on the stack (a few KiB, L1 resident).
+inline constexpr index_t block = 256;
+
+/// Philox stream used by stochastic rounding (the seed is the caller's).
+inline constexpr std::uint64_t stochastic_stream = 0x71756e745f726e64ull;  // "qunt_rnd"
+
+/// One parameter slot, pre-digested for the kernels.
+struct slot {
+  float scale = 1.0f;
+  float inv = 1.0f;         // 1.0f / scale, in float (torch's reciprocal)
+  float lo = 0.0f, hi = 0.0f;  // qmin - z, qmax - z
+  float zf = 0.0f;
+  std::int32_t z = 0;
+};
+
+inline slot make_slot(float scale, std::int32_t z, std::int32_t qmin, std::int32_t qmax) noexcept {
+  slot s;
+  s.scale = scale;
+  s.inv = 1.0f / scale;
+  s.z = z;
+  s.zf = static_cast<float>(z);
+  s.lo = static_cast<float>(qmin - z);
+  s.hi = static_cast<float>(qmax - z);
+  return s;
+}
+
+// ---- scalar reference -------------------------------------------------------------------------
+
+template <bool Divide>
+LADLE_FORCE_INLINE float scaled(float v, const slot& s) noexcept {
+  return Divide ? v / s.scale : v * s.inv;
+}
+
+/// Sanitises v (NaN -> 0) and reports whether it was non-finite.
+LADLE_FORCE_INLINE float sanitize(float v, bool& bad) noexcept {
+  if (!std::isfinite(v)) {
+    bad = true;
+    if (v != v) return 0.0f;
+  }
+  return v;
+}
+
+template <bool Divide>
+inline bool quantize_block_scalar(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
+  bool bad = false;
+  for (index_t i = 0; i < n; ++i) {
+    float t = scaled<Divide>(sanitize(x[i], bad), s);
+    t = std::min(std::max(t, s.lo), s.hi);
+    q[i] = static_cast<std::int32_t>(std::nearbyint(t)) + s.z;
+  }
+  return bad;
+}
+
+/// out = clamp(nearbyint(t)) * Δ; mask (optional) = nearbyint(t) + z inside [qmin, qmax].
+template <bool Divide>
+inline bool fake_block_scalar(const float* x, float* out, std::uint8_t* mask, index_t n,
+                              const slot& s) noexcept {
+  bool bad = false;
+  for (index_t i = 0; i < n; ++i) {
+    const float r = std::nearbyint(scaled<Divide>(sanitize(x[i], bad), s));
+    if (mask) mask[i] = static_cast<std::uint8_t>(r >= s.lo && r <= s.hi);
+    out[i] = (std::min(std::max(r, s.lo), s.hi) + 0.0f) * s.scale;  // + 0 turns -0 into +0
+  }
+  return bad;
+}
+
+inline void dequantize_block_scalar(const float* codes, float* out, index_t n, const slot& s) noexcept {
+  for (index_t i = 0; i < n; ++i) out[i] = (codes[i] - s.zf) * s.scale;
+}
+
+/// Stochastic rounding: floor(t + u), u from word (index % 4) of Philox block index / 4.
+template <bool Divide, bool Fake>
+inline bool stochastic_block(const float* x, std::int32_t* q, float* out, std::uint8_t* mask,
+                             index_t n, const slot& s, seed sd, std::uint64_t first) noexcept {
+  const philox g(sd, stochastic_stream);
+  philox4x32::counter_type words{};
+  bool bad = false;
+  for (index_t i = 0; i < n; ++i) {
+    const std::uint64_t e = first + static_cast<std::uint64_t>(i);
+    if (i == 0 || (e & 3u) == 0) words = g.block_at(e >> 2);
+    const double u = static_cast<double>(u32_to_unit_float(words[e & 3u]));
+    const double t = static_cast<double>(scaled<Divide>(sanitize(x[i], bad), s));
+    const double r = std::floor(t + u);  // exact: t has 24 bits, u 24 bits below 1
+    const double c = std::min(std::max(r, static_cast<double>(s.lo)), static_cast<double>(s.hi));
+    if (Fake) {
+      if (mask) mask[i] = static_cast<std::uint8_t>(r >= s.lo && r <= s.hi);
+      out[i] = (static_cast<float>(c) + 0.0f) * s.scale;
+    } else {
+      q[i] = static_cast<std::int32_t>(c) + s.z;
+    }
+  }
+  return bad;
+}
+
+// ---- xsimd --------------------------------------------------------------------------------
+
+#if LADLE_HAS_SIMD
+template <bool Divide>
+inline bool quantize_block_simd(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
+  using fb = simd::batch<float>;
+  using ib = simd::batch<std::int32_t>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb vinv(s.inv), vscale(s.scale), vlo(s.lo), vhi(s.hi), zero(0.0f);
+  const ib vz(s.z);
+  auto bad = zero != zero;
+  index_t i = 0;
+  for (; i + w <= n; i += w) {
+    fb v = fb::load_unaligned(x + i);
+    bad = bad | ((v - v) != zero);  // NaN or Inf
+    v = simd::select(xsimd::isnan(v), zero, v);
+    fb t = Divide ? v / vscale : v * vinv;
+    t = xsimd::min(xsimd::max(t, vlo), vhi);
+    (xsimd::nearbyint_as_int(t) + vz).store_unaligned(q + i);
+  }
+  const bool tail_bad = quantize_block_scalar<Divide>(x + i, q + i, n - i, s);
+  return xsimd::any(bad) || tail_bad;
+}
+
+template <bool Divide>
+inline bool fake_block_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
+                            const slot& s) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb vinv(s.inv), vscale(s.scale), vlo(s.lo), vhi(s.hi), zero(0.0f), one(1.0f);
+  auto bad = zero != zero;
+  index_t i = 0;
+  alignas(64) float mbuf[fb::size];
+  for (; i + w <= n; i += w) {
+    fb v = fb::load_unaligned(x + i);
+    bad = bad | ((v - v) != zero);
+    v = simd::select(xsimd::isnan(v), zero, v);
+    const fb r = xsimd::nearbyint(Divide ? v / vscale : v * vinv);
+    if (mask) {
+      simd::select((r >= vlo) && (r <= vhi), one, zero).store_aligned(mbuf);
+      for (index_t k = 0; k < w; ++k) mask[i + k] = static_cast<std::uint8_t>(mbuf[k] != 0.0f);
+    }
+    ((xsimd::min(xsimd::max(r, vlo), vhi) + zero) * vscale).store_unaligned(out + i);
+  }
+  const bool tail_bad = fake_block_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr,
+                                                  n - i, s);
+  return xsimd::any(bad) || tail_bad;
+}
+
+inline void dequantize_block_simd(const float* codes, float* out, index_t n, const slot& s) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb vz(s.zf), vscale(s.scale);
+  index_t i = 0;
+  for (; i + w <= n; i += w) ((fb::load_unaligned(codes + i) - vz) * vscale).store_unaligned(out + i);
+  dequantize_block_scalar(codes + i, out + i, n - i, s);
+}
+#endif
+
+// ---- per-element parameters (per-channel along the last axis) -------------------------------
+
+/// Parameters indexed by position inside a row: element i of a row uses entry c0 + i.
+struct slot_arrays {
+  std::vector<float> scale, inv, lo, hi, zf;
+  std::vector<std::int32_t> z;
+};
+
+template <bool Divide>
+inline bool quantize_varying_scalar(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
+                                    index_t c0) noexcept {
+  bool bad = false;
+  for (index_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(c0 + i);
+    const float v = sanitize(x[i], bad);
+    float t = Divide ? v / a.scale[c] : v * a.inv[c];
+    t = std::min(std::max(t, a.lo[c]), a.hi[c]);
+    q[i] = static_cast<std::int32_t>(std::nearbyint(t)) + a.z[c];
+  }
+  return bad;
+}
+
+template <bool Divide>
+inline bool fake_varying_scalar(const float* x, float* out, std::uint8_t* mask, index_t n,
+                                const slot_arrays& a, index_t c0) noexcept {
+  bool bad = false;
+  for (index_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(c0 + i);
+    const float v = sanitize(x[i], bad);
+    const float r = std::nearbyint(Divide ? v / a.scale[c] : v * a.inv[c]);
+    if (mask) mask[i] = static_cast<std::uint8_t>(r >= a.lo[c] && r <= a.hi[c]);
+    out[i] = (std::min(std::max(r, a.lo[c]), a.hi[c]) + 0.0f) * a.scale[c];
+  }
+  return bad;
+}
+
+inline void dequantize_varying_scalar(const float* codes, float* out, index_t n, const slot_arrays& a,
+                                      index_t c0) noexcept {
+  for (index_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(c0 + i);
+    out[i] = (codes[i] - a.zf[c]) * a.scale[c];
+  }
+}
+
+#if LADLE_HAS_SIMD
+template <bool Divide>
+inline bool quantize_varying_simd(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
+                                  index_t c0) noexcept {
+  using fb = simd::batch<float>;
+  using ib = simd::batch<std::int32_t>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb zero(0.0f);
+  auto bad = zero != zero;
+  index_t i = 0;
+  for (; i + w <= n; i += w) {
+    const index_t c = c0 + i;
+    fb v = fb::load_unaligned(x + i);
+    bad = bad | ((v - v) != zero);
+    v = simd::select(xsimd::isnan(v), zero, v);
+    fb t = Divide ? v / fb::load_unaligned(a.scale.data() + c) : v * fb::load_unaligned(a.inv.data() + c);
+    t = xsimd::min(xsimd::max(t, fb::load_unaligned(a.lo.data() + c)), fb::load_unaligned(a.hi.data() + c));
+    (xsimd::nearbyint_as_int(t) + ib::load_unaligned(a.z.data() + c)).store_unaligned(q + i);
+  }
+  const bool tail_bad = quantize_varying_scalar<Divide>(x + i, q + i, n - i, a, c0 + i);
+  return xsimd::any(bad) || tail_bad;
+}
+
+template <bool Divide>
+inline bool fake_varying_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
+                              const slot_arrays& a, index_t c0) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb zero(0.0f), one(1.0f);
+  auto bad = zero != zero;
+  alignas(64) float mbuf[fb::size];
+  index_t i = 0;
+  for (; i + w <= n; i += w) {
+    const index_t c = c0 + i;
+    fb v = fb::load_unaligned(x + i);
+    bad = bad | ((v - v) != zero);
+    v = simd::select(xsimd::isnan(v), zero, v);
+    const fb sc = fb::load_unaligned(a.scale.data() + c);
+    const fb lo = fb::load_unaligned(a.lo.data() + c), hi = fb::load_unaligned(a.hi.data() + c);
+    const fb r = xsimd::nearbyint(Divide ? v / sc : v * fb::load_unaligned(a.inv.data() + c));
+    if (mask) {
+      simd::select((r >= lo) & (r <= hi), one, zero).store_aligned(mbuf);
+      for (index_t k = 0; k < w; ++k) mask[i + k] = static_cast<std::uint8_t>(mbuf[k] != 0.0f);
+    }
+    ((xsimd::min(xsimd::max(r, lo), hi) + zero) * sc).store_unaligned(out + i);
+  }
+  const bool tail_bad = fake_varying_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr, n - i, a, c0 + i);
+  return xsimd::any(bad) || tail_bad;
+}
+
+inline void dequantize_varying_simd(const float* codes, float* out, index_t n, const slot_arrays& a,
+                                    index_t c0) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  index_t i = 0;
+  for (; i + w <= n; i += w)
+    ((fb::load_unaligned(codes + i) - fb::load_unaligned(a.zf.data() + c0 + i)) *
+     fb::load_unaligned(a.scale.data() + c0 + i)).store_unaligned(out + i);
+  dequantize_varying_scalar(codes + i, out + i, n - i, a, c0 + i);
+}
+#endif
+
+template <bool Simd, bool Divide>
+LADLE_FORCE_INLINE bool quantize_varying(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
+                                         index_t c0) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return quantize_varying_simd<Divide>(x, q, n, a, c0);
+#endif
+  return quantize_varying_scalar<Divide>(x, q, n, a, c0);
+}
+
+template <bool Simd, bool Divide>
+LADLE_FORCE_INLINE bool fake_varying(const float* x, float* out, std::uint8_t* mask, index_t n,
+                                     const slot_arrays& a, index_t c0) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return fake_varying_simd<Divide>(x, out, mask, n, a, c0);
+#endif
+  return fake_varying_scalar<Divide>(x, out, mask, n, a, c0);
+}
+
+template <bool Simd>
+LADLE_FORCE_INLINE void dequantize_varying(const float* codes, float* out, index_t n, const slot_arrays& a,
+                                           index_t c0) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return dequantize_varying_simd(codes, out, n, a, c0);
+#endif
+  dequantize_varying_scalar(codes, out, n, a, c0);
+}
+
+// ---- dispatch on path ---------------------------------------------------------------------
+
+template <bool Simd, bool Divide>
+LADLE_FORCE_INLINE bool quantize_block(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return quantize_block_simd<Divide>(x, q, n, s);
+#endif
+  return quantize_block_scalar<Divide>(x, q, n, s);
+}
+
+template <bool Simd, bool Divide>
+LADLE_FORCE_INLINE bool fake_block(const float* x, float* out, std::uint8_t* mask, index_t n,
+                                   const slot& s) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return fake_block_simd<Divide>(x, out, mask, n, s);
+#endif
+  return fake_block_scalar<Divide>(x, out, mask, n, s);
+}
+
+template <bool Simd>
+LADLE_FORCE_INLINE void dequantize_block(const float* codes, float* out, index_t n, const slot& s) noexcept {
+#if LADLE_HAS_SIMD
+  if (Simd) return dequantize_block_simd(codes, out, n, s);
+#endif
+  dequantize_block_scalar(codes, out, n, s);
+}
+
+/// Packs n int32 codes (known to fit in 4 bits, two's complement kept) two per byte, low nibble
+/// first (the packing.hpp layout). Written as two fixed-length byte loops (narrow, then pair up)
+/// that compilers vectorise at -O2; xsimd's portable subset has no byte shuffles for this.
+inline void pack4_codes(const std::int32_t* LADLE_RESTRICT in, index_t n, std::uint8_t* LADLE_RESTRICT out) noexcept {
+  index_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    std::uint8_t b[64];
+    for (int k = 0; k < 64; ++k) b[k] = static_cast<std::uint8_t>(in[i + k]);
+    std::uint8_t* dst = out + i / 2;
+    for (int k = 0; k < 32; ++k) dst[k] = static_cast<std::uint8_t>((b[2 * k] & 15) | (b[2 * k + 1] << 4));
+  }
+  pack_span_unchecked<4>(in + i, n - i, out + i / 2);
+}
+
+/// int32 codes -> Q (values already inside Q's range). Chunks of a constant 32 elements let the
+/// compiler vectorise the narrowing at -O2 (GCC's cheap cost model refuses loops with epilogues).
+template <class Q>
+LADLE_FORCE_INLINE void narrow_codes(const std::int32_t* LADLE_RESTRICT in, Q* LADLE_RESTRICT out, index_t n) noexcept {
+  index_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (index_t k = 0; k < 32; ++k) out[i + k] = static_cast<Q>(in[i + k]);
+  for (; i < n; ++i) out[i] = static_cast<Q>(in[i]);
+}
+
+/// Q -> float (exact for codes of at most 24 bits).
+template <class Q>
+LADLE_FORCE_INLINE void widen_codes(const Q* LADLE_RESTRICT in, float* LADLE_RESTRICT out, index_t n) noexcept {
+  index_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (index_t k = 0; k < 32; ++k) out[i + k] = static_cast<float>(in[i + k]);
+  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
+}
+
+}  // namespace aq
+}  // namespace detail
+}  // namespace ladle

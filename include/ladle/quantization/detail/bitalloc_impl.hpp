@@ -1,0 +1,238 @@
+// ladle/quantization/detail/bitalloc_impl.hpp (detail): definitions for bit_allocation.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <utility>
+
+namespace ladle {
+namespace detail {
+
+struct bitalloc_problem {
+  std::vector<double> a;  // 1/2 log2 s_i (-inf for s_i = 0)
+  std::vector<double> s;
+  std::vector<double> w;
+  double budget = 0;      // avg * sum w
+  double wsum = 0;
+};
+
+inline double bitalloc_fill(const bitalloc_problem& p, double theta, double lo, double hi) {
+  double f = 0;
+  for (std::size_t i = 0; i < p.a.size(); ++i) f += p.w[i] * std::min(hi, std::max(lo, p.a[i] + theta));
+  return f;
+}
+
+// Continuous water-filling; fills bits, theta and the bound counts.
+inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo, double hi,
+                                bit_allocation& r) {
+  const std::size_t n = p.a.size();
+  r.bits.assign(n, 0.0);
+  if (!std::isfinite(lo) && !std::isfinite(hi)) {
+    // Closed form: theta = avg - weighted mean of a (all a finite here).
+    double wa = 0;
+    for (std::size_t i = 0; i < n; ++i) wa += p.w[i] * p.a[i];
+    r.water_level = avg - wa / p.wsum;
+    for (std::size_t i = 0; i < n; ++i) r.bits[i] = p.a[i] + r.water_level;
+    return;
+  }
+  double amin = std::numeric_limits<double>::infinity(), amax = -amin;
+  double w_zero = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isfinite(p.a[i])) {
+      amin = std::min(amin, p.a[i]);
+      amax = std::max(amax, p.a[i]);
+    } else {
+      w_zero += p.w[i];
+    }
+  }
+  if (!std::isfinite(amin)) {  // every sensitivity is zero: any feasible split; use uniform
+    r.water_level = 0;
+    std::fill(r.bits.begin(), r.bits.end(), avg);
+    return;
+  }
+  // Bracket theta: f(t_lo) <= budget <= f(t_hi) (or f(t_hi) is the most the positive items take).
+  double t_lo = (std::isfinite(lo) ? lo : avg - 1.0) - amax - 1.0;
+  double t_hi = (std::isfinite(hi) ? hi : avg + 1.0) - amin + 1.0;
+  while (bitalloc_fill(p, t_lo, lo, hi) > p.budget) t_lo -= 2.0 * (t_hi - t_lo);  // lo = -inf case
+  while (!std::isfinite(hi) && bitalloc_fill(p, t_hi, lo, hi) < p.budget) t_hi += 2.0 * (t_hi - t_lo);
+  if (bitalloc_fill(p, t_hi, lo, hi) < p.budget) {
+    // Positive items all at max_bits; zero-sensitivity items take the rest (they cost nothing).
+    r.water_level = t_hi;
+    const double rest = (p.budget - (p.wsum - w_zero) * hi) / w_zero;
+    for (std::size_t i = 0; i < n; ++i) r.bits[i] = std::isfinite(p.a[i]) ? hi : rest;
+    r.at_max = static_cast<index_t>(std::count_if(p.a.begin(), p.a.end(), [](double x) { return std::isfinite(x); }));
+    return;
+  }
+  for (int it = 0; it < 200 && t_hi - t_lo > 0; ++it) {
+    const double mid = 0.5 * (t_lo + t_hi);
+    if (mid <= t_lo || mid >= t_hi) break;
+    (bitalloc_fill(p, mid, lo, hi) < p.budget ? t_lo : t_hi) = mid;
+  }
+  // Exact solve on the free set at the final bracket.
+  double theta = 0.5 * (t_lo + t_hi);
+  double fixed = 0, wfree = 0, afree = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = p.a[i] + theta;
+    if (v <= lo) fixed += p.w[i] * lo;
+    else if (v >= hi) fixed += p.w[i] * hi;
+    else {
+      wfree += p.w[i];
+      afree += p.w[i] * p.a[i];
+    }
+  }
+  if (wfree > 0) {
+    const double exact = (p.budget - fixed - afree) / wfree;
+    if (std::fabs(exact - theta) <= 1e-6 * (1.0 + std::fabs(theta))) theta = exact;
+  }
+  r.water_level = theta;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = p.a[i] + theta;
+    if (v <= lo) {
+      r.bits[i] = lo;
+      ++r.at_min;
+    } else if (v >= hi) {
+      r.bits[i] = hi;
+      ++r.at_max;
+    } else {
+      r.bits[i] = v;
+    }
+  }
+}
+
+// Greedy rounding: steps with the best gain per weighted bit first, within the budget.
+inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool levels,
+                           bit_allocation& r) {
+  const std::size_t n = p.a.size();
+  const double tol = 1e-9 * (1.0 + std::fabs(p.budget));
+  std::vector<double> units(n);  // bits (integer_bits) or levels (integer_levels)
+  double u_lo, u_hi;
+  if (levels) {
+    u_lo = std::max(1.0, std::ceil(std::exp2(lo) - 1e-9));
+    u_hi = std::isfinite(hi) ? std::floor(std::exp2(hi) + 1e-9) : 9.0e15;
+  } else {
+    u_lo = std::ceil(lo - 1e-12);
+    u_hi = std::isfinite(hi) ? std::floor(hi + 1e-12) : 1.0e6;
+  }
+  auto bits_of = [&](double u) { return levels ? std::log2(u) : u; };
+  double spent = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double start = levels ? std::floor(std::exp2(r.bits[i]) + 1e-9) : std::floor(r.bits[i] + 1e-9);
+    units[i] = std::min(u_hi, std::max(u_lo, start));
+    spent += p.w[i] * bits_of(units[i]);
+  }
+  using entry = std::pair<double, std::size_t>;
+  auto cmp = [](const entry& x, const entry& y) {
+    return x.first < y.first || (x.first == y.first && x.second > y.second);  // ties: lower index
+  };
+  std::priority_queue<entry, std::vector<entry>, decltype(cmp)> heap(cmp);
+  auto push = [&](std::size_t i) {
+    if (units[i] + 1 > u_hi || p.s[i] == 0) return;
+    const double u = units[i];
+    const double gain = levels ? p.s[i] * (1.0 / (u * u) - 1.0 / ((u + 1) * (u + 1)))
+                               : p.s[i] * 0.75 * std::exp2(-2.0 * u);
+    const double cost = levels ? std::log2((u + 1) / u) : 1.0;
+    heap.push({gain / cost, i});  // weights cancel in gain / cost
+  };
+  for (std::size_t i = 0; i < n; ++i) push(i);
+  while (!heap.empty()) {
+    const std::size_t i = heap.top().second;
+    heap.pop();
+    const double step = p.w[i] * (bits_of(units[i] + 1) - bits_of(units[i]));
+    if (spent + step > p.budget + tol) continue;  // does not fit; cheaper items may
+    units[i] += 1;
+    spent += step;
+    push(i);
+  }
+  r.levels.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    r.bits[i] = bits_of(units[i]);
+    r.levels[i] = levels ? static_cast<std::int64_t>(units[i])
+                         : (units[i] >= 0 && units[i] < 62 ? std::int64_t(1) << static_cast<int>(units[i]) : 0);
+  }
+}
+
+template <class T, class W>
+bit_allocation allocate_bits_impl(vector_view<T> s, const W* weights, index_t wn, double avg,
+                                  const bit_allocation_options& o) {
+  const char* fn = "allocate_bits";
+  require_host(s, fn, "sensitivities");
+  require_nonempty(s, fn, "sensitivities");
+  const index_t n = s.extent(0);
+  if (weights != nullptr && wn != n)
+    throw_invalid_argument(fn, "weights", "has ", wn, " entries but sensitivities has ", n);
+  const double lo = o.min_bits, hi = o.max_bits;
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi || lo == std::numeric_limits<double>::infinity() ||
+      hi == -std::numeric_limits<double>::infinity())
+    throw_invalid_argument(fn, "options", "needs min_bits <= max_bits, got [", lo, ", ", hi, "]");
+  if (!std::isfinite(avg) || avg < lo || avg > hi)
+    throw_invalid_argument(fn, "average_bits", "must lie in [min_bits, max_bits] = [", lo, ", ", hi,
+                           "], got ", avg);
+  if (o.rounding != bit_rounding::none && !std::isfinite(lo))
+    throw_invalid_argument(fn, "options", "integer rounding needs a finite min_bits");
+  detail::bitalloc_problem p;
+  p.a.resize(static_cast<std::size_t>(n));
+  p.s.resize(static_cast<std::size_t>(n));
+  p.w.assign(static_cast<std::size_t>(n), 1.0);
+  for (index_t i = 0; i < n; ++i) {
+    const double si = static_cast<double>(s(i));
+    if (!std::isfinite(si) || si < 0)
+      throw_domain_error(fn, "sensitivities", "element ", i, " must be finite and >= 0, got ", si);
+    if (si == 0 && !std::isfinite(lo))
+      throw_domain_error(fn, "sensitivities", "element ", i, " is 0, which needs a finite min_bits");
+    p.s[static_cast<std::size_t>(i)] = si;
+    p.a[static_cast<std::size_t>(i)] = si > 0 ? 0.5 * std::log2(si) : -std::numeric_limits<double>::infinity();
+    if (weights != nullptr) {
+      const double wi = static_cast<double>(weights[i]);
+      if (!std::isfinite(wi) || wi <= 0)
+        throw_domain_error(fn, "weights", "element ", i, " must be finite and > 0, got ", wi);
+      p.w[static_cast<std::size_t>(i)] = wi;
+    }
+  }
+  for (double wi : p.w) p.wsum += wi;
+  p.budget = avg * p.wsum;
+  bit_allocation r;
+  r.target_bits = avg;
+  bitalloc_continuous(p, avg, lo, hi, r);
+  if (o.rounding != bit_rounding::none)
+    bitalloc_round(p, lo, hi, o.rounding == bit_rounding::integer_levels, r);
+  double total = 0, err = 0;
+  for (std::size_t i = 0; i < p.a.size(); ++i) {
+    total += p.w[i] * r.bits[i];
+    err += p.w[i] * p.s[i] * std::exp2(-2.0 * r.bits[i]);
+  }
+  r.average_bits = total / p.wsum;
+  r.model_error = err;
+  return r;
+}
+
+}  // namespace detail
+
+template <class T>
+bit_allocation allocate_bits(vector_view<T> sensitivities, double average_bits,
+                             bit_allocation_options options) {
+  return detail::allocate_bits_impl<T, double>(sensitivities, nullptr, 0, average_bits, options);
+}
+
+template <class T, class W>
+bit_allocation allocate_bits(vector_view<T> sensitivities, vector_view<W> weights,
+                             double average_bits, bit_allocation_options options) {
+  detail::require_host(weights, "allocate_bits", "weights");
+  if (weights.extent(0) > 1 && weights.stride(0) != 1)
+    throw_invalid_argument("allocate_bits", "weights", "must be contiguous");
+  return detail::allocate_bits_impl(sensitivities, weights.data(), weights.extent(0), average_bits,
+                                    options);
+}
+
+template <class T>
+double bit_allocation_error(vector_view<T> sensitivities, const std::vector<double>& bits) {
+  detail::require_host(sensitivities, "bit_allocation_error", "sensitivities");
+  detail::require_extent(static_cast<index_t>(bits.size()), sensitivities.extent(0),
+                         "bit_allocation_error", "bits", "length");
+  double e = 0;
+  for (index_t i = 0; i < sensitivities.extent(0); ++i)
+    e += static_cast<double>(sensitivities(i)) * std::exp2(-2.0 * bits[static_cast<std::size_t>(i)]);
+  return e;
+}
+
+}  // namespace ladle
