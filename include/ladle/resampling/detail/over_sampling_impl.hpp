@@ -1,0 +1,448 @@
+// Definitions for ladle/resampling/over_sampling.hpp.
+#pragma once
+
+#include "ladle/resampling/detail/common.hpp"
+#include "ladle/resampling/over_sampling.hpp"
+
+#include <cmath>
+
+namespace ladle {
+namespace detail {
+
+inline void require_k(const char* fn, const char* name, index_t k) {
+  if (k < 1) throw_invalid_argument(fn, name, "must be at least 1, got ", k);
+}
+
+// Every targeted class needs more than k rows (k neighbours besides itself).
+inline void require_class_sizes(const char* fn, const char* name, index_t k,
+                                const std::map<std::int64_t, index_t>& targets,
+                                const std::map<std::int64_t, std::vector<index_t>>& by_class) {
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    const auto n_c = static_cast<index_t>(by_class.at(t.first).size());
+    if (k >= n_c)
+      throw_invalid_argument(fn, name, "must be < the size of class ", t.first, " (", n_c,
+                             " samples) to find ", k, " neighbours; got ", k);
+  }
+}
+
+// Uniform (row, neighbour) pairs over a bases x k grid: SMOTE's sampling, also Borderline's.
+// nbr(r, c) gives the input row of neighbour c of base r; other_half halves the gap when true.
+template <class Policy, class T, class Nbr, class Half>
+void sample_pairs(const Policy& policy, resample_plan<T>& plan, index_t offset, index_t count,
+                  std::uint64_t purpose, std::int64_t label, seed s,
+                  const std::vector<index_t>& bases, index_t k, Nbr&& nbr, Half&& half) {
+  const auto nb = static_cast<index_t>(bases.size());
+  parallel_for(policy, count, synthetic_grain, [&](index_t b, index_t e) {
+    for (index_t j = b; j < e; ++j) {
+      philox g(s, synthetic_stream(purpose, label, j));
+      const index_t pair = uniform_index(g, nb * k);
+      const index_t r = pair / k, c = pair % k;
+      const index_t n = nbr(r, c);
+      T gap = draw_gap<T>(g);
+      if (half(n)) gap *= T(0.5);
+      const auto at = std::size_t(offset + j);
+      plan.base[at] = bases[std::size_t(r)];
+      plan.neighbor[at] = n;
+      plan.gap[at] = gap;
+    }
+  });
+}
+
+template <class Policy, class TX, class L>
+resample_plan<std::remove_const_t<TX>> smote_plan(const Policy& policy, matrix_view<TX> X,
+                                                  vector_view<L> y, const smote_options& opts,
+                                                  seed s, const char* fn) {
+  using T = std::remove_const_t<TX>;
+  check_inputs(fn, X, y);
+  require_k(fn, "k", opts.k);
+  const auto targets =
+      resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::over_sampling, fn);
+  const auto by_class = rows_by_class(y);
+  require_class_sizes(fn, "k", opts.k, targets, by_class);
+  resample_plan<T> plan;
+  plan.keep_all(X.extent(0));
+  index_t total = 0;
+  for (const auto& t : targets) total += t.second;
+  plan.reserve_more(total);
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    const auto& rows = by_class.at(t.first);
+    const tensor<T, 2> Xc = gather_rows(X, rows);
+    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k);
+    const index_t off = plan.append(t.second, t.first);
+    sample_pairs(
+        policy, plan, off, t.second, stream_smote, t.first, s, rows, opts.k,
+        [&](index_t r, index_t c) { return rows[std::size_t(nn(r, c))]; },
+        [](index_t) { return false; });
+  }
+  return plan;
+}
+
+template <class T, class L>
+std::vector<index_t> other_class_counts(const tensor<index_t, 2>& nn, vector_view<L> y,
+                                        std::int64_t label) {
+  std::vector<index_t> out(std::size_t(nn.extent(0)), 0);
+  for (index_t i = 0; i < nn.extent(0); ++i)
+    for (index_t c = 0; c < nn.extent(1); ++c)
+      out[std::size_t(i)] += static_cast<std::int64_t>(y(nn(i, c))) != label;
+  return out;
+}
+
+template <class Policy, class TX, class L>
+resample_plan<std::remove_const_t<TX>> borderline_plan(const Policy& policy, matrix_view<TX> X,
+                                                       vector_view<L> y,
+                                                       const borderline_smote_options& opts,
+                                                       seed s, const char* fn) {
+  using T = std::remove_const_t<TX>;
+  check_inputs(fn, X, y);
+  require_k(fn, "k", opts.k);
+  require_k(fn, "m", opts.m);
+  const index_t n = X.extent(0);
+  if (opts.m >= n)
+    throw_invalid_argument(fn, "m", "must be < the number of samples ", n, ", got ", opts.m);
+  const auto targets =
+      resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::over_sampling, fn);
+  const auto by_class = rows_by_class(y);
+  if (opts.kind == borderline_kind::borderline1)
+    require_class_sizes(fn, "k", opts.k, targets, by_class);
+  else if (opts.k >= n)
+    throw_invalid_argument(fn, "k", "must be < the number of samples ", n, ", got ", opts.k);
+  tensor<T, 2> storage;
+  const matrix_view<const T> Xa = compact(X, storage);
+  resample_plan<T> plan;
+  plan.keep_all(n);
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    const auto& rows = by_class.at(t.first);
+    const auto others = other_class_counts<T>(knn_of_rows(policy, Xa, rows, opts.m), y, t.first);
+    std::vector<index_t> danger, danger_local;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      if (2 * others[i] >= opts.m && others[i] < opts.m) {
+        danger.push_back(rows[i]);
+        danger_local.push_back(static_cast<index_t>(i));
+      }
+    if (danger.empty()) continue;  // imblearn: nothing generated for this class
+    const index_t off = plan.append(t.second, t.first);
+    if (opts.kind == borderline_kind::borderline1) {
+      const tensor<T, 2> Xc = gather_rows(X, rows);
+      const tensor<index_t, 2> nn = knn_of_rows(policy, Xc.cview(), danger_local, opts.k);
+      sample_pairs(
+          policy, plan, off, t.second, stream_borderline, t.first, s, danger, opts.k,
+          [&](index_t r, index_t c) { return rows[std::size_t(nn(r, c))]; },
+          [](index_t) { return false; });
+    } else {
+      const tensor<index_t, 2> nn = knn_of_rows(policy, Xa, danger, opts.k);
+      const std::int64_t label = t.first;
+      sample_pairs(
+          policy, plan, off, t.second, stream_borderline, t.first, s, danger, opts.k,
+          [&](index_t r, index_t c) { return nn(r, c); },
+          [&](index_t nbr) { return static_cast<std::int64_t>(y(nbr)) != label; });
+    }
+  }
+  return plan;
+}
+
+template <class Policy, class T, class L>
+adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const T> Xa,
+                                         vector_view<L> y, std::int64_t label,
+                                         const std::vector<index_t>& rows, index_t n_generate,
+                                         index_t k, const char* fn) {
+  adasyn_allocation a;
+  a.rows = rows;
+  a.other_neighbors = other_class_counts<T>(knn_of_rows(policy, Xa, rows, k), y, label);
+  // imblearn: ratio_i = Delta_i / k, normalised by its sum, times G, rounded half to even.
+  std::vector<double> ratio(rows.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ratio[i] = double(a.other_neighbors[i]) / double(k);
+    sum += ratio[i];
+  }
+  if (sum == 0)
+    throw_domain_error(fn, "X", "no sample of class ", label,
+                       " has a neighbour of another class, so ADASYN's weights are undefined "
+                       "(use SMOTE)");
+  a.weight.resize(rows.size());
+  a.generate.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    a.weight[i] = ratio[i] / sum;
+    a.generate[i] = static_cast<index_t>(std::nearbyint(a.weight[i] * double(n_generate)));
+  }
+  return a;
+}
+
+template <class Policy, class TX, class L>
+resample_plan<std::remove_const_t<TX>> adasyn_plan(const Policy& policy, matrix_view<TX> X,
+                                                   vector_view<L> y, const adasyn_options& opts,
+                                                   seed s, const char* fn) {
+  using T = std::remove_const_t<TX>;
+  check_inputs(fn, X, y);
+  require_k(fn, "k", opts.k);
+  const auto targets =
+      resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::over_sampling, fn);
+  const auto by_class = rows_by_class(y);
+  require_class_sizes(fn, "k", opts.k, targets, by_class);
+  tensor<T, 2> storage;
+  const matrix_view<const T> Xa = compact(X, storage);
+  resample_plan<T> plan;
+  plan.keep_all(X.extent(0));
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    const auto& rows = by_class.at(t.first);
+    const adasyn_allocation a =
+        adasyn_allocation_impl(policy, Xa, y, t.first, rows, t.second, opts.k, fn);
+    index_t count = 0;
+    for (auto g : a.generate) count += g;
+    if (count == 0)
+      throw_domain_error(fn, "sampling_strategy", "ADASYN's rounded allocation for class ",
+                         t.first, " generates no sample");
+    const tensor<T, 2> Xc = gather_rows(X, rows);
+    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k);
+    const index_t off = plan.append(count, t.first);
+    // Bases are fixed by the allocation (row i repeated generate_i times), in row order.
+    std::vector<index_t> base_local(static_cast<std::size_t>(count));
+    for (std::size_t i = 0, w = 0; i < rows.size(); ++i)
+      for (index_t r = 0; r < a.generate[i]; ++r) base_local[w++] = static_cast<index_t>(i);
+    const index_t k = opts.k;
+    parallel_for(policy, count, synthetic_grain, [&](index_t b, index_t e) {
+      for (index_t j = b; j < e; ++j) {
+        philox g(s, synthetic_stream(stream_adasyn, t.first, j));
+        const index_t r = base_local[std::size_t(j)];
+        const index_t c = uniform_index(g, k);
+        const auto at = std::size_t(off + j);
+        plan.base[at] = rows[std::size_t(r)];
+        plan.neighbor[at] = rows[std::size_t(nn(r, c))];
+        plan.gap[at] = draw_gap<T>(g);
+      }
+    });
+  }
+  return plan;
+}
+
+template <class Policy, class TX, class L>
+resample_plan<std::remove_const_t<TX>> random_over_plan(const Policy& policy, matrix_view<TX> X,
+                                                        vector_view<L> y,
+                                                        const random_over_options& opts, seed s,
+                                                        const char* fn) {
+  using T = std::remove_const_t<TX>;
+  check_inputs(fn, X, y);
+  if (opts.shrinkage && !(*opts.shrinkage >= 0.0 && std::isfinite(*opts.shrinkage)))
+    throw_invalid_argument(fn, "shrinkage", "must be finite and >= 0, got ", *opts.shrinkage);
+  const auto targets =
+      resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::over_sampling, fn);
+  const auto by_class = rows_by_class(y);
+  resample_plan<T> plan;
+  plan.keep_all(X.extent(0));
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    const auto& rows = by_class.at(t.first);
+    const index_t off = plan.append(t.second, t.first);
+    parallel_for(policy, t.second, synthetic_grain, [&](index_t b, index_t e) {
+      for (index_t j = b; j < e; ++j) {
+        philox g(s, synthetic_stream(stream_random_over, t.first, j));
+        plan.base[std::size_t(off + j)] =
+            rows[std::size_t(uniform_index(g, static_cast<index_t>(rows.size())))];
+      }
+    });
+  }
+  return plan;
+}
+
+// Per-class per-feature noise scale of the smoothed bootstrap: shrinkage * h * std_c.
+template <class TX, class L>
+std::map<std::int64_t, std::vector<double>> shrinkage_scales(matrix_view<TX> X, vector_view<L> y,
+                                                             double shrinkage) {
+  const index_t n = X.extent(0), d = X.extent(1);
+  const double h = std::pow(4.0 / (double(d + 2) * double(n)), 1.0 / double(d + 4));
+  std::map<std::int64_t, std::vector<double>> out;
+  for (const auto& c : rows_by_class(y)) {
+    std::vector<double> mean(std::size_t(d), 0.0), m2(std::size_t(d), 0.0);
+    for (index_t r : c.second)
+      for (index_t j = 0; j < d; ++j) mean[std::size_t(j)] += double(X(r, j));
+    for (auto& v : mean) v /= double(c.second.size());
+    for (index_t r : c.second)
+      for (index_t j = 0; j < d; ++j) {
+        const double dv = double(X(r, j)) - mean[std::size_t(j)];
+        m2[std::size_t(j)] += dv * dv;
+      }
+    for (auto& v : m2) v = shrinkage * h * std::sqrt(v / double(c.second.size()));
+    out[c.first] = std::move(m2);
+  }
+  return out;
+}
+
+template <class Policy, class TX, class L, class T, class LO>
+void write_random_over(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                       const resample_plan<T>& plan, const resample_output<T, LO>& out,
+                       const random_over_options& opts, seed s) {
+  if (!opts.shrinkage) {
+    write_interpolated(policy, X, y, plan, out);
+    return;
+  }
+  const auto scales = shrinkage_scales(X, y, *opts.shrinkage);
+  // Synthetic index within its class, for the noise stream.
+  std::vector<index_t> first(plan.label.size());
+  for (std::size_t i = 0; i < plan.label.size(); ++i)
+    first[i] = (i > 0 && plan.label[i] == plan.label[i - 1]) ? first[i - 1] : index_t(i);
+  const index_t d = X.extent(1);
+  write_plan(policy, X, y, plan, out, [&](index_t sidx, T* dst) {
+    const auto i = std::size_t(sidx);
+    const std::int64_t label = plan.label[i];
+    const index_t j = sidx - first[i];
+    philox g(s, derive_stream(synthetic_stream(stream_random_over, label, j), 1));
+    const auto& sc = scales.at(label);
+    for (index_t f = 0; f < d; ++f)
+      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + sc[std::size_t(f)] * normal(g));
+  });
+}
+
+template <class T, class L, class Policy, class TX, class LI, class Plan, class Write>
+resample_result<T, L> run_owning(const Policy& policy, matrix_view<TX> X, vector_view<LI> y,
+                                 const Plan& plan, Write&& write) {
+  auto result = allocate_result<T, L>(plan.shape(), X.extent(1));
+  write(policy, X, y, plan, output_of(result));
+  return result;
+}
+
+template <class TX, class L, class T, class LO>
+void check_no_overlap(const char* fn, matrix_view<TX> X, vector_view<L> y,
+                      const resample_output<T, LO>& out) {
+  if (overlaps(out.X, X) || overlaps(out.X, y) || overlaps(out.y, X) || overlaps(out.y, y))
+    throw_invalid_argument(fn, "out", "overlaps the input X or y");
+}
+
+}  // namespace detail
+
+template <class Policy, class TX, class L>
+resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote(
+    const Policy& policy, matrix_view<TX> X, vector_view<L> y, const smote_options& opts,
+    seed s) {
+  using T = std::remove_const_t<TX>;
+  const auto plan = detail::smote_plan(policy, X, y, opts, s, "smote");
+  return detail::run_owning<T, std::remove_const_t<L>>(
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+}
+
+template <class L>
+resample_shape resampled_size(vector_view<L> y, const smote_options& opts) {
+  const auto targets = resolve_sampling_strategy(opts.strategy, count_classes(y),
+                                                 sampling_type::over_sampling, "smote");
+  resample_shape sh{y.extent(0), 0};
+  for (const auto& t : targets) sh.synthetic += t.second;
+  return sh;
+}
+
+template <class Policy, class TX, class L, class T, class LO>
+resample_shape smote_into(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                          const resample_output<T, LO>& out, const smote_options& opts, seed s) {
+  static_assert(std::is_same<std::remove_const_t<TX>, T>::value,
+                "ladle::smote_into: output features must have the input's type");
+  const resample_shape sh = resampled_size(y, opts);
+  detail::check_output("smote_into", out, sh, X.extent(1));
+  detail::check_no_overlap("smote_into", X, y, out);
+  const auto plan = detail::smote_plan(policy, X, y, opts, s, "smote_into");
+  detail::write_interpolated(policy, X, y, plan, out);
+  return sh;
+}
+
+template <class Policy, class TX, class L>
+std::vector<borderline_status> borderline_status_of(const Policy& policy, matrix_view<TX> X,
+                                                    vector_view<L> y, std::int64_t label,
+                                                    index_t m) {
+  using T = std::remove_const_t<TX>;
+  const char* fn = "borderline_status_of";
+  detail::check_inputs(fn, X, y);
+  detail::require_k(fn, "m", m);
+  if (m >= X.extent(0))
+    throw_invalid_argument(fn, "m", "must be < the number of samples ", X.extent(0), ", got ", m);
+  const auto by_class = detail::rows_by_class(y);
+  const auto it = by_class.find(label);
+  if (it == by_class.end())
+    throw_invalid_argument(fn, "label", "class ", label, " is not present in y");
+  tensor<T, 2> storage;
+  const auto Xa = detail::compact(X, storage);
+  const auto others =
+      detail::other_class_counts<T>(detail::knn_of_rows(policy, Xa, it->second, m), y, label);
+  std::vector<borderline_status> out(others.size());
+  for (std::size_t i = 0; i < others.size(); ++i)
+    out[i] = others[i] == m          ? borderline_status::noise
+             : (2 * others[i] >= m) ? borderline_status::danger
+                                     : borderline_status::safe;
+  return out;
+}
+
+template <class Policy, class TX, class L>
+resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> borderline_smote(
+    const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+    const borderline_smote_options& opts, seed s) {
+  using T = std::remove_const_t<TX>;
+  const auto plan = detail::borderline_plan(policy, X, y, opts, s, "borderline_smote");
+  return detail::run_owning<T, std::remove_const_t<L>>(
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+}
+
+template <class Policy, class TX, class L>
+adasyn_allocation adasyn_allocation_of(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                                       std::int64_t label, index_t n_generate, index_t k) {
+  using T = std::remove_const_t<TX>;
+  const char* fn = "adasyn_allocation_of";
+  detail::check_inputs(fn, X, y);
+  detail::require_k(fn, "k", k);
+  if (k >= X.extent(0))
+    throw_invalid_argument(fn, "k", "must be < the number of samples ", X.extent(0), ", got ", k);
+  if (n_generate < 0)
+    throw_invalid_argument(fn, "n_generate", "must be >= 0, got ", n_generate);
+  const auto by_class = detail::rows_by_class(y);
+  const auto it = by_class.find(label);
+  if (it == by_class.end())
+    throw_invalid_argument(fn, "label", "class ", label, " is not present in y");
+  tensor<T, 2> storage;
+  const auto Xa = detail::compact(X, storage);
+  return detail::adasyn_allocation_impl(policy, Xa, y, label, it->second, n_generate, k, fn);
+}
+
+template <class Policy, class TX, class L>
+resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> adasyn(
+    const Policy& policy, matrix_view<TX> X, vector_view<L> y, const adasyn_options& opts,
+    seed s) {
+  using T = std::remove_const_t<TX>;
+  const auto plan = detail::adasyn_plan(policy, X, y, opts, s, "adasyn");
+  return detail::run_owning<T, std::remove_const_t<L>>(
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+}
+
+template <class L>
+resample_shape resampled_size(vector_view<L> y, const random_over_options& opts) {
+  const auto targets = resolve_sampling_strategy(opts.strategy, count_classes(y),
+                                                 sampling_type::over_sampling, "random_over_sample");
+  resample_shape sh{y.extent(0), 0};
+  for (const auto& t : targets) sh.synthetic += t.second;
+  return sh;
+}
+
+template <class Policy, class TX, class L>
+resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> random_over_sample(
+    const Policy& policy, matrix_view<TX> X, vector_view<L> y, const random_over_options& opts,
+    seed s) {
+  using T = std::remove_const_t<TX>;
+  const auto plan = detail::random_over_plan(policy, X, y, opts, s, "random_over_sample");
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), X.extent(1));
+  detail::write_random_over(policy, X, y, plan, detail::output_of(result), opts, s);
+  return result;
+}
+
+template <class Policy, class TX, class L, class T, class LO>
+resample_shape random_over_sample_into(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                                       const resample_output<T, LO>& out,
+                                       const random_over_options& opts, seed s) {
+  static_assert(std::is_same<std::remove_const_t<TX>, T>::value,
+                "ladle::random_over_sample_into: output features must have the input's type");
+  const resample_shape sh = resampled_size(y, opts);
+  detail::check_output("random_over_sample_into", out, sh, X.extent(1));
+  detail::check_no_overlap("random_over_sample_into", X, y, out);
+  const auto plan = detail::random_over_plan(policy, X, y, opts, s, "random_over_sample_into");
+  detail::write_random_over(policy, X, y, plan, out, opts, s);
+  return sh;
+}
+
+}  // namespace ladle

@@ -1,0 +1,233 @@
+// Definitions for ladle/resampling/sampling_strategy.hpp.
+#pragma once
+
+#include "ladle/resampling/sampling_strategy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <type_traits>
+
+namespace ladle {
+
+inline sampling_strategy::sampling_strategy(const std::string& name) {
+  if (name == "auto") kind_ = kind::automatic;
+  else if (name == "minority") kind_ = kind::minority;
+  else if (name == "majority") kind_ = kind::majority;
+  else if (name == "not minority") kind_ = kind::not_minority;
+  else if (name == "not majority") kind_ = kind::not_majority;
+  else if (name == "all") kind_ = kind::all;
+  else
+    throw_invalid_argument("sampling_strategy", "name",
+                           "must be one of 'auto', 'minority', 'majority', 'not minority', "
+                           "'not majority', 'all'; got '", name, "'");
+}
+
+inline sampling_strategy::sampling_strategy(const char* name)
+    : sampling_strategy(std::string(name == nullptr ? "" : name)) {}
+
+inline sampling_strategy::sampling_strategy(double ratio) : kind_(kind::ratio), ratio_(ratio) {
+  if (!(ratio > 0.0 && ratio <= 1.0))
+    throw_invalid_argument("sampling_strategy", "ratio", "must be in (0, 1], got ", ratio);
+}
+
+inline sampling_strategy::sampling_strategy(std::map<std::int64_t, index_t> counts)
+    : kind_(kind::counts), counts_(std::move(counts)) {
+  for (const auto& kv : counts_)
+    if (kv.second < 0)
+      throw_invalid_argument("sampling_strategy", "counts", "class ", kv.first,
+                             " has a negative target count ", kv.second);
+}
+
+inline sampling_strategy sampling_strategy::targeting(std::vector<std::int64_t> classes) {
+  sampling_strategy s;
+  s.kind_ = kind::classes;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  s.classes_ = std::move(classes);
+  return s;
+}
+
+inline std::string sampling_strategy::name() const {
+  std::ostringstream os;
+  switch (kind_) {
+    case kind::automatic: return "auto";
+    case kind::minority: return "minority";
+    case kind::majority: return "majority";
+    case kind::not_minority: return "not minority";
+    case kind::not_majority: return "not majority";
+    case kind::all: return "all";
+    case kind::ratio: os << ratio_; return os.str();
+    case kind::counts: {
+      os << "{";
+      const char* sep = "";
+      for (const auto& kv : counts_) { os << sep << kv.first << ": " << kv.second; sep = ", "; }
+      os << "}";
+      return os.str();
+    }
+    case kind::classes: {
+      os << "[";
+      const char* sep = "";
+      for (auto c : classes_) { os << sep << c; sep = ", "; }
+      os << "]";
+      return os.str();
+    }
+  }
+  return "?";
+}
+
+template <class L>
+std::vector<class_count> count_classes(vector_view<L> y) {
+  using label_t = std::remove_const_t<L>;
+  static_assert(std::is_same<label_t, std::int32_t>::value ||
+                    std::is_same<label_t, std::int64_t>::value,
+                "ladle: class labels must be int32 or int64");
+  detail::require_host(y, "count_classes", "y");
+  std::map<std::int64_t, index_t> m;
+  for (index_t i = 0; i < y.extent(0); ++i) ++m[static_cast<std::int64_t>(y(i))];
+  std::vector<class_count> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back({kv.first, kv.second});
+  return out;
+}
+
+namespace detail {
+
+// The first class with the largest / smallest count in ascending label order (imblearn's
+// max(target_stats, key=...) over a dict built from np.unique).
+inline const class_count& majority_class(const std::vector<class_count>& c) {
+  const class_count* best = &c.front();
+  for (const auto& e : c)
+    if (e.count > best->count) best = &e;
+  return *best;
+}
+inline const class_count& minority_class(const std::vector<class_count>& c) {
+  const class_count* best = &c.front();
+  for (const auto& e : c)
+    if (e.count < best->count) best = &e;
+  return *best;
+}
+
+inline const class_count* find_class(const std::vector<class_count>& c, std::int64_t label) {
+  for (const auto& e : c)
+    if (e.label == label) return &e;
+  return nullptr;
+}
+
+}  // namespace detail
+
+inline std::map<std::int64_t, index_t> resolve_sampling_strategy(
+    const sampling_strategy& strategy, const std::vector<class_count>& classes, sampling_type type,
+    const char* function) {
+  using kind = sampling_strategy::kind;
+  if (classes.size() <= 1)
+    throw_invalid_argument(function, "y", "needs more than 1 class, got ", classes.size());
+  const bool over = type == sampling_type::over_sampling;
+  const class_count& maj = detail::majority_class(classes);
+  const class_count& mino = detail::minority_class(classes);
+  std::map<std::int64_t, index_t> out;
+  kind k = strategy.which();
+  if (k == kind::automatic) k = over ? kind::not_majority : kind::not_minority;
+  switch (k) {
+    case kind::minority:
+      if (!over)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "'minority' cannot be used by under-samplers and cleaners");
+      out[mino.label] = maj.count - mino.count;
+      break;
+    case kind::majority:
+      if (over)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "'majority' cannot be used by over-samplers");
+      out[maj.label] = mino.count;
+      break;
+    case kind::not_minority:
+    case kind::not_majority:
+    case kind::all: {
+      const std::int64_t skip_label = k == kind::not_minority ? mino.label : maj.label;
+      for (const auto& c : classes) {
+        if (k != kind::all && c.label == skip_label) continue;
+        out[c.label] = over ? maj.count - c.count : mino.count;
+      }
+      break;
+    }
+    case kind::ratio: {
+      if (type == sampling_type::cleaning)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "a ratio cannot be used by cleaning methods");
+      if (classes.size() != 2)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "a ratio needs a binary problem; y has ", classes.size(),
+                               " classes (use per-class counts)");
+      const double a = strategy.ratio();
+      if (over) {
+        // Python: int(n_majority * ratio - n_class), truncation toward zero. The product is
+        // rounded on its own (fma with 0), as in Python, so no FMA contraction changes it.
+        const double target = std::fma(double(maj.count), a, 0.0);
+        for (const auto& c : classes) {
+          if (c.label == maj.label) continue;
+          const auto n = static_cast<index_t>(std::trunc(target - double(c.count)));
+          if (n <= 0)
+            throw_invalid_argument(function, "sampling_strategy", "ratio ", a,
+                                   " would remove samples from class ", c.label, " (", c.count,
+                                   " samples, target ", c.count + n,
+                                   "); an over-sampler needs a larger ratio");
+          out[c.label] = n;
+        }
+      } else {
+        for (const auto& c : classes) {
+          if (c.label == mino.label) continue;
+          const auto n = static_cast<index_t>(std::trunc(double(mino.count) / a));
+          if (n > c.count)
+            throw_invalid_argument(function, "sampling_strategy", "ratio ", a,
+                                   " would add samples to class ", c.label, " (", c.count,
+                                   " samples, target ", n, "); an under-sampler needs a larger ratio");
+          out[c.label] = n;
+        }
+      }
+      break;
+    }
+    case kind::counts: {
+      if (type == sampling_type::cleaning)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "per-class counts cannot be used by cleaning methods; "
+                               "use sampling_strategy::targeting({classes})");
+      for (const auto& kv : strategy.counts()) {
+        const class_count* c = detail::find_class(classes, kv.first);
+        if (c == nullptr)
+          throw_invalid_argument(function, "sampling_strategy", "names class ", kv.first,
+                                 " which is not present in y");
+        if (over) {
+          if (kv.second < c->count)
+            throw_invalid_argument(function, "sampling_strategy", "asks for ", kv.second,
+                                   " samples of class ", kv.first, " which has ", c->count,
+                                   "; an over-sampler cannot remove samples");
+          out[kv.first] = kv.second - c->count;
+        } else {
+          if (kv.second > c->count)
+            throw_invalid_argument(function, "sampling_strategy", "asks for ", kv.second,
+                                   " samples of class ", kv.first, " which has ", c->count,
+                                   "; an under-sampler cannot add samples");
+          out[kv.first] = kv.second;
+        }
+      }
+      break;
+    }
+    case kind::classes: {
+      if (type != sampling_type::cleaning)
+        throw_invalid_argument(function, "sampling_strategy",
+                               "a class list is only accepted by cleaning methods");
+      for (auto label : strategy.classes()) {
+        if (detail::find_class(classes, label) == nullptr)
+          throw_invalid_argument(function, "sampling_strategy", "names class ", label,
+                                 " which is not present in y");
+        out[label] = mino.count;
+      }
+      break;
+    }
+    case kind::automatic: break;  // resolved above
+  }
+  return out;
+}
+
+}  // namespace ladle
