@@ -1,14 +1,13 @@
-// ladle/ladle.hpp: umbrella header. Everything except the optional ladle/cuda/ and ladle/io/
-// headers and the interop adaptors whose third-party headers may be absent (ladle/interop/).
+// ladle/ladle.hpp: umbrella header for the whole library.
+//
+// Not included here (include them by name): ladle/interop/dlpack.hpp (needs <dlpack/dlpack.h>),
+// ladle/io/ and ladle/cuda/ (optional backends).
 #pragma once
 
 #include "ladle/core.hpp"
-#if __has_include("ladle/neighbors.hpp")
-#  include "ladle/neighbors.hpp"
-#endif
-#if __has_include("ladle/resampling.hpp")
-#  include "ladle/resampling.hpp"
-#endif
-#if __has_include("ladle/quantization.hpp")
-#  include "ladle/quantization.hpp"
-#endif
+#include "ladle/interop/eigen.hpp"
+#include "ladle/interop/mdspan.hpp"
+#include "ladle/interop/span.hpp"
+#include "ladle/neighbors.hpp"
+#include "ladle/quantization.hpp"
+#include "ladle/resampling.hpp"

@@ -13,24 +13,10 @@
 #include "ladle/quantization/spec.hpp"
 #include "ladle/quantization/quantize.hpp"
 #include "ladle/quantization/packing.hpp"
-#if __has_include("ladle/quantization/observers.hpp")
-#  include "ladle/quantization/observers.hpp"
-#endif
-#if __has_include("ladle/quantization/fake_quant.hpp")
-#  include "ladle/quantization/fake_quant.hpp"
-#endif
-#if __has_include("ladle/quantization/elastic.hpp")
-#  include "ladle/quantization/elastic.hpp"
-#endif
-#if __has_include("ladle/quantization/formats.hpp")
-#  include "ladle/quantization/formats.hpp"
-#endif
-#if __has_include("ladle/quantization/bit_allocation.hpp")
-#  include "ladle/quantization/bit_allocation.hpp"
-#endif
-#if __has_include("ladle/quantization/product_quantization.hpp")
-#  include "ladle/quantization/product_quantization.hpp"
-#endif
-#if __has_include("ladle/quantization/embedding.hpp")
-#  include "ladle/quantization/embedding.hpp"
-#endif
+#include "ladle/quantization/observers.hpp"
+#include "ladle/quantization/fake_quant.hpp"
+#include "ladle/quantization/elastic.hpp"
+#include "ladle/quantization/formats.hpp"
+#include "ladle/quantization/bit_allocation.hpp"
+#include "ladle/quantization/product_quantization.hpp"
+#include "ladle/quantization/embedding.hpp"

@@ -304,6 +304,17 @@ resample_result<T, L> run_owning(const Policy& policy, matrix_view<TX> X, vector
   return result;
 }
 
+// Rows an over-sampler returns: every input row plus the strategy's synthetic counts.
+template <class L>
+resample_shape over_sampled_shape(vector_view<L> y, const sampling_strategy& strategy,
+                                  const char* fn) {
+  const auto targets = resolve_sampling_strategy(strategy, count_classes(y),
+                                                 sampling_type::over_sampling, fn);
+  resample_shape sh{y.extent(0), 0};
+  for (const auto& t : targets) sh.synthetic += t.second;
+  return sh;
+}
+
 template <class TX, class L, class T, class LO>
 void check_no_overlap(const char* fn, matrix_view<TX> X, vector_view<L> y,
                       const resample_output<T, LO>& out) {
@@ -325,11 +336,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote(
 
 template <class L>
 resample_shape resampled_size(vector_view<L> y, const smote_options& opts) {
-  const auto targets = resolve_sampling_strategy(opts.strategy, count_classes(y),
-                                                 sampling_type::over_sampling, "smote");
-  resample_shape sh{y.extent(0), 0};
-  for (const auto& t : targets) sh.synthetic += t.second;
-  return sh;
+  return detail::over_sampled_shape(y, opts.strategy, "smote");
 }
 
 template <class Policy, class TX, class L, class T, class LO>
@@ -413,11 +420,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> adasyn(
 
 template <class L>
 resample_shape resampled_size(vector_view<L> y, const random_over_options& opts) {
-  const auto targets = resolve_sampling_strategy(opts.strategy, count_classes(y),
-                                                 sampling_type::over_sampling, "random_over_sample");
-  resample_shape sh{y.extent(0), 0};
-  for (const auto& t : targets) sh.synthetic += t.second;
-  return sh;
+  return detail::over_sampled_shape(y, opts.strategy, "random_over_sample");
 }
 
 template <class Policy, class TX, class L>
