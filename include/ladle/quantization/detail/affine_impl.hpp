@@ -119,6 +119,35 @@ inline void report_nonfinite(bool bad, const quant_spec& spec, const char* fn) {
                        "them to the code range)");
 }
 
+/// The run loop shared by quantize and quantize_packed: for each run of one parameter slot,
+/// blocks of int32 codes (nearest or stochastic rounding) go to write(codes, element, count).
+/// Non-finite inputs are reported once, after all runs, per spec.nonfinite.
+template <bool Simd, bool Divide, class Policy, class V, class Write>
+void quantize_runs(const Policy& policy, const V* in, const quant_params& p, const quant_layout& l,
+                   seed sd, const char* fn, Write&& write) {
+  const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
+  const bool stochastic = p.spec.rounding == rounding_mode::stochastic;
+  std::atomic<bool> bad{false};
+  for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
+    alignas(64) float fbuf[block];
+    alignas(64) std::int32_t ibuf[block];
+    const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
+    bool b = false;
+    for (index_t off = 0; off < len; off += block) {
+      const index_t n = std::min(block, len - off);
+      const float* xf = as_floats(in + first + off, n, fbuf);
+      if (stochastic)
+        b |= stochastic_block<Divide, false>(xf, ibuf, nullptr, nullptr, n, s, sd,
+                                             static_cast<std::uint64_t>(first + off));
+      else
+        b |= quantize_block<Simd, Divide>(xf, ibuf, n, s);
+      write(static_cast<const std::int32_t*>(ibuf), first + off, n);
+    }
+    if (b) bad.store(true, std::memory_order_relaxed);
+  });
+  report_nonfinite(bad.load(), p.spec, fn);
+}
+
 template <bool Simd, bool Divide, class Policy, class T, class Q, std::size_t R>
 void quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params& p,
                    tensor_view<Q, R> codes, seed sd) {
@@ -128,13 +157,11 @@ void quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params
   const quant_layout l = make_quant_layout(p.spec, x.extents(), fn);
   check_params(p, l, fn);
   check_code_type<Q>(p.spec, fn, "codes");
-  const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
-  const bool stochastic = p.spec.rounding == rounding_mode::stochastic;
-  std::atomic<bool> bad{false};
   const V* in = x.data();
   Q* out = codes.data();
   if (use_varying(l, p.spec)) {
     const slot_arrays a = make_slot_arrays(p);
+    std::atomic<bool> bad{false};
     for_each_row(policy, l, [&](index_t first, index_t len) {
       alignas(64) float fbuf[block];
       alignas(64) std::int32_t ibuf[block];
@@ -149,30 +176,15 @@ void quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params
     report_nonfinite(bad.load(), p.spec, fn);
     return;
   }
-  for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
-    alignas(64) float fbuf[block];
-    alignas(64) std::int32_t ibuf[block];
-    const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
-    bool b = false;
-    for (index_t off = 0; off < len; off += block) {
-      const index_t n = std::min(block, len - off);
-      const float* xf = as_floats(in + first + off, n, fbuf);
-      if (stochastic)
-        b |= stochastic_block<Divide, false>(xf, ibuf, nullptr, nullptr, n, s, sd,
-                                             static_cast<std::uint64_t>(first + off));
-      else
-        b |= quantize_block<Simd, Divide>(xf, ibuf, n, s);
-      narrow_codes(ibuf, out + first + off, n);
-    }
-    if (b) bad.store(true, std::memory_order_relaxed);
-  });
-  report_nonfinite(bad.load(), p.spec, fn);
+  quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn,
+                              [&](const std::int32_t* ibuf, index_t at, index_t n) {
+                                narrow_codes(ibuf, out + at, n);
+                              });
 }
 
 template <bool Simd, bool Divide, class Policy, class T, std::size_t R>
 void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant_params& p,
                           vector_view<std::uint8_t> packed, seed sd) {
-  using V = std::remove_const_t<T>;
   const char* fn = "quantize_packed";
   require_host(x, fn, "x");
   require_contiguous(x, fn, "x");
@@ -199,37 +211,19 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
     }
     return;
   }
-  const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
-  const bool stochastic = p.spec.rounding == rounding_mode::stochastic;
-  std::atomic<bool> bad{false};
-  const V* in = x.data();
   std::uint8_t* out = packed.data();
-  for_each_run(policy, l, [&](index_t first, index_t n_run, index_t si) {
-    alignas(64) float fbuf[block];
-    alignas(64) std::int32_t ibuf[block];
-    const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
-    bool b = false;
-    for (index_t off = 0; off < n_run; off += block) {
-      const index_t n = std::min(block, n_run - off);
-      const float* xf = as_floats(in + first + off, n, fbuf);
-      if (stochastic)
-        b |= stochastic_block<Divide, false>(xf, ibuf, nullptr, nullptr, n, s, sd,
-                                             static_cast<std::uint64_t>(first + off));
-      else
-        b |= quantize_block<Simd, Divide>(xf, ibuf, n, s);
-      std::uint8_t* dst = out + (first + off) * bits / 8;
-      if (bits == 4) {
-        pack4_codes(ibuf, n, dst);
-      } else {
-        with_bits(bits, [&](auto bb) {
-          pack_span_unchecked<decltype(bb)::value>(ibuf, n, dst);
-          return 0;
-        });
-      }
-    }
-    if (b) bad.store(true, std::memory_order_relaxed);
-  });
-  report_nonfinite(bad.load(), p.spec, fn);
+  quantize_runs<Simd, Divide>(policy, x.data(), p, l, sd, fn,
+                              [&](const std::int32_t* ibuf, index_t at, index_t n) {
+                                std::uint8_t* dst = out + at * bits / 8;
+                                if (bits == 4) {
+                                  pack4_codes(ibuf, n, dst);
+                                } else {
+                                  with_bits(bits, [&](auto bb) {
+                                    pack_span_unchecked<decltype(bb)::value>(ibuf, n, dst);
+                                    return 0;
+                                  });
+                                }
+                              });
 }
 
 template <bool Simd, class Policy, class Q, class T, std::size_t R>
