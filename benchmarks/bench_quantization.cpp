@@ -1,7 +1,8 @@
 // Quantization benchmarks (single thread): 4096 x 4096 float32 weights.
 //   quantize / dequantize per-channel int8, int4 per-group(64) quantize+pack, fake_quantize
 //   per-channel, min-max qparams. Each reports GB/s and the fraction of the copy bandwidth
-//   measured in this binary (bench_common.hpp). benchmarks/compare/quantization_vs_torch.py runs
+//   measured in this binary (bench_common.hpp). Each case warms up for 0.5 s first: the first
+//   passes over fresh buffers are slow on virtual machines and would skew the fractions. benchmarks/compare/quantization_vs_torch.py runs
 //   torch 1.13 on the same shape and prints ratios.
 #include <ladle/quantization/observers.hpp>
 #include <ladle/quantization/quantize.hpp>
@@ -14,6 +15,8 @@
 namespace {
 
 constexpr ladle::index_t rows = 4096, cols = 4096, n = rows * cols;
+// The copy reference runs on a working set of the same size as the weights (64 MiB).
+constexpr std::size_t input_bytes = std::size_t(n) * sizeof(float);
 
 const std::vector<float>& weights() {
   static const std::vector<float> w = [] {
@@ -39,7 +42,7 @@ void BM_quantize_per_channel_int8(benchmark::State& state) {
     benchmark::DoNotOptimize(q.data());
     benchmark::ClobberMemory();
   }
-  ladle_bench::report_bandwidth(state, double(n) * (4 + 1));
+  ladle_bench::report_bandwidth(state, double(n) * (4 + 1), input_bytes);
 }
 
 void BM_dequantize_per_channel_int8(benchmark::State& state) {
@@ -51,7 +54,7 @@ void BM_dequantize_per_channel_int8(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  ladle_bench::report_bandwidth(state, double(n) * (1 + 4));
+  ladle_bench::report_bandwidth(state, double(n) * (1 + 4), input_bytes);
 }
 
 void BM_quantize_pack_int4_group64(benchmark::State& state) {
@@ -62,7 +65,7 @@ void BM_quantize_pack_int4_group64(benchmark::State& state) {
     benchmark::DoNotOptimize(packed.data());
     benchmark::ClobberMemory();
   }
-  ladle_bench::report_bandwidth(state, double(n) * 4 + double(n) / 2);
+  ladle_bench::report_bandwidth(state, double(n) * 4 + double(n) / 2, input_bytes);
 }
 
 void BM_fake_quantize_per_channel_int8(benchmark::State& state) {
@@ -73,7 +76,7 @@ void BM_fake_quantize_per_channel_int8(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  ladle_bench::report_bandwidth(state, double(n) * (4 + 4));
+  ladle_bench::report_bandwidth(state, double(n) * (4 + 4), input_bytes);
 }
 
 void BM_choose_qparams_per_channel(benchmark::State& state) {
@@ -82,15 +85,15 @@ void BM_choose_qparams_per_channel(benchmark::State& state) {
     auto p = ladle::choose_qparams(spec, wview());
     benchmark::DoNotOptimize(p.scale.data());
   }
-  ladle_bench::report_bandwidth(state, double(n) * 4);
+  ladle_bench::report_bandwidth(state, double(n) * 4, input_bytes);
 }
 
 }  // namespace
 
-BENCHMARK(BM_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_dequantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_quantize_pack_int4_group64)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_fake_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_choose_qparams_per_channel)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_dequantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_quantize_pack_int4_group64)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_fake_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_choose_qparams_per_channel)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 
 BENCHMARK_MAIN();

@@ -75,6 +75,13 @@
 
 // LADLE_DISABLE_SIMD: define it to force every kernel onto its scalar reference path.
 
+// Streaming kernels whose float output reaches this many bytes write it with cache-bypassing
+// stores: such an output will not stay cached anyway, and a normal store would first read each
+// line it overwrites. Set it to 0 to always stream, or very high to never stream.
+#ifndef LADLE_STREAM_MIN_BYTES
+#  define LADLE_STREAM_MIN_BYTES (std::size_t(32) << 20)
+#endif
+
 namespace ladle {
 /// Signed index type used for extents, strides and counts throughout ladle.
 using index_t = std::ptrdiff_t;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,15 @@ TEST_CASE("simd shims: reductions, casts, masks") {
   CHECK(ladle::simd::mask_bits(mask) == expected);
   CHECK(ladle::simd::count(mask) == int(n) - 2);
   CHECK(std::string(ladle::simd::arch_name()).size() > 0);
+  // nonfinite flags NaN and both infinities on every architecture (xsimd 8.1's AVX `!=` does not).
+  std::vector<float> w(n, 1.0f);
+  w[0] = std::numeric_limits<float>::quiet_NaN();
+  if (n > 1) w[1] = std::numeric_limits<float>::infinity();
+  if (n > 2) w[2] = -std::numeric_limits<float>::infinity();
+  if (n > 3) w[3] = std::numeric_limits<float>::max();
+  std::uint64_t nonfinite_bits = n > 2 ? 7u : (n > 1 ? 3u : 1u);
+  CHECK(ladle::simd::mask_bits(ladle::simd::nonfinite(fb::load_unaligned(w.data()))) == nonfinite_bits);
+  CHECK(ladle::simd::mask_bits(ladle::simd::nonfinite(fb(0.0f))) == 0u);
   // Ties: nearbyint rounds half to even, round half away from zero.
   CHECK(xsimd::nearbyint(fb(2.5f)).get(0) == 2.f);
   CHECK(xsimd::round(fb(2.5f)).get(0) == 3.f);

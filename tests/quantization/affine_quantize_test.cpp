@@ -227,6 +227,76 @@ TEST_CASE("affine: SIMD kernels equal the scalar reference") {
   }
 }
 
+TEST_CASE("affine: fast paths (whole-vector groups, direct packing, streaming stores) equal the scalar reference") {
+  // Widths divisible by every lane count, so groups of 16 .. 96 take the fused group kernel and
+  // rows take the in-register narrowing; NaN/Inf under saturate and ties are mixed in.
+  const ladle::index_t rows = 24, cols = 192;
+  std::vector<float> x = gaussian(rows * cols, 23, 3.0f);
+  for (std::size_t i = 0; i < x.size(); i += 13) x[i] = std::nearbyint(x[i] * 4.0f) / 4.0f + 0.125f;
+  x[5] = std::nanf("");
+  x[700] = std::numeric_limits<float>::infinity();
+  x[1901] = -std::numeric_limits<float>::infinity();
+  const auto xv = ladle::make_view(x.data(), {rows, cols});
+  using namespace ladle::detail::aq;
+  for (int bits : {2, 3, 4, 5, 6, 8}) {
+    for (const bool sym : {true, false}) {
+      const quant_spec base = (sym ? quant_spec::symmetric(bits) : quant_spec::affine(bits)).saturate_nonfinite();
+      for (const quant_spec s : {base, base.per_channel(0), base.per_channel(1), base.per_group(16),
+                                 base.per_group(48), base.per_group(64), base.per_group(96)}) {
+        CAPTURE(bits);
+        CAPTURE(sym);
+        const auto p = ladle::choose_qparams(s, xv);
+        const ladle::index_t n = rows * cols;
+        // codes, every code type that holds the range
+        std::vector<std::int16_t> qa(x.size()), qb(x.size());
+        quantize_impl<true, false>(ladle::seq, xv, p, ladle::make_view(qa.data(), {rows, cols}), ladle::seed{0});
+        quantize_impl<false, false>(ladle::seq, xv, p, ladle::make_view(qb.data(), {rows, cols}), ladle::seed{0});
+        REQUIRE(qa == qb);
+        std::vector<std::int8_t> q8(x.size());
+        std::vector<std::uint8_t> u8(x.size());
+        if (sym) {
+          quantize_impl<true, false>(ladle::par(2), xv, p, ladle::make_view(q8.data(), {rows, cols}), ladle::seed{0});
+          for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(q8[i] == qb[i]);
+        } else {
+          quantize_impl<true, false>(ladle::par(2), xv, p, ladle::make_view(u8.data(), {rows, cols}), ladle::seed{0});
+          for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(u8[i] == qb[i]);
+        }
+        // packed codes, straight from registers vs the scalar kernel + pack
+        std::vector<std::uint8_t> pa(static_cast<std::size_t>(ladle::packed_size(n, bits)), 0xEE), pb = pa;
+        quantize_packed_impl<true, false>(ladle::seq, xv, p, ladle::make_view(pa.data(), pa.size()), ladle::seed{0});
+        quantize_packed_impl<false, false>(ladle::seq, xv, p, ladle::make_view(pb.data(), pb.size()), ladle::seed{0});
+        REQUIRE(pa == pb);
+        // dequantize and fake_quantize, with and without streaming stores, into aligned and
+        // misaligned (one float off) outputs
+        for (const std::size_t stream_min : {std::size_t(0), std::size_t(-1)}) {
+          for (const ladle::index_t shift : {0, 1}) {
+            std::vector<float> da(x.size() + 1), db(x.size() + 1), fa(x.size() + 1), fb(x.size() + 1);
+            std::vector<std::uint8_t> ma(x.size()), mb(x.size());
+            auto view = [&](std::vector<float>& v) { return ladle::make_view(v.data() + shift, {rows, cols}); };
+            dequantize_impl<true>(ladle::seq, ladle::as_const(ladle::make_view(qa.data(), {rows, cols})), p, view(da), stream_min);
+            dequantize_impl<false>(ladle::seq, ladle::as_const(ladle::make_view(qa.data(), {rows, cols})), p, view(db), stream_min);
+            REQUIRE(da == db);
+            fake_quantize_impl<true, false>(ladle::par(2), xv, p, view(fa), ladle::make_view(ma.data(), {rows, cols}),
+                                            ladle::seed{0}, stream_min);
+            fake_quantize_impl<false, false>(ladle::seq, xv, p, view(fb), ladle::make_view(mb.data(), {rows, cols}),
+                                             ladle::seed{0}, stream_min);
+            REQUIRE(fa == fb);
+            REQUIRE(ma == mb);
+          }
+        }
+      }
+    }
+  }
+  // Under the default policy the fused paths still report the NaN.
+  const auto p = ladle::choose_qparams(quant_spec::symmetric(4).per_group(64).saturate_nonfinite(), xv);
+  auto pe = p;
+  pe.spec.nonfinite = ladle::nonfinite_policy::error;
+  std::vector<std::uint8_t> packed(static_cast<std::size_t>(ladle::packed_size(rows * cols, 4)));
+  CHECK_THROWS_AS(ladle::quantize_packed_into(xv, pe, ladle::make_view(packed.data(), packed.size())), ladle::domain_error);
+  std::vector<float> f(x.size());
+  CHECK_THROWS_AS(ladle::fake_quantize_into(xv, pe, ladle::make_view(f.data(), {rows, cols})), ladle::domain_error);
+}
+
 TEST_CASE("affine: half and bfloat16 inputs and outputs go through float exactly") {
   const std::vector<float> xf = gaussian(500, 9, 2.0f);
   std::vector<ladle::bfloat16> xb(xf.size());

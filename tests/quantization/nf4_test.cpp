@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -155,6 +156,24 @@ TEST_CASE("nf4 SIMD path equals scalar reference; policies and input types agree
     auto qp = ladle::nf4_quantize(ladle::par(2), xv, {bs});
     CHECK(std::equal(q.codes.data(), q.codes.data() + q.codes.size(), qp.codes.data()));
     CHECK(std::equal(q.absmax.data(), q.absmax.data() + q.absmax.size(), qp.absmax.data()));
+  }
+  // An odd element count: the last block ends on a lone high nibble. A zero block packs to 0x77.
+  std::vector<float> odd(gaussian(1001, 9, 0.5));
+  std::fill(odd.begin(), odd.begin() + 64, 0.0f);
+  for (int simd = 0; simd < 2; ++simd) {
+    ladle::nf4_tensor r;
+    r.size = 1001;
+    r.block_size = 64;
+    r.codes = ladle::tensor<std::uint8_t, 1>({501});
+    r.absmax = ladle::tensor<float, 1>({r.blocks()});
+    ladle::detail::nf4_quantize_flat(ladle::seq, odd.data(), r.size, r, simd == 1);
+    CHECK(r.codes[0] == 0x77);
+    CHECK((r.codes[500] & 0x0f) == 0);
+    for (ladle::index_t i = 64; i < 1001; ++i) {
+      const std::uint8_t byte = r.codes[i / 2];
+      const std::uint8_t code = (i % 2 == 0) ? byte >> 4 : byte & 0x0f;
+      REQUIRE(code == ladle::nf4_encode_value(odd[static_cast<std::size_t>(i)] * (1.0f / r.absmax[i / 64])));
+    }
   }
   std::vector<ladle::bfloat16> xb(n);
   ladle::convert_n(x.data(), xb.data(), static_cast<ladle::index_t>(n));

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "ladle/core/error.hpp"
-#include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/core/view.hpp"
 #include "ladle/detail/float_bits.hpp"
 
@@ -108,7 +108,8 @@ inline void bf16_to_float_simd(const std::uint16_t* in, float* out, index_t n) n
   const index_t body = n - n % w;
   index_t i = 0;
   for (; i < body; i += w) {
-    ub u = xsimd::load_as<std::uint32_t, simd::arch>(in + i, xsimd::unaligned_mode());
+    simd::prefetch(in + i);
+    const ub u = simd::bitwise_cast<std::uint32_t>(simd::load_widen(in + i));
     simd::bitwise_cast<float>(u << 16).store_unaligned(out + i);
   }
   for (; i < n; ++i) out[i] = bf16_bits_to_float(in[i]);
@@ -121,6 +122,7 @@ inline void float_to_bf16_simd(const float* in, std::uint16_t* out, index_t n) n
   const index_t body = n - n % w;
   index_t i = 0;
   for (; i < body; i += w) {
+    simd::prefetch(in + i);
     const ub u = simd::bitwise_cast<std::uint32_t>(simd::batch<float>::load_unaligned(in + i));
     const ub rounded = (u + ub(0x7fffu) + ((u >> 16) & ub(1u))) >> 16;
     const ib magnitude = simd::bitwise_cast<std::int32_t>(u & ub(0x7fffffffu));
@@ -129,7 +131,7 @@ inline void float_to_bf16_simd(const float* in, std::uint16_t* out, index_t n) n
     // spread by an arithmetic shift.
     const auto is_nan = simd::bitwise_cast<std::uint32_t>((ib(0x7f800000) - magnitude) >> 31);
     const ub r = (quiet_nan & is_nan) | (rounded & ~is_nan);
-    xsimd::store_as(out + i, r, xsimd::unaligned_mode());
+    simd::store_narrow(simd::bitwise_cast<std::int32_t>(r), out + i);
   }
   for (; i < n; ++i) out[i] = float_to_bf16_bits(in[i]);
 }
@@ -142,7 +144,8 @@ inline void half_to_float_simd(const std::uint16_t* in, float* out, index_t n) n
   const index_t body = n - n % w;
   index_t i = 0;
   for (; i < body; i += w) {
-    const ib h = xsimd::load_as<std::int32_t, simd::arch>(in + i, xsimd::unaligned_mode());
+    simd::prefetch(in + i);
+    const ib h = simd::load_widen(in + i);
     ib o = (h & ib(0x7fff)) << 13;
     const ib exp = o & shifted_exp;
     o = o + ib((127 - 15) << 23);
@@ -164,6 +167,7 @@ inline void float_to_half_simd(const float* in, std::uint16_t* out, index_t n) n
   const index_t body = n - n % w;
   index_t i = 0;
   for (; i < body; i += w) {
+    simd::prefetch(in + i);
     const ib bits = simd::bitwise_cast<std::int32_t>(fb::load_unaligned(in + i));
     const ib sign = bits & ib(static_cast<std::int32_t>(0x80000000u));
     const ib u = bits ^ sign;  // magnitude, as a non-negative int32
@@ -177,7 +181,7 @@ inline void float_to_half_simd(const float* in, std::uint16_t* out, index_t n) n
     ib o = simd::select(u >= ib((127 + 16) << 23), big,
                          simd::select(u < ib(113 << 23), sub, normal));
     o = (o & ib(0xffff)) | ((sign >> 16) & ib(0x8000));
-    xsimd::store_as(out + i, simd::bitwise_cast<std::uint32_t>(o), xsimd::unaligned_mode());
+    simd::store_narrow(o, out + i);
   }
   for (; i < n; ++i) out[i] = float_to_half_bits(in[i]);
 }

@@ -8,6 +8,8 @@
 // Kernels use only the subset of xsimd that behaves the same from 8.1 to 14.x: batch loads and
 // stores, arithmetic, fma, min/max, comparisons with the batch on the left, select with batch
 // operands, floor/ceil/trunc/round/nearbyint, integer shifts and masks, and the shims below.
+// Floating `!=` is not in that subset: it is ordered (NaN != x is false) on 8.1's AVX and
+// AVX-512 and unordered elsewhere; use nonfinite() or isnan() instead.
 #pragma once
 
 #include "ladle/config.hpp"
@@ -61,24 +63,76 @@ LADLE_FORCE_INLINE T reduce_add(const xsimd::batch<T, A>& b) noexcept {
 #  endif
 }
 
-/// Largest lane.
+namespace detail {
+
+/// Horizontal max (Max) or min of a float or int32 batch in registers, for xsimd 8.x, which has
+/// no reduce_max/min; false when this build has no intrinsic path for the batch.
+template <bool Max, class T, class A>
+LADLE_FORCE_INLINE bool reduce_extreme_x86(const xsimd::batch<T, A>& b, T& out) noexcept {
+  constexpr std::size_t bytes = sizeof(typename xsimd::batch<T, A>::register_type);
+  constexpr bool f32 = std::is_same<T, float>::value, i32 = std::is_same<T, std::int32_t>::value;
+#  if defined(__AVX512F__)
+  if constexpr (bytes == 64 && f32) {
+    out = Max ? _mm512_reduce_max_ps(b) : _mm512_reduce_min_ps(b);
+    return true;
+  }
+  if constexpr (bytes == 64 && i32) {
+    out = Max ? _mm512_reduce_max_epi32(b) : _mm512_reduce_min_epi32(b);
+    return true;
+  }
+#  endif
+#  if defined(__AVX2__)
+  if constexpr (bytes == 32 && f32) {
+    const __m256 v = b;
+    __m128 m = Max ? _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))
+                   : _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = Max ? _mm_max_ps(m, _mm_movehl_ps(m, m)) : _mm_min_ps(m, _mm_movehl_ps(m, m));
+    m = Max ? _mm_max_ss(m, _mm_shuffle_ps(m, m, 1)) : _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+    out = _mm_cvtss_f32(m);
+    return true;
+  }
+  if constexpr (bytes == 32 && i32) {
+    const __m256i v = b;
+    __m128i m = Max ? _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1))
+                    : _mm_min_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = Max ? _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4E)) : _mm_min_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = Max ? _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1)) : _mm_min_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    out = _mm_cvtsi128_si32(m);
+    return true;
+  }
+#  endif
+  (void)b;
+  (void)out;
+  (void)bytes;
+  (void)f32;
+  (void)i32;
+  return false;
+}
+
+}  // namespace detail
+
+/// Largest lane (lanes must not be NaN).
 template <class T, class A>
 LADLE_FORCE_INLINE T reduce_max(const xsimd::batch<T, A>& b) noexcept {
 #  if XSIMD_VERSION_MAJOR >= 9
   return xsimd::reduce_max(b);
 #  else
+  T r;
+  if (detail::reduce_extreme_x86<true>(b, r)) return r;
   alignas(A::alignment()) T tmp[xsimd::batch<T, A>::size];
   b.store_aligned(tmp);
   return *std::max_element(tmp, tmp + xsimd::batch<T, A>::size);
 #  endif
 }
 
-/// Smallest lane.
+/// Smallest lane (lanes must not be NaN).
 template <class T, class A>
 LADLE_FORCE_INLINE T reduce_min(const xsimd::batch<T, A>& b) noexcept {
 #  if XSIMD_VERSION_MAJOR >= 9
   return xsimd::reduce_min(b);
 #  else
+  T r;
+  if (detail::reduce_extreme_x86<false>(b, r)) return r;
   alignas(A::alignment()) T tmp[xsimd::batch<T, A>::size];
   b.store_aligned(tmp);
   return *std::min_element(tmp, tmp + xsimd::batch<T, A>::size);
@@ -129,6 +183,13 @@ LADLE_FORCE_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m,
 #  else
   return xsimd::select(m, a, b);
 #  endif
+}
+
+/// True in lanes holding NaN or ±Inf. (v - v) is NaN exactly there; the test is an unordered
+/// compare because xsimd 8.1's `!=` is ordered on AVX and AVX-512 (NaN != 0 is false there).
+template <class T, class A>
+LADLE_FORCE_INLINE xsimd::batch_bool<T, A> nonfinite(const xsimd::batch<T, A>& v) noexcept {
+  return xsimd::isnan(v - v);
 }
 
 /// Number of true lanes.

@@ -6,6 +6,7 @@
 
 #include "ladle/core/dtype.hpp"
 #include "ladle/core/parallel.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/quantization/detail/affine_kernels.hpp"
 #include "ladle/quantization/packing.hpp"
 #include "ladle/quantization/spec.hpp"
@@ -27,6 +28,14 @@ inline constexpr index_t tensor_run = 16384;
 /// Elements a thread should get at least, so tiny runs are batched.
 inline constexpr index_t min_work = 32768;
 
+/// Ends a chunk of parallel work: kernels may have used streaming stores, which must be fenced
+/// before the thread reports the chunk done.
+LADLE_FORCE_INLINE void chunk_done() noexcept {
+#if LADLE_HAS_SIMD
+  simd::stream_fence();
+#endif
+}
+
 /// Calls f(first_element, length, slot_index) for every run of the layout, over threads.
 template <class Policy, class F>
 void for_each_run(const Policy& policy, const quant_layout& l, F&& f) {
@@ -38,6 +47,7 @@ void for_each_run(const Policy& policy, const quant_layout& l, F&& f) {
         const index_t first = r * tensor_run;
         f(first, std::min(tensor_run, l.size - first), index_t(0));
       }
+      chunk_done();
     });
     return;
   }
@@ -48,6 +58,7 @@ void for_each_run(const Policy& policy, const quant_layout& l, F&& f) {
     for (index_t r = b; r < e; ++r)
       f(r * len, len,
         l.granularity == quant_granularity::per_group ? r : r % l.channels);
+    chunk_done();
   });
 }
 
@@ -86,6 +97,7 @@ void for_each_row(const Policy& policy, const quant_layout& l, F&& f) {
   const index_t grain = std::max<index_t>(1, min_work / l.channels);
   parallel_for(policy, l.outer, grain, [&](index_t b, index_t e) {
     for (index_t r = b; r < e; ++r) f(r * l.channels, l.channels);
+    chunk_done();
   });
 }
 
@@ -119,29 +131,160 @@ inline void report_nonfinite(bool bad, const quant_spec& spec, const char* fn) {
                        "them to the code range)");
 }
 
-/// The run loop shared by quantize and quantize_packed: for each run of one parameter slot,
-/// blocks of int32 codes (nearest or stochastic rounding) go to write(codes, element, count).
-/// Non-finite inputs are reported once, after all runs, per spec.nonfinite.
-template <bool Simd, bool Divide, class Policy, class V, class Write>
+// ---- where codes go ---------------------------------------------------------------------
+// quantize and quantize_packed share their loops and differ only in a sink:
+//   sink.write(codes, at, n)   stores n int32 codes of elements [at, at + n) (any path);
+//   sink.put(batch, at)        stores one batch of codes straight from registers, when
+//                              Sink::direct (the SIMD path then skips the int32 buffer).
+
+/// Codes of type Q, one per element.
+template <class Q>
+struct code_sink {
+  static constexpr bool direct = true;
+  Q* out;
+  void write(const std::int32_t* codes, index_t at, index_t n) const noexcept { narrow_codes(codes, out + at, n); }
+#if LADLE_HAS_SIMD
+  LADLE_FORCE_INLINE void put(const simd::batch<std::int32_t>& c, index_t at) const noexcept {
+    simd::store_narrow(c, out + at);
+  }
+#endif
+};
+
+/// 4-bit fields, two per byte (`at` is always even: runs start on byte boundaries).
+struct nibble_sink {
+  static constexpr bool direct = true;
+  std::uint8_t* out;
+  void write(const std::int32_t* codes, index_t at, index_t n) const noexcept { pack4_codes(codes, n, out + at / 2); }
+#if LADLE_HAS_SIMD
+  LADLE_FORCE_INLINE void put(const simd::batch<std::int32_t>& c, index_t at) const noexcept {
+    simd::store_nibbles(c, out + at / 2);
+  }
+#endif
+};
+
+/// B-bit fields for the other widths (`at * B` is always a multiple of 8).
+template <int B>
+struct field_sink {
+  static constexpr bool direct = false;
+  std::uint8_t* out;
+  void write(const std::int32_t* codes, index_t at, index_t n) const noexcept {
+    pack_span_unchecked<B>(codes, n, out + at * B / 8);
+  }
+};
+
+/// Quantizes n floats sharing slot s into the sink; returns whether any was NaN/Inf. ibuf holds
+/// `block` codes: n may exceed it only when the SIMD kernel writes straight to a direct sink.
+template <bool Simd, bool Divide, class Sink>
+LADLE_FORCE_INLINE bool quantize_block_into(const float* xf, index_t n, const slot& s, const Sink& sink,
+                                            index_t at, std::int32_t* ibuf) noexcept {
+  bool bad = false;
+  index_t done = 0;
+#if LADLE_HAS_SIMD
+  if constexpr (Simd && Sink::direct) {
+    done = quantize_vectors<Divide>(xf, n, s, bad, [&](const simd::batch<std::int32_t>& c, index_t i) {
+      sink.put(c, at + i);
+    });
+  } else if constexpr (Simd) {
+    done = quantize_vectors<Divide>(xf, n, s, bad, [&](const simd::batch<std::int32_t>& c, index_t i) {
+      c.store_unaligned(ibuf + i);
+    });
+  }
+#endif
+  if constexpr (Sink::direct) {
+    // Only the tail is left (fewer than `block` elements; ibuf holds `block`).
+    if (done < n) {
+      bad |= quantize_block_scalar<Divide>(xf + done, ibuf, n - done, s);
+      sink.write(ibuf, at + done, n - done);
+    }
+  } else {
+    bad |= quantize_block_scalar<Divide>(xf + done, ibuf + done, n - done, s);
+    sink.write(ibuf, at, n);
+  }
+  return bad;
+}
+
+/// The run loop shared by quantize and quantize_packed. Non-finite inputs are reported once,
+/// after all runs, per spec.nonfinite.
+template <bool Simd, bool Divide, class Policy, class V, class Sink>
 void quantize_runs(const Policy& policy, const V* in, const quant_params& p, const quant_layout& l,
-                   seed sd, const char* fn, Write&& write) {
+                   seed sd, const char* fn, const Sink& sink) {
   const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
   const bool stochastic = p.spec.rounding == rounding_mode::stochastic;
   std::atomic<bool> bad{false};
+  if (use_varying(l, p.spec)) {
+    const slot_arrays a = make_slot_arrays(p);
+    for_each_row(policy, l, [&](index_t first, index_t len) {
+      alignas(64) float fbuf[block];
+      alignas(64) std::int32_t ibuf[block];
+      bool b = false;
+      for (index_t off = 0; off < len; off += block) {
+        const index_t n = std::min(block, len - off);
+        const float* xf = as_floats(in + first + off, n, fbuf);
+        const index_t at = first + off;
+        index_t done = 0;
+#if LADLE_HAS_SIMD
+        if constexpr (Simd && Sink::direct)
+          done = quantize_varying_vectors<Divide>(xf, n, a, off, b, [&](const simd::batch<std::int32_t>& c, index_t i) {
+            sink.put(c, at + i);
+          });
+        else if constexpr (Simd)
+          done = quantize_varying_vectors<Divide>(xf, n, a, off, b, [&](const simd::batch<std::int32_t>& c, index_t i) {
+            c.store_unaligned(ibuf + i);
+          });
+#endif
+        b |= quantize_varying_scalar<Divide>(xf + done, ibuf + done, n - done, a, off + done);
+        if (!Sink::direct) sink.write(ibuf, at, n);
+        else if (done < n) sink.write(ibuf + done, at + done, n - done);
+      }
+      if (b) bad.store(true, std::memory_order_relaxed);
+    });
+    report_nonfinite(bad.load(), p.spec, fn);
+    return;
+  }
+#if LADLE_HAS_SIMD
+  if constexpr (Simd && std::is_same<V, float>::value && Sink::direct) {
+    if (!stochastic && l.granularity == quant_granularity::per_group &&
+        l.group % static_cast<index_t>(simd::lanes<float>) == 0) {
+      // Small groups: one loop over many groups, so per-group overhead stays a few instructions.
+      const index_t grain = std::max<index_t>(1, min_work / l.group);
+      parallel_for(policy, l.slots, grain, [&](index_t g0, index_t g1) {
+        bool b = false;
+        const index_t at = g0 * l.group;
+        quantize_group_vectors<Divide>(in + at, g0, g1, l.group, p.scale.data(), p.zero_point.data(), qmin,
+                                       qmax, b, [&](const simd::batch<std::int32_t>& c, index_t i) {
+                                         sink.put(c, at + i);
+                                       });
+        if (b) bad.store(true, std::memory_order_relaxed);
+        chunk_done();
+      });
+      report_nonfinite(bad.load(), p.spec, fn);
+      return;
+    }
+  }
+#endif
   for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
     alignas(64) float fbuf[block];
     alignas(64) std::int32_t ibuf[block];
     const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
     bool b = false;
+    if constexpr (Simd && LADLE_HAS_SIMD && std::is_same<V, float>::value && Sink::direct) {
+      if (!stochastic) {
+        // Floats in, codes out, the whole run in one kernel call: the hot path.
+        b = quantize_block_into<Simd, Divide>(in + first, len, s, sink, first, ibuf);
+        if (b) bad.store(true, std::memory_order_relaxed);
+        return;
+      }
+    }
     for (index_t off = 0; off < len; off += block) {
       const index_t n = std::min(block, len - off);
       const float* xf = as_floats(in + first + off, n, fbuf);
-      if (stochastic)
+      if (stochastic) {
         b |= stochastic_block<Divide, false>(xf, ibuf, nullptr, nullptr, n, s, sd,
                                              static_cast<std::uint64_t>(first + off));
-      else
-        b |= quantize_block<Simd, Divide>(xf, ibuf, n, s);
-      write(static_cast<const std::int32_t*>(ibuf), first + off, n);
+        sink.write(ibuf, first + off, n);
+      } else {
+        b |= quantize_block_into<Simd, Divide>(xf, n, s, sink, first + off, ibuf);
+      }
     }
     if (b) bad.store(true, std::memory_order_relaxed);
   });
@@ -151,35 +294,12 @@ void quantize_runs(const Policy& policy, const V* in, const quant_params& p, con
 template <bool Simd, bool Divide, class Policy, class T, class Q, std::size_t R>
 void quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params& p,
                    tensor_view<Q, R> codes, seed sd) {
-  using V = std::remove_const_t<T>;
   const char* fn = "quantize";
   check_pair(x, codes, fn, "x", "codes");
   const quant_layout l = make_quant_layout(p.spec, x.extents(), fn);
   check_params(p, l, fn);
   check_code_type<Q>(p.spec, fn, "codes");
-  const V* in = x.data();
-  Q* out = codes.data();
-  if (use_varying(l, p.spec)) {
-    const slot_arrays a = make_slot_arrays(p);
-    std::atomic<bool> bad{false};
-    for_each_row(policy, l, [&](index_t first, index_t len) {
-      alignas(64) float fbuf[block];
-      alignas(64) std::int32_t ibuf[block];
-      bool b = false;
-      for (index_t off = 0; off < len; off += block) {
-        const index_t n = std::min(block, len - off);
-        b |= quantize_varying<Simd, Divide>(as_floats(in + first + off, n, fbuf), ibuf, n, a, off);
-        narrow_codes(ibuf, out + first + off, n);
-      }
-      if (b) bad.store(true, std::memory_order_relaxed);
-    });
-    report_nonfinite(bad.load(), p.spec, fn);
-    return;
-  }
-  quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn,
-                              [&](const std::int32_t* ibuf, index_t at, index_t n) {
-                                narrow_codes(ibuf, out + at, n);
-                              });
+  quantize_runs<Simd, Divide>(policy, x.data(), p, l, sd, fn, code_sink<Q>{codes.data()});
 }
 
 template <bool Simd, bool Divide, class Policy, class T, std::size_t R>
@@ -196,7 +316,9 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
   if (bits > 8) throw_invalid_argument(fn, "spec.bits", "must be at most 8 to pack, got ", bits);
   require_extent(packed.size(), packed_size(l.size, bits), fn, "packed", "size");
   const index_t len = l.granularity == quant_granularity::per_tensor ? tensor_run
-                      : l.granularity == quant_granularity::per_group ? l.group : l.inner;
+                      : l.granularity == quant_granularity::per_group ? l.group
+                      : use_varying(l, p.spec)                       ? l.channels
+                                                                      : l.inner;
   if ((len * bits) % 8 != 0) {
     // Runs do not start on byte boundaries: quantize to bytes, then pack the whole stream.
     // Signed specs pack two's complement fields, unsigned ones plain fields.
@@ -212,23 +334,68 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
     return;
   }
   std::uint8_t* out = packed.data();
-  quantize_runs<Simd, Divide>(policy, x.data(), p, l, sd, fn,
-                              [&](const std::int32_t* ibuf, index_t at, index_t n) {
-                                std::uint8_t* dst = out + at * bits / 8;
-                                if (bits == 4) {
-                                  pack4_codes(ibuf, n, dst);
-                                } else {
-                                  with_bits(bits, [&](auto bb) {
-                                    pack_span_unchecked<decltype(bb)::value>(ibuf, n, dst);
-                                    return 0;
-                                  });
-                                }
-                              });
+  const auto* in = x.data();
+  switch (bits) {
+    case 4:
+      return quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn, nibble_sink{out});
+    case 8:
+      // Signed codes are stored as their two's complement byte, unsigned ones as is.
+      if (p.spec.is_signed)
+        return quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn, code_sink<std::int8_t>{reinterpret_cast<std::int8_t*>(out)});
+      return quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn, code_sink<std::uint8_t>{out});
+    default:
+      with_bits(bits, [&](auto bb) {
+        quantize_runs<Simd, Divide>(policy, in, p, l, sd, fn, field_sink<decltype(bb)::value>{out});
+        return 0;
+      });
+  }
 }
+
+#if LADLE_HAS_SIMD
+/// Float dequantization straight from the codes (no staging buffers). Stream picks cache-
+/// bypassing stores for outputs too large to stay cached.
+template <bool Stream, class Policy, class Q>
+void dequantize_float_direct(const Policy& policy, const Q* in, const quant_params& p,
+                             const quant_layout& l, float* dst) {
+  using fb = simd::batch<float>;
+  if (use_varying(l, p.spec)) {
+    const slot_arrays a = make_slot_arrays(p);
+    for_each_row(policy, l, [&](index_t first, index_t len) {
+      const Q* c = in + first;
+      float* o = dst + first;
+      dequantize_span_simd<Stream>(
+          c, o, len,
+          [&](index_t i, fb& zf, fb& sc) {
+            zf = fb::load_unaligned(a.zf.data() + i);
+            sc = fb::load_unaligned(a.scale.data() + i);
+          },
+          [&](index_t i) {
+            const auto k = static_cast<std::size_t>(i);
+            o[i] = (static_cast<float>(c[i]) - a.zf[k]) * a.scale[k];
+          });
+    });
+    return;
+  }
+  const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
+  for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
+    const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
+    const fb vz(s.zf), vs(s.scale);
+    const Q* c = in + first;
+    float* o = dst + first;
+    dequantize_span_simd<Stream>(
+        c, o, len,
+        [&](index_t, fb& zf, fb& sc) {
+          zf = vz;
+          sc = vs;
+        },
+        [&](index_t i) { o[i] = (static_cast<float>(c[i]) - s.zf) * s.scale; });
+  });
+}
+#endif
 
 template <bool Simd, class Policy, class Q, class T, std::size_t R>
 void dequantize_impl(const Policy& policy, tensor_view<Q, R> codes, const quant_params& p,
-                     tensor_view<T, R> out) {
+                     tensor_view<T, R> out, std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
   static_assert(!std::is_const<T>::value, "ladle::dequantize: out must be writable");
   static_assert(is_float_like_v<T>, "ladle::dequantize: out must be float, double, half or bfloat16");
   const char* fn = "dequantize";
@@ -239,6 +406,15 @@ void dequantize_impl(const Policy& policy, tensor_view<Q, R> codes, const quant_
   const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
   const auto* in = codes.data();
   T* dst = out.data();
+#if LADLE_HAS_SIMD
+  if constexpr (Simd && std::is_same<T, float>::value) {
+    if (static_cast<std::size_t>(l.size) * sizeof(float) >= stream_min)
+      dequantize_float_direct<true>(policy, in, p, l, dst);
+    else
+      dequantize_float_direct<false>(policy, in, p, l, dst);
+    return;
+  }
+#endif
   if (use_varying(l, p.spec)) {
     const slot_arrays a = make_slot_arrays(p);
     for_each_row(policy, l, [&](index_t first, index_t len) {
@@ -274,9 +450,35 @@ void dequantize_impl(const Policy& policy, tensor_view<Q, R> codes, const quant_
   });
 }
 
+#if LADLE_HAS_SIMD
+/// Float fake-quantization straight from x to out (and mask), nearest rounding.
+template <bool Divide, bool Stream, class Policy>
+void fake_quantize_float_direct(const Policy& policy, const float* in, const quant_params& p,
+                                const quant_layout& l, float* dst, std::uint8_t* m,
+                                std::atomic<bool>& bad) {
+  if (use_varying(l, p.spec)) {
+    const slot_arrays a = make_slot_arrays(p);
+    for_each_row(policy, l, [&](index_t first, index_t len) {
+      if (fake_varying_simd<Divide, Stream>(in + first, dst + first, m ? m + first : nullptr, len, a, 0))
+        bad.store(true, std::memory_order_relaxed);
+    });
+    return;
+  }
+  const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
+  for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
+    const slot s = make_slot(p.scale[static_cast<std::size_t>(si)], p.zero_point[static_cast<std::size_t>(si)], qmin, qmax);
+    if (fake_block_simd<Divide, Stream>(in + first, dst + first, m ? m + first : nullptr, len, s))
+      bad.store(true, std::memory_order_relaxed);
+  });
+}
+#endif
+
+/// stream_min: float outputs of at least this many bytes are written with streaming stores
+/// (a parameter so the tests can reach both paths).
 template <bool Simd, bool Divide, class Policy, class T, class U, std::size_t R>
 void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params& p,
-                        tensor_view<U, R> out, tensor_view<std::uint8_t, R> mask, seed sd) {
+                        tensor_view<U, R> out, tensor_view<std::uint8_t, R> mask, seed sd,
+                        std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
   using V = std::remove_const_t<T>;
   static_assert(!std::is_const<U>::value, "ladle::fake_quantize: out must be writable");
   static_assert(is_float_like_v<U>, "ladle::fake_quantize: out must be float, double, half or bfloat16");
@@ -294,6 +496,18 @@ void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_p
   const V* in = x.data();
   U* dst = out.data();
   std::uint8_t* m = mask.data();
+#if LADLE_HAS_SIMD
+  if constexpr (Simd && std::is_same<V, float>::value && std::is_same<U, float>::value) {
+    if (!stochastic) {
+      if (static_cast<std::size_t>(l.size) * sizeof(float) >= stream_min)
+        fake_quantize_float_direct<Divide, true>(policy, in, p, l, dst, m, bad);
+      else
+        fake_quantize_float_direct<Divide, false>(policy, in, p, l, dst, m, bad);
+      report_nonfinite(bad.load(), p.spec, fn);
+      return;
+    }
+  }
+#endif
   if (use_varying(l, p.spec)) {
     const slot_arrays a = make_slot_arrays(p);
     for_each_row(policy, l, [&](index_t first, index_t len) {
@@ -360,10 +574,11 @@ void slot_minmax(const Policy& policy, tensor_view<T, R> x, const quant_layout& 
       if (n >= w) {
         const fb zero(0.0f), pinf(inf), ninf(-inf);
         fb vmn(inf), vmx(-inf);
-        auto vb = zero != zero;
+        auto vb = simd::nonfinite(zero);  // all false
         for (; i + w <= n; i += w) {
+          simd::prefetch(xf + i);
           const fb v = fb::load_unaligned(xf + i);
-          const auto nf_mask = (v - v) != zero;
+          const auto nf_mask = simd::nonfinite(v);
           vb = vb | nf_mask;
           vmn = xsimd::min(vmn, simd::select(nf_mask, pinf, v));
           vmx = xsimd::max(vmx, simd::select(nf_mask, ninf, v));

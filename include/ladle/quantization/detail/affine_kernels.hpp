@@ -11,6 +11,7 @@
 #include "ladle/config.hpp"
 #include "ladle/core/random.hpp"
 #include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/quantization/packing.hpp"
 
 #include <algorithm>
@@ -119,50 +120,144 @@ inline bool stochastic_block(const float* x, std::int32_t* q, float* out, std::u
 // ---- xsimd --------------------------------------------------------------------------------
 
 #if LADLE_HAS_SIMD
-template <bool Divide>
-inline bool quantize_block_simd(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
+/// Elements before p reaches the alignment that simd::stream needs (at most n).
+inline index_t stream_head(const float* p, index_t n) noexcept {
+  constexpr std::uintptr_t align = sizeof(simd::batch<float>);
+  const std::uintptr_t mis = reinterpret_cast<std::uintptr_t>(p) % align;
+  const index_t head = mis == 0 ? 0 : static_cast<index_t>((align - mis) / sizeof(float));
+  return std::min(head, n);
+}
+
+/// Codes of the full vectors among x[0, n): put(codes, i) receives the int32 codes of elements
+/// [i, i + lanes). Sets `bad` on NaN/Inf and returns how many elements were done (n rounded
+/// down to whole vectors); the caller finishes the tail with the scalar kernel.
+template <bool Divide, class Put>
+LADLE_FORCE_INLINE index_t quantize_vectors(const float* x, index_t n, const slot& s, bool& bad,
+                                            Put&& put) noexcept {
   using fb = simd::batch<float>;
   using ib = simd::batch<std::int32_t>;
   constexpr index_t w = static_cast<index_t>(fb::size);
   const fb vinv(s.inv), vscale(s.scale), vlo(s.lo), vhi(s.hi), zero(0.0f);
   const ib vz(s.z);
-  auto bad = zero != zero;
+  auto nf = simd::nonfinite(zero);  // all false
   index_t i = 0;
   for (; i + w <= n; i += w) {
+    simd::prefetch(x + i);
     fb v = fb::load_unaligned(x + i);
-    bad = bad | ((v - v) != zero);  // NaN or Inf
+    nf = nf | simd::nonfinite(v);
     v = simd::select(xsimd::isnan(v), zero, v);
     fb t = Divide ? v / vscale : v * vinv;
     t = xsimd::min(xsimd::max(t, vlo), vhi);
-    (xsimd::nearbyint_as_int(t) + vz).store_unaligned(q + i);
+    put(xsimd::nearbyint_as_int(t) + vz, i);
   }
-  const bool tail_bad = quantize_block_scalar<Divide>(x + i, q + i, n - i, s);
-  return xsimd::any(bad) || tail_bad;
+  bad = bad || xsimd::any(nf);
+  return i;
+}
+
+/// quantize_vectors over groups g0 .. g1 of `group` elements each (a multiple of the lane
+/// count), group g using scale[g] and zp[g]: one loop with no per-group calls. The parameters
+/// of 16 groups at a time are digested into small tables first, so the inner loop only
+/// broadcasts. put(codes, i) receives element offsets relative to x (group g0 starts at 0).
+template <bool Divide, class Put>
+LADLE_FORCE_INLINE void quantize_group_vectors(const float* x, index_t g0, index_t g1, index_t group,
+                                               const float* scale, const std::int32_t* zp,
+                                               std::int32_t qmin, std::int32_t qmax, bool& bad,
+                                               Put&& put) noexcept {
+  using fb = simd::batch<float>;
+  using ib = simd::batch<std::int32_t>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  constexpr index_t tile = 16;
+  const fb zero(0.0f);
+  auto nf = simd::nonfinite(zero);  // all false
+  alignas(64) float t_inv[tile], t_scale[tile], t_lo[tile], t_hi[tile];
+  for (index_t t0 = g0; t0 < g1; t0 += tile) {
+    const index_t tn = std::min(tile, g1 - t0);
+    for (index_t k = 0; k < tn; ++k) {
+      const slot s = make_slot(scale[t0 + k], zp[t0 + k], qmin, qmax);
+      t_inv[k] = s.inv;
+      t_scale[k] = s.scale;
+      t_lo[k] = s.lo;
+      t_hi[k] = s.hi;
+    }
+    for (index_t k = 0; k < tn; ++k) {
+      const fb vinv(t_inv[k]), vscale(t_scale[k]), vlo(t_lo[k]), vhi(t_hi[k]);
+      const ib vz(zp[t0 + k]);
+      const index_t base = (t0 + k - g0) * group;
+      const float* xg = x + base;
+      for (index_t i = 0; i < group; i += w) {
+        simd::prefetch(xg + i);
+        fb v = fb::load_unaligned(xg + i);
+        nf = nf | simd::nonfinite(v);
+        v = simd::select(xsimd::isnan(v), zero, v);
+        fb t = Divide ? v / vscale : v * vinv;
+        t = xsimd::min(xsimd::max(t, vlo), vhi);
+        put(xsimd::nearbyint_as_int(t) + vz, base + i);
+      }
+    }
+  }
+  bad = bad || xsimd::any(nf);
 }
 
 template <bool Divide>
+inline bool quantize_block_simd(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
+  bool bad = false;
+  const index_t i = quantize_vectors<Divide>(x, n, s, bad, [q](const simd::batch<std::int32_t>& c, index_t at) {
+    c.store_unaligned(q + at);
+  });
+  const bool tail_bad = quantize_block_scalar<Divide>(x + i, q + i, n - i, s);
+  return bad || tail_bad;
+}
+
+/// out = (clamp(nearbyint(x / Δ), lo, hi) + 0) * Δ over x[0, n), and the clipped-STE mask when
+/// mask is non-null. param(i, inv, scale, lo, hi) loads the parameters of the vector at i;
+/// scalar(i, count) runs the scalar kernel on [i, i + count) and returns its non-finite flag.
+/// With Stream the float stores bypass the caches (the caller fences). Returns whether any
+/// input was NaN/Inf.
+template <bool Divide, bool Stream, class Param, class Scalar>
+LADLE_FORCE_INLINE bool fake_span_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
+                                       Param&& param, Scalar&& scalar) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  const fb zero(0.0f), one(1.0f);
+  auto nf = simd::nonfinite(zero);  // all false
+  bool bad = false;
+  index_t i = 0;
+  if (Stream) {
+    const index_t head = stream_head(out, n);
+    if (head > 0) bad = scalar(index_t(0), head);
+    i = head;
+  }
+  for (; i + w <= n; i += w) {
+    simd::prefetch(x + i);
+    fb vinv, vscale, vlo, vhi;
+    param(i, vinv, vscale, vlo, vhi);
+    fb v = fb::load_unaligned(x + i);
+    nf = nf | simd::nonfinite(v);
+    v = simd::select(xsimd::isnan(v), zero, v);
+    const fb r = xsimd::nearbyint(Divide ? v / vscale : v * vinv);
+    if (mask) simd::store_narrow(xsimd::nearbyint_as_int(simd::select((r >= vlo) && (r <= vhi), one, zero)), mask + i);
+    const fb y = (xsimd::min(xsimd::max(r, vlo), vhi) + zero) * vscale;
+    if (Stream) simd::stream(out + i, y);
+    else y.store_unaligned(out + i);
+  }
+  if (i < n) bad |= scalar(i, n - i);
+  return bad || xsimd::any(nf);
+}
+
+template <bool Divide, bool Stream = false>
 inline bool fake_block_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
                             const slot& s) noexcept {
   using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  const fb vinv(s.inv), vscale(s.scale), vlo(s.lo), vhi(s.hi), zero(0.0f), one(1.0f);
-  auto bad = zero != zero;
-  index_t i = 0;
-  alignas(64) float mbuf[fb::size];
-  for (; i + w <= n; i += w) {
-    fb v = fb::load_unaligned(x + i);
-    bad = bad | ((v - v) != zero);
-    v = simd::select(xsimd::isnan(v), zero, v);
-    const fb r = xsimd::nearbyint(Divide ? v / vscale : v * vinv);
-    if (mask) {
-      simd::select((r >= vlo) && (r <= vhi), one, zero).store_aligned(mbuf);
-      for (index_t k = 0; k < w; ++k) mask[i + k] = static_cast<std::uint8_t>(mbuf[k] != 0.0f);
-    }
-    ((xsimd::min(xsimd::max(r, vlo), vhi) + zero) * vscale).store_unaligned(out + i);
-  }
-  const bool tail_bad = fake_block_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr,
-                                                  n - i, s);
-  return xsimd::any(bad) || tail_bad;
+  const fb vinv(s.inv), vscale(s.scale), vlo(s.lo), vhi(s.hi);
+  return fake_span_simd<Divide, Stream>(
+      x, out, mask, n,
+      [&](index_t, fb& inv, fb& sc, fb& lo, fb& hi) {
+        inv = vinv;
+        sc = vscale;
+        lo = vlo;
+        hi = vhi;
+      },
+      [&](index_t i, index_t cnt) { return fake_block_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr, cnt, s); });
 }
 
 inline void dequantize_block_simd(const float* codes, float* out, index_t n, const slot& s) noexcept {
@@ -172,6 +267,30 @@ inline void dequantize_block_simd(const float* codes, float* out, index_t n, con
   index_t i = 0;
   for (; i + w <= n; i += w) ((fb::load_unaligned(codes + i) - vz) * vscale).store_unaligned(out + i);
   dequantize_block_scalar(codes + i, out + i, n - i, s);
+}
+#endif
+
+#if LADLE_HAS_SIMD
+/// out[i] = (codes[i] - z) * Δ for i in [0, n), widening the codes in registers. With Stream the
+/// stores bypass the caches (the caller fences before the output is read elsewhere).
+/// param(i) gives the (zf, scale) batches of the vector at i; scalar(i) does one element.
+template <bool Stream, class Q, class Param, class Scalar>
+LADLE_FORCE_INLINE void dequantize_span_simd(const Q* codes, float* out, index_t n, Param&& param,
+                                             Scalar&& scalar) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  index_t i = 0;
+  if (Stream)
+    for (const index_t head = stream_head(out, n); i < head; ++i) scalar(i);
+  for (; i + w <= n; i += w) {
+    fb zf, sc;
+    simd::prefetch(codes + i);
+    param(i, zf, sc);
+    const fb r = (xsimd::to_float(simd::load_widen<Q>(codes + i)) - zf) * sc;
+    if (Stream) simd::stream(out + i, r);
+    else r.store_unaligned(out + i);
+  }
+  for (; i < n; ++i) scalar(i);
 }
 #endif
 
@@ -220,53 +339,46 @@ inline void dequantize_varying_scalar(const float* codes, float* out, index_t n,
 }
 
 #if LADLE_HAS_SIMD
-template <bool Divide>
-inline bool quantize_varying_simd(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
-                                  index_t c0) noexcept {
+/// quantize_vectors with the parameters of element i at a[c0 + i].
+template <bool Divide, class Put>
+LADLE_FORCE_INLINE index_t quantize_varying_vectors(const float* x, index_t n, const slot_arrays& a,
+                                                    index_t c0, bool& bad, Put&& put) noexcept {
   using fb = simd::batch<float>;
   using ib = simd::batch<std::int32_t>;
   constexpr index_t w = static_cast<index_t>(fb::size);
   const fb zero(0.0f);
-  auto bad = zero != zero;
+  auto nf = simd::nonfinite(zero);  // all false
   index_t i = 0;
   for (; i + w <= n; i += w) {
     const index_t c = c0 + i;
+    simd::prefetch(x + i);
     fb v = fb::load_unaligned(x + i);
-    bad = bad | ((v - v) != zero);
+    nf = nf | simd::nonfinite(v);
     v = simd::select(xsimd::isnan(v), zero, v);
     fb t = Divide ? v / fb::load_unaligned(a.scale.data() + c) : v * fb::load_unaligned(a.inv.data() + c);
     t = xsimd::min(xsimd::max(t, fb::load_unaligned(a.lo.data() + c)), fb::load_unaligned(a.hi.data() + c));
-    (xsimd::nearbyint_as_int(t) + ib::load_unaligned(a.z.data() + c)).store_unaligned(q + i);
+    put(xsimd::nearbyint_as_int(t) + ib::load_unaligned(a.z.data() + c), i);
   }
-  const bool tail_bad = quantize_varying_scalar<Divide>(x + i, q + i, n - i, a, c0 + i);
-  return xsimd::any(bad) || tail_bad;
+  bad = bad || xsimd::any(nf);
+  return i;
 }
 
-template <bool Divide>
+template <bool Divide, bool Stream = false>
 inline bool fake_varying_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
                               const slot_arrays& a, index_t c0) noexcept {
   using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  const fb zero(0.0f), one(1.0f);
-  auto bad = zero != zero;
-  alignas(64) float mbuf[fb::size];
-  index_t i = 0;
-  for (; i + w <= n; i += w) {
-    const index_t c = c0 + i;
-    fb v = fb::load_unaligned(x + i);
-    bad = bad | ((v - v) != zero);
-    v = simd::select(xsimd::isnan(v), zero, v);
-    const fb sc = fb::load_unaligned(a.scale.data() + c);
-    const fb lo = fb::load_unaligned(a.lo.data() + c), hi = fb::load_unaligned(a.hi.data() + c);
-    const fb r = xsimd::nearbyint(Divide ? v / sc : v * fb::load_unaligned(a.inv.data() + c));
-    if (mask) {
-      simd::select((r >= lo) & (r <= hi), one, zero).store_aligned(mbuf);
-      for (index_t k = 0; k < w; ++k) mask[i + k] = static_cast<std::uint8_t>(mbuf[k] != 0.0f);
-    }
-    ((xsimd::min(xsimd::max(r, lo), hi) + zero) * sc).store_unaligned(out + i);
-  }
-  const bool tail_bad = fake_varying_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr, n - i, a, c0 + i);
-  return xsimd::any(bad) || tail_bad;
+  return fake_span_simd<Divide, Stream>(
+      x, out, mask, n,
+      [&](index_t i, fb& inv, fb& sc, fb& lo, fb& hi) {
+        const index_t c = c0 + i;
+        inv = fb::load_unaligned(a.inv.data() + c);
+        sc = fb::load_unaligned(a.scale.data() + c);
+        lo = fb::load_unaligned(a.lo.data() + c);
+        hi = fb::load_unaligned(a.hi.data() + c);
+      },
+      [&](index_t i, index_t cnt) {
+        return fake_varying_scalar<Divide>(x + i, out + i, mask ? mask + i : nullptr, cnt, a, c0 + i);
+      });
 }
 
 inline void dequantize_varying_simd(const float* codes, float* out, index_t n, const slot_arrays& a,
@@ -280,15 +392,6 @@ inline void dequantize_varying_simd(const float* codes, float* out, index_t n, c
   dequantize_varying_scalar(codes + i, out + i, n - i, a, c0 + i);
 }
 #endif
-
-template <bool Simd, bool Divide>
-LADLE_FORCE_INLINE bool quantize_varying(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
-                                         index_t c0) noexcept {
-#if LADLE_HAS_SIMD
-  if (Simd) return quantize_varying_simd<Divide>(x, q, n, a, c0);
-#endif
-  return quantize_varying_scalar<Divide>(x, q, n, a, c0);
-}
 
 template <bool Simd, bool Divide>
 LADLE_FORCE_INLINE bool fake_varying(const float* x, float* out, std::uint8_t* mask, index_t n,

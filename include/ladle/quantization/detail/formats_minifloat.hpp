@@ -8,7 +8,7 @@
 #pragma once
 
 #include "ladle/config.hpp"
-#include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/float_bits.hpp"
 
 #include <array>
@@ -180,9 +180,7 @@ struct minifloat_simd {
 
 /// Stores the low byte of each lane of a batch of codes.
 LADLE_FORCE_INLINE void store_code_bytes(const simd::batch<std::int32_t>& c, std::uint8_t* out) noexcept {
-  alignas(64) std::int32_t tmp[simd::batch<std::int32_t>::size];
-  c.store_aligned(tmp);
-  for (std::size_t k = 0; k < simd::batch<std::int32_t>::size; ++k) out[k] = static_cast<std::uint8_t>(tmp[k]);
+  simd::store_narrow(c & simd::batch<std::int32_t>(0xFF), out);
 }
 
 /// The same codes as minifloat_encode_n_scalar, a batch of floats at a time.
@@ -194,7 +192,10 @@ inline void minifloat_encode_n_simd(const float* in, std::uint8_t* out, index_t 
   const fb vscale(scale);
   const index_t body = n - n % w;
   index_t i = 0;
-  for (; i < body; i += w) store_code_bytes(k.encode(fb::load_unaligned(in + i) * vscale), out + i);
+  for (; i < body; i += w) {
+    simd::prefetch(in + i);
+    store_code_bytes(k.encode(fb::load_unaligned(in + i) * vscale), out + i);
+  }
   minifloat_encode_n_scalar(in + i, out + i, n - i, scale, s, saturate);
 }
 #  if defined(__GNUC__) && !defined(__clang__)

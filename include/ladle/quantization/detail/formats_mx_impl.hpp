@@ -105,19 +105,39 @@ inline std::uint32_t mx_amax_bits(const float* v, bool use_simd) noexcept {
   return static_cast<std::uint32_t>(m);
 }
 
-/// Quantizes one block of 32 floats into 32 unpacked codes; returns the E8M0 scale byte.
-/// `k` is the prepared SIMD encoder of the element format (null: the scalar reference path).
+inline void mx_pack(const std::uint8_t* codes, std::uint8_t* out, int bits) noexcept {
+  if (bits == 8) {
+    std::memcpy(out, codes, static_cast<std::size_t>(mx_block_size));
+  } else if (bits == 6) {
+    for (index_t g = 0; g < mx_block_size / 4; ++g) {
+      const std::uint8_t* c = codes + 4 * g;
+      const std::uint32_t w = std::uint32_t(c[0]) | std::uint32_t(c[1]) << 6 |
+                              std::uint32_t(c[2]) << 12 | std::uint32_t(c[3]) << 18;
+      out[3 * g] = static_cast<std::uint8_t>(w);
+      out[3 * g + 1] = static_cast<std::uint8_t>(w >> 8);
+      out[3 * g + 2] = static_cast<std::uint8_t>(w >> 16);
+    }
+  } else {
+    for (index_t j = 0; j < mx_block_size / 2; ++j)
+      out[j] = static_cast<std::uint8_t>(codes[2 * j] | (codes[2 * j + 1] << 4));
+  }
+}
+
+/// Quantizes one block of 32 floats into its packed bytes at `out` (`bits` per element);
+/// returns the E8M0 scale byte. `k` is the prepared SIMD encoder of the element format (null:
+/// the scalar reference path). 8- and 4-bit codes are stored straight from registers; 6-bit
+/// ones go through `codes` (32 bytes of scratch) and mx_pack.
 #if LADLE_HAS_SIMD
 using mx_simd_encoder = minifloat_simd;
 #else
 struct mx_simd_encoder {};
 #endif
-inline std::uint8_t mx_quantize_block(const float* v, std::uint8_t* codes, mx_element e,
-                                      mx_scale_rule rule, const mx_simd_encoder* k) noexcept {
+inline std::uint8_t mx_quantize_block(const float* v, std::uint8_t* codes, std::uint8_t* out, int bits,
+                                      mx_element e, mx_scale_rule rule, const mx_simd_encoder* k) noexcept {
   const bool use_simd = k != nullptr;
   const std::uint32_t amax_bits = mx_amax_bits(v, use_simd);
   if (amax_bits >= 0x7f800000u) {  // NaN or inf somewhere: the whole block is NaN
-    std::memset(codes, 0, static_cast<std::size_t>(mx_block_size));
+    std::memset(out, 0, static_cast<std::size_t>(mx_block_size * bits / 8));
     return 0xff;
   }
   int shared = -127;
@@ -139,17 +159,22 @@ inline std::uint8_t mx_quantize_block(const float* v, std::uint8_t* codes, mx_el
     constexpr index_t w = static_cast<index_t>(fb::size);
     static_assert(mx_block_size % w == 0, "block must be a whole number of batches");
     const fb vinv(inv);
+    auto put = [&](const simd::batch<std::int32_t>& c, index_t i) {
+      if (bits == 8) store_code_bytes(c, out + i);
+      else if (bits == 4) simd::store_nibbles(c, out + i / 2);
+      else store_code_bytes(c, codes + i);
+    };
     if (s != nullptr) {
-      for (index_t i = 0; i < mx_block_size; i += w)
-        store_code_bytes(k->encode(fb::load_unaligned(v + i) * vinv), codes + i);
+      for (index_t i = 0; i < mx_block_size; i += w) put(k->encode(fb::load_unaligned(v + i) * vinv), i);
     } else {
       // MXINT8: code = v / X * 64 (exact power-of-two scalings), RNE, saturate at +-127.
       const fb lim(127.0f), s64(64.0f);
       for (index_t i = 0; i < mx_block_size; i += w) {
         const fb q = xsimd::nearbyint((fb::load_unaligned(v + i) * vinv) * s64);
-        store_code_bytes(xsimd::batch_cast<std::int32_t>(xsimd::min(lim, xsimd::max(-lim, q))), codes + i);
+        put(xsimd::batch_cast<std::int32_t>(xsimd::min(lim, xsimd::max(-lim, q))), i);
       }
     }
+    if (bits == 6) mx_pack(codes, out, bits);
     return static_cast<std::uint8_t>(shared + 127);
   }
 #endif
@@ -162,25 +187,8 @@ inline std::uint8_t mx_quantize_block(const float* v, std::uint8_t* codes, mx_el
       codes[i] = static_cast<std::uint8_t>(static_cast<std::int8_t>(c));
     }
   }
+  mx_pack(codes, out, bits);
   return static_cast<std::uint8_t>(shared + 127);
-}
-
-inline void mx_pack(const std::uint8_t* codes, std::uint8_t* out, int bits) noexcept {
-  if (bits == 8) {
-    std::memcpy(out, codes, static_cast<std::size_t>(mx_block_size));
-  } else if (bits == 6) {
-    for (index_t g = 0; g < mx_block_size / 4; ++g) {
-      const std::uint8_t* c = codes + 4 * g;
-      const std::uint32_t w = std::uint32_t(c[0]) | std::uint32_t(c[1]) << 6 |
-                              std::uint32_t(c[2]) << 12 | std::uint32_t(c[3]) << 18;
-      out[3 * g] = static_cast<std::uint8_t>(w);
-      out[3 * g + 1] = static_cast<std::uint8_t>(w >> 8);
-      out[3 * g + 2] = static_cast<std::uint8_t>(w >> 16);
-    }
-  } else {
-    for (index_t j = 0; j < mx_block_size / 2; ++j)
-      out[j] = static_cast<std::uint8_t>(codes[2 * j] | (codes[2 * j + 1] << 4));
-  }
 }
 
 inline void mx_unpack(const std::uint8_t* in, std::uint8_t* codes, int bits) noexcept {
@@ -233,8 +241,10 @@ void mx_quantize_row(const T* x, index_t cols, std::uint8_t* scales, std::uint8_
       convert_n(src, buf, mx_block_size);
       v = buf;
     }
-    scales[b] = mx_quantize_block(v, codes, o.element, o.scale_rule, kp);
-    mx_pack(codes, data + b * block_bytes, bits);
+#if LADLE_HAS_SIMD
+    simd::prefetch(src);
+#endif
+    scales[b] = mx_quantize_block(v, codes, data + b * block_bytes, bits, o.element, o.scale_rule, kp);
   }
 }
 

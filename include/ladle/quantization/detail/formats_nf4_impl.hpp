@@ -1,11 +1,12 @@
 // ladle/quantization/detail/formats_nf4_impl.hpp (detail): definitions for formats/nf4.hpp.
 #pragma once
 
-#include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/float_bits.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -56,25 +57,39 @@ inline void nf4_encode_run_scalar(const float* x, std::uint8_t* codes, index_t n
   }
 }
 
-#if LADLE_HAS_SIMD
-inline void nf4_encode_run_simd(const float* x, std::uint8_t* codes, index_t n, float inv) noexcept {
-  using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  const auto& mid = nf4_midpoints();
-  const fb vinv(inv), one(1.0f), zero(0.0f);
-  alignas(64) std::int32_t tmp[fb::size];
-  const index_t body = n - n % w;
+/// Encodes x[0, n) * inv straight into packed bytes (two codes per byte, first in the high
+/// nibble); out is the byte of element 0. The SIMD path counts midpoints a batch at a time and
+/// packs in registers; the scalar path (and the tail) uses nf4_encode_run_scalar, with the same
+/// float product and comparisons, so both give the same bytes.
+inline void nf4_encode_packed(const float* x, index_t n, float inv, std::uint8_t* out,
+                              bool use_simd) noexcept {
   index_t i = 0;
-  for (; i < body; i += w) {
-    const fb y = fb::load_unaligned(x + i) * vinv;
-    fb c = zero;
-    for (std::size_t k = 0; k < 15; ++k) c = c + simd::select(y > fb(mid[k]), one, zero);
-    xsimd::batch_cast<std::int32_t>(c).store_aligned(tmp);
-    for (std::size_t k = 0; k < fb::size; ++k) codes[i + static_cast<index_t>(k)] = static_cast<std::uint8_t>(tmp[k]);
+#if LADLE_HAS_SIMD
+  if (use_simd) {
+    using fb = simd::batch<float>;
+    constexpr index_t w = static_cast<index_t>(fb::size);
+    const auto& mid = nf4_midpoints();
+    const fb vinv(inv), one(1.0f), zero(0.0f);
+    for (; i + w <= n; i += w) {
+      simd::prefetch(x + i);
+      const fb y = fb::load_unaligned(x + i) * vinv;
+      fb c = zero;
+      for (std::size_t k = 0; k < 15; ++k) c = c + simd::select(y > fb(mid[k]), one, zero);
+      simd::store_nibbles<true>(xsimd::batch_cast<std::int32_t>(c), out + i / 2);
+    }
   }
-  nf4_encode_run_scalar(x + i, codes + i, n - i, inv);
-}
 #endif
+  (void)use_simd;
+  std::uint8_t c[2];
+  for (; i + 1 < n; i += 2) {
+    nf4_encode_run_scalar(x + i, c, 2, inv);
+    out[i / 2] = static_cast<std::uint8_t>((c[0] << 4) | c[1]);
+  }
+  if (i < n) {
+    nf4_encode_run_scalar(x + i, c, 1, inv);
+    out[i / 2] = static_cast<std::uint8_t>(c[0] << 4);
+  }
+}
 
 inline std::uint32_t nf4_amax_bits(const float* x, index_t n) noexcept {
   std::int32_t m = 0;
@@ -94,25 +109,19 @@ inline std::uint32_t nf4_amax_bits(const float* x, index_t n) noexcept {
   return static_cast<std::uint32_t>(m);
 }
 
-/// Quantizes one block of n floats: writes n unpacked codes, returns false on NaN / inf.
-inline bool nf4_quantize_block(const float* x, index_t n, std::uint8_t* codes, float& absmax,
+/// Quantizes one block of n floats into packed bytes at out (element 0 in the high nibble of
+/// out[0]); returns false on NaN / inf.
+inline bool nf4_quantize_block(const float* x, index_t n, std::uint8_t* out, float& absmax,
                                bool use_simd) noexcept {
   const std::uint32_t bits = nf4_amax_bits(x, n);
   if (bits >= 0x7f800000u) return false;
   absmax = bits_to_float(bits);
   if (bits == 0) {
-    for (index_t i = 0; i < n; ++i) codes[i] = 7;  // the zero level
+    std::memset(out, 0x77, static_cast<std::size_t>(n / 2));  // the zero level, 7
+    if (n % 2 != 0) out[n / 2] = 0x70;
     return true;
   }
-  const float inv = 1.0f / absmax;
-#if LADLE_HAS_SIMD
-  if (use_simd) {
-    nf4_encode_run_simd(x, codes, n, inv);
-    return true;
-  }
-#endif
-  (void)use_simd;
-  nf4_encode_run_scalar(x, codes, n, inv);
+  nf4_encode_packed(x, n, 1.0f / absmax, out, use_simd);
   return true;
 }
 
@@ -134,7 +143,6 @@ void nf4_quantize_flat(const Policy& policy, const T* x, index_t n, nf4_tensor& 
   std::uint8_t* packed = q.codes.data();
   float* absmax = q.absmax.data();
   parallel_for(policy, nblocks, grain, [&](index_t b0, index_t b1) {
-    std::vector<std::uint8_t> codes(static_cast<std::size_t>(bs));
     std::vector<float> buf(std::is_same<T, float>::value ? 0 : static_cast<std::size_t>(bs));
     for (index_t b = b0; b < b1; ++b) {
       const index_t begin = b * bs, len = std::min(bs, n - begin);
@@ -148,16 +156,11 @@ void nf4_quantize_flat(const Policy& policy, const T* x, index_t n, nf4_tensor& 
         convert_n(x + begin, buf.data(), len);
         v = buf.data();
       }
-      if (!nf4_quantize_block(v, len, codes.data(), absmax[b], use_simd)) {
+      if (!nf4_quantize_block(v, len, packed + begin / 2, absmax[b], use_simd)) {
         for (index_t i = 0; i < len; ++i)
           if (!std::isfinite(v[i]))
             throw_domain_error("nf4_quantize", "x", "element ", begin + i, " is not finite (", v[i], ")");
       }
-      std::uint8_t* out = packed + begin / 2;
-      index_t i = 0;
-      for (; i + 1 < len; i += 2)
-        out[i / 2] = static_cast<std::uint8_t>((codes[static_cast<std::size_t>(i)] << 4) | codes[static_cast<std::size_t>(i) + 1]);
-      if (i < len) out[i / 2] = static_cast<std::uint8_t>(codes[static_cast<std::size_t>(i)] << 4);
     }
   });
 }
