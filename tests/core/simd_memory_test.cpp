@@ -62,6 +62,31 @@ TEST_CASE("simd memory: store_nibbles packs low nibble first, two's complement k
   CHECK(got.back() == 0xA5);
 }
 
+TEST_CASE("simd memory: load_nibbles inverts store_nibbles; lookup16 indexes a 16-entry table") {
+  std::vector<std::uint8_t> bytes(4 * lanes);
+  for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<std::uint8_t>(k * 37 + 11);
+  float table[16];
+  for (int k = 0; k < 16; ++k) table[k] = 0.25f * float(k * k) - 3.0f;
+  for (std::size_t at = 0; at + lanes / 2 <= bytes.size(); at += lanes / 2) {
+    const ib lo_first = ladle::simd::load_nibbles(bytes.data() + at);
+    const ib hi_first = ladle::simd::load_nibbles<true>(bytes.data() + at);
+    for (std::size_t k = 0; k < lanes / 2; ++k) {
+      const int lo = bytes[at + k] & 15, hi = bytes[at + k] >> 4;
+      REQUIRE(lo_first.get(2 * k) == lo);
+      REQUIRE(lo_first.get(2 * k + 1) == hi);
+      REQUIRE(hi_first.get(2 * k) == hi);
+      REQUIRE(hi_first.get(2 * k + 1) == lo);
+    }
+    std::uint8_t back[lanes / 2];
+    ladle::simd::store_nibbles(lo_first, back);
+    for (std::size_t k = 0; k < lanes / 2; ++k) REQUIRE(back[k] == bytes[at + k]);
+    ladle::simd::store_nibbles<true>(hi_first, back);
+    for (std::size_t k = 0; k < lanes / 2; ++k) REQUIRE(back[k] == bytes[at + k]);
+    const auto v = ladle::simd::lookup16(table, lo_first);
+    for (std::size_t k = 0; k < lanes; ++k) REQUIRE(v.get(k) == table[lo_first.get(k)]);
+  }
+}
+
 TEST_CASE("simd memory: streaming stores land after the fence; prefetch past the end is harmless") {
   using fb = ladle::simd::batch<float>;
   alignas(64) float out[4 * fb::size] = {};

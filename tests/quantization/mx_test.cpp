@@ -285,6 +285,24 @@ TEST_CASE("mx quantize equals a double-precision brute-force reference on random
         if (out[static_cast<std::size_t>(r * cols + i)] != want) ++bad_decode;
       }
     CHECK(bad_decode == 0);
+    // Streamed decoding (forced by stream_min = 0) into rows that start off the batch
+    // alignment (row stride cols + 3) gives the same floats.
+    {
+      std::vector<float> wide(static_cast<std::size_t>(rows * (cols + 3)) + 1);
+      ladle::matrix_view<float> sv(wide.data() + 1, {rows, cols}, {cols + 3, 1});
+      ladle::detail::mx_dequantize_impl(ladle::par(2), q.scales.cview(), q.data.cview(), e, sv, 0);
+      for (ladle::index_t r = 0; r < rows; ++r)
+        for (ladle::index_t i = 0; i < cols; ++i)
+          REQUIRE(sv(r, i) == out[static_cast<std::size_t>(r * cols + i)]);
+    }
+    // The row decoder's scalar path agrees with the SIMD one.
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    const ladle::index_t row_bytes = ladle::mx_packed_row_bytes(cols, e);
+    for (ladle::index_t r = 0; r < rows; ++r) {
+      ladle::detail::mx_dequantize_row(q.scales.data() + r * (cols / 32), q.data.data() + r * row_bytes, cols, e,
+                                       row.data(), false);
+      for (ladle::index_t i = 0; i < cols; ++i) REQUIRE(row[static_cast<std::size_t>(i)] == out[static_cast<std::size_t>(r * cols + i)]);
+    }
     std::vector<ladle::bfloat16> outb(x.size());
     ladle::mx_dequantize(q, ladle::make_view(outb.data(), {rows, cols}));
     for (std::size_t i = 0; i < x.size(); i += 37)

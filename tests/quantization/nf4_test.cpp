@@ -140,6 +140,25 @@ TEST_CASE("nf4 on Gaussian data: reference codes, error bound, beats 4-bit absma
   MESSAGE("NF4 mse ", mse_nf4 / double(n), " vs int4 absmax ", mse_int4 / double(n));
 }
 
+TEST_CASE("nf4 decode: SIMD lookups and streaming stores equal the scalar reference") {
+  for (const ladle::index_t n : {ladle::index_t(64 * 40), ladle::index_t(1001)}) {
+    const auto x = gaussian(static_cast<std::size_t>(n), 12, 0.3);
+    for (const ladle::index_t bs : {ladle::index_t(64), ladle::index_t(6)}) {
+      const auto q = ladle::nf4_quantize(ladle::make_view(x.data(), n), {bs});
+      std::vector<float> want(static_cast<std::size_t>(n));
+      ladle::detail::nf4_dequantize_flat(ladle::seq, q, want.data(), false);
+      for (const std::size_t stream_min : {std::size_t(0), std::size_t(-1)}) {
+        // A 64-byte aligned output and one a float off (streaming is then skipped).
+        ladle::tensor<float, 1> buf({n + 1});
+        for (const ladle::index_t shift : {0, 1}) {
+          ladle::detail::nf4_dequantize_flat(ladle::par(2), q, buf.data() + shift, true, stream_min);
+          for (ladle::index_t i = 0; i < n; ++i) REQUIRE(buf[i + shift] == want[static_cast<std::size_t>(i)]);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("nf4 SIMD path equals scalar reference; policies and input types agree") {
   const std::size_t n = 128 * 100 + 6;
   auto x = gaussian(n, 4, 0.02);

@@ -5,8 +5,11 @@
 //   store_narrow(b, p)   int32 lanes -> int8 / uint8 / int16 / uint16 in memory
 //   store_nibbles(b, p)  int32 lanes -> 4-bit fields, two per byte (either nibble first)
 //   load_widen<Q>(p)     int8 / uint8 / int16 / uint16 in memory -> int32 lanes
+//   load_nibbles(p)      4-bit fields, two per byte -> int32 lanes (inverse of store_nibbles)
+//   lookup16(t, idx)     lanes t[idx] from a 16-entry float table (4-bit code books)
 //   stream(p, b)         a store that bypasses the caches (p aligned to the batch), and
 //   stream_fence()       which must follow such stores before another thread reads them.
+//   stream_copy(d, s, n) n floats from s (any alignment) to d with streaming stores.
 //   prefetch(p, ahead)   a read hint for the line `ahead` bytes past p (never faults).
 //
 // Each has an x86 path chosen by the batch's register width and the compiler's ISA macros
@@ -186,6 +189,65 @@ LADLE_FORCE_INLINE xsimd::batch<std::int32_t, A> load_widen(const Q* p) noexcept
   }
 }
 
+/// Loads size/2 bytes at p as size int32 lanes of their 4-bit fields: lanes 2k and 2k + 1 come
+/// from byte k, the low nibble first unless HighFirst. The inverse of store_nibbles.
+template <bool HighFirst = false, class A = arch>
+LADLE_FORCE_INLINE xsimd::batch<std::int32_t, A> load_nibbles(const std::uint8_t* p) noexcept {
+  using ib = xsimd::batch<std::int32_t, A>;
+  constexpr std::size_t n = ib::size;
+  // Each byte is widened to a 64-bit word; its two nibbles then go to the word's two halves.
+#  if LADLE_SIMD_X86 && defined(__AVX512F__)
+  if constexpr (detail::register_bytes<std::int32_t, A>() == 64) {
+    const __m512i t = _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    const __m512i lo = _mm512_and_si512(t, _mm512_set1_epi64(0x0F)), hi = _mm512_srli_epi64(t, 4);
+    return ib(HighFirst ? _mm512_or_si512(hi, _mm512_slli_epi64(lo, 32))
+                        : _mm512_or_si512(lo, _mm512_slli_epi64(hi, 32)));
+  }
+#  endif
+#  if LADLE_SIMD_X86 && defined(__AVX2__)
+  if constexpr (detail::register_bytes<std::int32_t, A>() == 32) {
+    std::int32_t bytes;
+    std::memcpy(&bytes, p, 4);
+    const __m256i t = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(bytes));
+    const __m256i lo = _mm256_and_si256(t, _mm256_set1_epi64x(0x0F)), hi = _mm256_srli_epi64(t, 4);
+    return ib(HighFirst ? _mm256_or_si256(hi, _mm256_slli_epi64(lo, 32))
+                        : _mm256_or_si256(lo, _mm256_slli_epi64(hi, 32)));
+  }
+#  endif
+  alignas(64) std::int32_t tmp[n];
+  for (std::size_t k = 0; k < n / 2; ++k) {
+    const int lo = p[k] & 15, hi = p[k] >> 4;
+    tmp[2 * k] = HighFirst ? hi : lo;
+    tmp[2 * k + 1] = HighFirst ? lo : hi;
+  }
+  return ib::load_aligned(tmp);
+}
+
+/// Lane i is table[idx[i]], for a 16-entry table and indices in [0, 16).
+template <class A>
+LADLE_FORCE_INLINE xsimd::batch<float, A> lookup16(const float* table, const xsimd::batch<std::int32_t, A>& idx) noexcept {
+  using fb = xsimd::batch<float, A>;
+  constexpr std::size_t n = fb::size;
+#  if LADLE_SIMD_X86 && defined(__AVX512F__)
+  if constexpr (detail::register_bytes<float, A>() == 64) {
+    return fb(_mm512_permutexvar_ps(idx, _mm512_loadu_ps(table)));
+  }
+#  endif
+#  if LADLE_SIMD_X86 && defined(__AVX2__)
+  if constexpr (detail::register_bytes<float, A>() == 32) {
+    const __m256i i = idx;
+    const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table), i);
+    const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table + 8), i);
+    return fb(_mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(7)))));
+  }
+#  endif
+  alignas(64) std::int32_t k[n];
+  alignas(64) float out[n];
+  idx.store_aligned(k);
+  for (std::size_t j = 0; j < n; ++j) out[j] = table[k[j]];
+  return fb::load_aligned(out);
+}
+
 /// Stores b at p (aligned to the batch size) without keeping the line in cache. Worth it only
 /// for outputs much larger than the last-level cache that are not read back soon.
 template <class A>
@@ -209,6 +271,19 @@ LADLE_FORCE_INLINE void stream(float* p, const xsimd::batch<float, A>& b) noexce
   }
 #  endif
   b.store_aligned(p);
+}
+
+/// Copies n floats from src to dst, storing whole batches with streaming stores: a few plain
+/// stores until dst is batch-aligned, streaming ones after, plain ones for the tail. Kernels
+/// whose natural stores would be misaligned or scattered decode into an L1-sized tile and hand
+/// it here. The caller fences (stream_fence) before the output is read by another thread.
+LADLE_FORCE_INLINE void stream_copy(float* dst, const float* src, std::size_t n) noexcept {
+  using fb = batch<float>;
+  constexpr std::size_t w = fb::size;
+  std::size_t i = 0;
+  for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % sizeof(fb) != 0; ++i) dst[i] = src[i];
+  for (; i + w <= n; i += w) stream(dst + i, fb::load_unaligned(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
 }
 
 /// Streaming kernels prefetch this many bytes ahead of their reads. Hardware prefetchers alone

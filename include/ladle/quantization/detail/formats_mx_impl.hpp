@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -248,14 +249,38 @@ void mx_quantize_row(const T* x, index_t cols, std::uint8_t* scales, std::uint8_
   }
 }
 
+/// One row (or a run of whole blocks of it) back to floats. MXFP4 float rows take a SIMD path
+/// (nibbles split and the scaled 16-entry table looked up in registers); use_simd = false, and
+/// the other elements, decode a code at a time through the table.
 template <class T>
 void mx_dequantize_row(const std::uint8_t* scales, const std::uint8_t* data, index_t cols,
-                       mx_element e, T* out) noexcept {
+                       mx_element e, T* out, bool use_simd = true) noexcept {
   const int bits = mx_element_bits(e);
   const index_t block_bytes = mx_block_size * bits / 8;
   const float* table = mx_element_table(e);
   alignas(64) std::uint8_t codes[mx_block_size];
   alignas(64) float buf[mx_block_size];
+#if LADLE_HAS_SIMD
+  if constexpr (std::is_same<T, float>::value) {
+    if (use_simd && bits == 4) {
+      using fb = simd::batch<float>;
+      constexpr index_t w = static_cast<index_t>(fb::size);
+      static_assert(mx_block_size % w == 0, "block must be a whole number of batches");
+      alignas(64) float scaled[16];
+      for (index_t b = 0; b < cols / mx_block_size; ++b) {
+        const float s = e8m0_to_float(scales[b]);
+        // Batch-wide stores, so lookup16's batch-wide loads forward from them without a stall.
+        for (int c = 0; c < 16; c += static_cast<int>(w)) (fb::load_unaligned(table + c) * fb(s)).store_aligned(scaled + c);
+        const std::uint8_t* in = data + b * block_bytes;
+        float* o = out + b * mx_block_size;
+        for (index_t i = 0; i < mx_block_size; i += w)
+          simd::lookup16(scaled, simd::load_nibbles(in + i / 2)).store_unaligned(o + i);
+      }
+      return;
+    }
+  }
+#endif
+  (void)use_simd;
   for (index_t b = 0; b < cols / mx_block_size; ++b) {
     const float s = e8m0_to_float(scales[b]);
     mx_unpack(data + b * block_bytes, codes, bits);
@@ -352,27 +377,61 @@ mx_tensor mx_quantize(matrix_view<T> x, mx_options options) {
   return mx_quantize(seq, x, options);
 }
 
-template <class Policy, class S, class D, class T, class>
-void mx_dequantize_into(const Policy& policy, matrix_view<S> scales, matrix_view<D> data,
-                        mx_element element, matrix_view<T> out) {
+namespace detail {
+
+/// mx_dequantize_into; float outputs of at least stream_min bytes are streamed.
+template <class Policy, class S, class D, class T>
+void mx_dequantize_impl(const Policy& policy, matrix_view<S> scales, matrix_view<D> data,
+                        mx_element element, matrix_view<T> out, std::size_t stream_min) {
   static_assert(std::is_same<std::remove_const_t<S>, std::uint8_t>::value &&
                     std::is_same<std::remove_const_t<D>, std::uint8_t>::value,
                 "ladle::mx_dequantize: scales and data must be uint8_t");
   static_assert(is_float_like_v<T>, "ladle::mx_dequantize: out must be writable float-like");
   const char* fn = "mx_dequantize";
-  detail::mx_check_input(out, fn, "out");
-  detail::require_host(scales, fn, "scales");
-  detail::require_host(data, fn, "data");
+  mx_check_input(out, fn, "out");
+  require_host(scales, fn, "scales");
+  require_host(data, fn, "data");
   const index_t rows = out.extent(0), cols = out.extent(1);
-  detail::mx_check_buffers(rows, cols, element, scales.extent(0), scales.extent(1),
-                           scales.is_contiguous(), data.extent(0), data.extent(1),
-                           data.is_contiguous(), fn);
+  mx_check_buffers(rows, cols, element, scales.extent(0), scales.extent(1),
+                   scales.is_contiguous(), data.extent(0), data.extent(1),
+                   data.is_contiguous(), fn);
   const index_t sb = cols / mx_block_size, db = mx_packed_row_bytes(cols, element);
-  parallel_for(policy, rows, detail::mx_row_grain(cols), [&](index_t b, index_t e) {
+  // Large float outputs are decoded into an L1 tile of whole blocks and streamed out from there.
+  bool stream = false;
+#if LADLE_HAS_SIMD
+  stream = std::is_same<T, float>::value &&
+           static_cast<std::size_t>(rows * cols) * sizeof(float) >= stream_min;
+#endif
+  parallel_for(policy, rows, mx_row_grain(cols), [&](index_t b, index_t e) {
+    if (!stream) {
+      for (index_t r = b; r < e; ++r)
+        mx_dequantize_row(scales.data() + r * sb, data.data() + r * db, cols, element,
+                                  out.data() + r * out.stride(0));
+      return;
+    }
+#if LADLE_HAS_SIMD
+    constexpr index_t tile_cols = 128 * mx_block_size;
+    alignas(64) float tile[tile_cols];
+    const index_t block_bytes = mx_block_size * mx_element_bits(element) / 8;
     for (index_t r = b; r < e; ++r)
-      detail::mx_dequantize_row(scales.data() + r * sb, data.data() + r * db, cols, element,
-                                out.data() + r * out.stride(0));
+      for (index_t c0 = 0; c0 < cols; c0 += tile_cols) {
+        const index_t nc = std::min(tile_cols, cols - c0);
+        mx_dequantize_row(scales.data() + r * sb + c0 / mx_block_size,
+                                  data.data() + r * db + c0 / mx_block_size * block_bytes, nc, element, tile);
+        simd::stream_copy(reinterpret_cast<float*>(out.data() + r * out.stride(0) + c0), tile,
+                          static_cast<std::size_t>(nc));
+      }
+    simd::stream_fence();
+#endif
   });
+}
+
+}  // namespace detail
+
+template <class Policy, class S, class D, class T, class>
+void mx_dequantize_into(const Policy& policy, matrix_view<S> scales, matrix_view<D> data,
+                        mx_element element, matrix_view<T> out) {
+  detail::mx_dequantize_impl(policy, scales, data, element, out, LADLE_STREAM_MIN_BYTES);
 }
 
 template <class S, class D, class T>

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -67,15 +69,34 @@ inline void nf4_encode_packed(const float* x, index_t n, float inv, std::uint8_t
 #if LADLE_HAS_SIMD
   if (use_simd) {
     using fb = simd::batch<float>;
+    using ib = simd::batch<std::int32_t>;
     constexpr index_t w = static_cast<index_t>(fb::size);
-    const auto& mid = nf4_midpoints();
-    const fb vinv(inv), one(1.0f), zero(0.0f);
+    // The 15 sorted midpoints (padded to 16), searched in 4 halving steps per lane: the code is
+    // the number of midpoints strictly below y, as in the scalar count.
+    // (A static table: one built on the stack per call would be read back by a 64-byte load
+    // right after narrower stores, which stalls store forwarding on every block.)
+    static const struct mid_table {
+      alignas(64) float v[16];
+      mid_table() noexcept {
+        std::copy(nf4_midpoints().begin(), nf4_midpoints().end(), v);
+        v[15] = std::numeric_limits<float>::infinity();
+      }
+    } mids;
+    const float* mid16 = mids.v;
+    const fb vinv(inv), zero(0.0f), mid7(mid16[7]);
+    const ib one(1), three(3);
+    // select(mask, step, 0) on the integer bits, done as a float blend.
+    const fb f8 = simd::bitwise_cast<float>(ib(8)), f4 = simd::bitwise_cast<float>(ib(4)),
+             f2 = simd::bitwise_cast<float>(ib(2)), f1 = simd::bitwise_cast<float>(one);
+    auto step = [&](const fb& y, const fb& t, const fb& f) { return simd::bitwise_cast<std::int32_t>(simd::select(y > t, f, zero)); };
     for (; i + w <= n; i += w) {
       simd::prefetch(x + i);
       const fb y = fb::load_unaligned(x + i) * vinv;
-      fb c = zero;
-      for (std::size_t k = 0; k < 15; ++k) c = c + simd::select(y > fb(mid[k]), one, zero);
-      simd::store_nibbles<true>(xsimd::batch_cast<std::int32_t>(c), out + i / 2);
+      ib c = step(y, mid7, f8);
+      c = c + step(y, simd::lookup16(mid16, c + three), f4);
+      c = c + step(y, simd::lookup16(mid16, c + one), f2);
+      c = c + step(y, simd::lookup16(mid16, c), f1);
+      simd::store_nibbles<true>(c, out + i / 2);
     }
   }
 #endif
@@ -109,22 +130,6 @@ inline std::uint32_t nf4_amax_bits(const float* x, index_t n) noexcept {
   return static_cast<std::uint32_t>(m);
 }
 
-/// Quantizes one block of n floats into packed bytes at out (element 0 in the high nibble of
-/// out[0]); returns false on NaN / inf.
-inline bool nf4_quantize_block(const float* x, index_t n, std::uint8_t* out, float& absmax,
-                               bool use_simd) noexcept {
-  const std::uint32_t bits = nf4_amax_bits(x, n);
-  if (bits >= 0x7f800000u) return false;
-  absmax = bits_to_float(bits);
-  if (bits == 0) {
-    std::memset(out, 0x77, static_cast<std::size_t>(n / 2));  // the zero level, 7
-    if (n % 2 != 0) out[n / 2] = 0x70;
-    return true;
-  }
-  nf4_encode_packed(x, n, 1.0f / absmax, out, use_simd);
-  return true;
-}
-
 template <class T, std::size_t Rank>
 const std::remove_const_t<T>* nf4_flat_input(const tensor_view<T, Rank>& x, const char* fn) {
   require_host(x, fn, "x");
@@ -142,24 +147,46 @@ void nf4_quantize_flat(const Policy& policy, const T* x, index_t n, nf4_tensor& 
   const index_t grain = std::max<index_t>(1, (index_t(1) << 16) / bs);
   std::uint8_t* packed = q.codes.data();
   float* absmax = q.absmax.data();
+  // Blocks go in tiles of 16: all absmax values first, then their reciprocals, then the codes,
+  // so the per-block divisions overlap instead of stalling each block's encode.
+  constexpr index_t tile = 16;
   parallel_for(policy, nblocks, grain, [&](index_t b0, index_t b1) {
-    std::vector<float> buf(std::is_same<T, float>::value ? 0 : static_cast<std::size_t>(bs));
-    for (index_t b = b0; b < b1; ++b) {
-      const index_t begin = b * bs, len = std::min(bs, n - begin);
+    std::vector<float> buf(std::is_same<T, float>::value ? 0 : static_cast<std::size_t>(tile * bs));
+    std::uint32_t bits[tile];
+    float inv[tile];
+    for (index_t t0 = b0; t0 < b1; t0 += tile) {
+      const index_t nt = std::min(tile, b1 - t0);
+      const index_t first = t0 * bs, count = std::min((t0 + nt) * bs, n) - first;
       const float* v;
       if constexpr (std::is_same<T, float>::value) {
-        v = x + begin;
+        v = x + first;
       } else if constexpr (std::is_same<T, double>::value) {
-        for (index_t i = 0; i < len; ++i) buf[static_cast<std::size_t>(i)] = static_cast<float>(x[begin + i]);
+        for (index_t i = 0; i < count; ++i) buf[static_cast<std::size_t>(i)] = static_cast<float>(x[first + i]);
         v = buf.data();
       } else {
-        convert_n(x + begin, buf.data(), len);
+        convert_n(x + first, buf.data(), count);
         v = buf.data();
       }
-      if (!nf4_quantize_block(v, len, packed + begin / 2, absmax[b], use_simd)) {
-        for (index_t i = 0; i < len; ++i)
-          if (!std::isfinite(v[i]))
-            throw_domain_error("nf4_quantize", "x", "element ", begin + i, " is not finite (", v[i], ")");
+      for (index_t k = 0; k < nt; ++k) {
+        const index_t len = std::min(bs, count - k * bs);
+        bits[k] = nf4_amax_bits(v + k * bs, len);
+        if (bits[k] >= 0x7f800000u)
+          for (index_t i = 0; i < len; ++i)
+            if (!std::isfinite(v[k * bs + i]))
+              throw_domain_error("nf4_quantize", "x", "element ", first + k * bs + i, " is not finite (",
+                                 v[k * bs + i], ")");
+        absmax[t0 + k] = bits_to_float(bits[k]);
+      }
+      for (index_t k = 0; k < nt; ++k) inv[k] = bits[k] == 0 ? 0.0f : 1.0f / absmax[t0 + k];
+      for (index_t k = 0; k < nt; ++k) {
+        const index_t len = std::min(bs, count - k * bs);
+        std::uint8_t* out = packed + (first + k * bs) / 2;
+        if (bits[k] == 0) {
+          std::memset(out, 0x77, static_cast<std::size_t>(len / 2));  // the zero level, 7
+          if (len % 2 != 0) out[len / 2] = 0x70;
+        } else {
+          nf4_encode_packed(v + k * bs, len, inv[k], out, use_simd);
+        }
       }
     }
   });
@@ -238,6 +265,75 @@ nf4_tensor nf4_quantize(tensor_view<T, Rank> x, nf4_options options) {
   return nf4_quantize(seq, x, options);
 }
 
+namespace detail {
+
+/// Decodes one block: out[i] = levels[code i] * s for i < len (codes from packed, element 0 in
+/// the high nibble of packed[0]). The SIMD path splits nibbles and looks the scaled levels up in
+/// registers; the scalar path reads the same scaled table, so both give the same floats.
+inline void nf4_decode_block(const std::uint8_t* packed, index_t len, float s, float* out,
+                             bool use_simd) noexcept {
+  const auto& levels = nf4_levels();
+  alignas(64) float scaled[16];
+  index_t i = 0;
+#if LADLE_HAS_SIMD
+  if (use_simd) {
+    using fb = simd::batch<float>;
+    constexpr index_t w = static_cast<index_t>(fb::size);
+    // Batch-wide stores, so lookup16's batch-wide loads forward from them without a stall.
+    for (std::size_t c = 0; c < 16; c += fb::size) (fb::load_unaligned(levels.data() + c) * fb(s)).store_aligned(scaled + c);
+    for (; i + w <= len; i += w)
+      simd::lookup16(scaled, simd::load_nibbles<true>(packed + i / 2)).store_unaligned(out + i);
+  }
+#endif
+  if (!use_simd)
+    for (std::size_t c = 0; c < 16; ++c) scaled[c] = levels[c] * s;
+  for (; i + 1 < len; i += 2) {
+    out[i] = scaled[packed[i / 2] >> 4];
+    out[i + 1] = scaled[packed[i / 2] & 0x0f];
+  }
+  if (i < len) out[i] = scaled[packed[i / 2] >> 4];
+}
+
+/// nf4_dequantize over the whole tensor; use_simd = false is the scalar reference. Float outputs
+/// of at least stream_min bytes are decoded into an L1 tile and streamed out from there.
+template <class Policy, class T>
+void nf4_dequantize_flat(const Policy& policy, const nf4_tensor& q, T* dst, bool use_simd,
+                         std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
+  const index_t bs = q.block_size, n = q.size;
+  const std::uint8_t* packed = q.codes.data();
+  bool stream = false;
+#if LADLE_HAS_SIMD
+  stream = std::is_same<T, float>::value && use_simd && static_cast<std::size_t>(n) * sizeof(float) >= stream_min;
+#endif
+  const index_t grain = std::max<index_t>(1, (index_t(1) << 16) / bs);
+  const index_t tile_blocks = std::max<index_t>(1, 4096 / bs);
+  parallel_for(policy, q.blocks(), grain, [&](index_t b0, index_t b1) {
+    const bool staged = stream || !std::is_same<T, float>::value;
+    std::vector<float> tile(staged ? static_cast<std::size_t>(tile_blocks * bs) : 0);
+    for (index_t t0 = b0; t0 < b1; t0 += tile_blocks) {
+      const index_t t1 = std::min(b1, t0 + tile_blocks);
+      const index_t first = t0 * bs, count = std::min(t1 * bs, n) - first;
+      float* o = staged ? tile.data() : reinterpret_cast<float*>(dst) + first;
+      for (index_t b = t0; b < t1; ++b) {
+        const index_t begin = b * bs;
+        nf4_decode_block(packed + begin / 2, std::min(bs, n - begin), q.block_scale(b), o + (begin - first), use_simd);
+      }
+      if constexpr (std::is_same<T, float>::value) {
+#if LADLE_HAS_SIMD
+        if (stream) simd::stream_copy(dst + first, tile.data(), static_cast<std::size_t>(count));
+#endif
+      } else {
+        convert_n(static_cast<const float*>(tile.data()), dst + first, count);
+      }
+    }
+#if LADLE_HAS_SIMD
+    if (stream) simd::stream_fence();
+#endif
+  });
+}
+
+}  // namespace detail
+
 template <class Policy, class T, std::size_t Rank, class>
 void nf4_dequantize(const Policy& policy, const nf4_tensor& q, tensor_view<T, Rank> out) {
   static_assert(is_float_like_v<T>, "ladle::nf4_dequantize: out must be writable float-like");
@@ -245,31 +341,7 @@ void nf4_dequantize(const Policy& policy, const nf4_tensor& q, tensor_view<T, Ra
   detail::require_host(out, fn, "out");
   detail::require_contiguous(out, fn, "out");
   detail::require_extent(out.size(), q.size, fn, "out", "size");
-  const auto& levels = nf4_levels();
-  const index_t bs = q.block_size, n = q.size;
-  const std::uint8_t* packed = q.codes.data();
-  T* dst = out.data();
-  const index_t grain = std::max<index_t>(1, (index_t(1) << 16) / bs);
-  parallel_for(policy, q.blocks(), grain, [&](index_t b0, index_t b1) {
-    std::vector<float> buf(std::is_same<T, float>::value ? 0 : static_cast<std::size_t>(bs));
-    for (index_t b = b0; b < b1; ++b) {
-      const index_t begin = b * bs, len = std::min(bs, n - begin);
-      const float s = q.block_scale(b);
-      float* o = nullptr;
-      if constexpr (std::is_same<T, float>::value) o = dst + begin; else o = buf.data();
-      // Scaled levels once per block, then two lookups per byte (high nibble first).
-      float scaled[16];
-      for (std::size_t c = 0; c < 16; ++c) scaled[c] = levels[c] * s;
-      const std::uint8_t* bytes = packed + begin / 2;
-      const index_t pairs = len / 2;
-      for (index_t j = 0; j < pairs; ++j) {
-        o[2 * j] = scaled[bytes[j] >> 4];
-        o[2 * j + 1] = scaled[bytes[j] & 0x0f];
-      }
-      if (len % 2 != 0) o[len - 1] = scaled[bytes[pairs] >> 4];
-      if constexpr (!std::is_same<T, float>::value) convert_n(buf.data(), dst + begin, len);
-    }
-  });
+  detail::nf4_dequantize_flat(policy, q, out.data(), true);
 }
 
 template <class T, std::size_t Rank>
