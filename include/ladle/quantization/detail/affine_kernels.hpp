@@ -128,6 +128,20 @@ inline index_t stream_head(const float* p, index_t n) noexcept {
   return std::min(head, n);
 }
 
+/// Codes of one batch v: NaN -> 0, scaled, clamped to [lo, hi], rounded half to even, plus z.
+/// Lanes holding NaN or Inf are or-ed into nf.
+template <bool Divide, class Mask>
+LADLE_FORCE_INLINE simd::batch<std::int32_t> code_batch(simd::batch<float> v, const simd::batch<float>& inv,
+                                                        const simd::batch<float>& scale, const simd::batch<float>& lo,
+                                                        const simd::batch<float>& hi, const simd::batch<std::int32_t>& z,
+                                                        Mask& nf) noexcept {
+  const simd::batch<float> zero(0.0f);
+  nf = nf | simd::nonfinite(v);
+  v = simd::select(xsimd::isnan(v), zero, v);
+  const simd::batch<float> t = Divide ? v / scale : v * inv;
+  return xsimd::nearbyint_as_int(xsimd::min(xsimd::max(t, lo), hi)) + z;
+}
+
 /// Codes of the full vectors among x[0, n): put(codes, i) receives the int32 codes of elements
 /// [i, i + lanes). Sets `bad` on NaN/Inf and returns how many elements were done (n rounded
 /// down to whole vectors); the caller finishes the tail with the scalar kernel.
@@ -143,12 +157,7 @@ LADLE_FORCE_INLINE index_t quantize_vectors(const float* x, index_t n, const slo
   index_t i = 0;
   for (; i + w <= n; i += w) {
     simd::prefetch(x + i);
-    fb v = fb::load_unaligned(x + i);
-    nf = nf | simd::nonfinite(v);
-    v = simd::select(xsimd::isnan(v), zero, v);
-    fb t = Divide ? v / vscale : v * vinv;
-    t = xsimd::min(xsimd::max(t, vlo), vhi);
-    put(xsimd::nearbyint_as_int(t) + vz, i);
+    put(code_batch<Divide>(fb::load_unaligned(x + i), vinv, vscale, vlo, vhi, vz, nf), i);
   }
   bad = bad || xsimd::any(nf);
   return i;
@@ -186,12 +195,7 @@ LADLE_FORCE_INLINE void quantize_group_vectors(const float* x, index_t g0, index
       const float* xg = x + base;
       for (index_t i = 0; i < group; i += w) {
         simd::prefetch(xg + i);
-        fb v = fb::load_unaligned(xg + i);
-        nf = nf | simd::nonfinite(v);
-        v = simd::select(xsimd::isnan(v), zero, v);
-        fb t = Divide ? v / vscale : v * vinv;
-        t = xsimd::min(xsimd::max(t, vlo), vhi);
-        put(xsimd::nearbyint_as_int(t) + vz, base + i);
+        put(code_batch<Divide>(fb::load_unaligned(xg + i), vinv, vscale, vlo, vhi, vz, nf), base + i);
       }
     }
   }
@@ -352,12 +356,10 @@ LADLE_FORCE_INLINE index_t quantize_varying_vectors(const float* x, index_t n, c
   for (; i + w <= n; i += w) {
     const index_t c = c0 + i;
     simd::prefetch(x + i);
-    fb v = fb::load_unaligned(x + i);
-    nf = nf | simd::nonfinite(v);
-    v = simd::select(xsimd::isnan(v), zero, v);
-    fb t = Divide ? v / fb::load_unaligned(a.scale.data() + c) : v * fb::load_unaligned(a.inv.data() + c);
-    t = xsimd::min(xsimd::max(t, fb::load_unaligned(a.lo.data() + c)), fb::load_unaligned(a.hi.data() + c));
-    put(xsimd::nearbyint_as_int(t) + ib::load_unaligned(a.z.data() + c), i);
+    put(code_batch<Divide>(fb::load_unaligned(x + i), fb::load_unaligned(a.inv.data() + c),
+                           fb::load_unaligned(a.scale.data() + c), fb::load_unaligned(a.lo.data() + c),
+                           fb::load_unaligned(a.hi.data() + c), ib::load_unaligned(a.z.data() + c), nf),
+        i);
   }
   bad = bad || xsimd::any(nf);
   return i;
