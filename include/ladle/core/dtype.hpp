@@ -102,17 +102,34 @@ namespace detail {
 
 #if LADLE_HAS_SIMD
 // 8 or 16 16-bit values widened to float per step; the same bit recipes as float_bits.hpp.
+/// Runs body(i) for every batch start i of [0, n) and scalar(i) for the rest, storing through
+/// store(p, batch). Outputs of at least LADLE_STREAM_MIN_BYTES are written with streaming
+/// stores after a scalar head that aligns `out`, then fenced.
+template <class Body, class Scalar>
+LADLE_FORCE_INLINE void widen_loop(float* out, index_t n, Body&& body, Scalar&& scalar) noexcept {
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  index_t i = 0;
+  if (static_cast<std::size_t>(n) * sizeof(float) >= LADLE_STREAM_MIN_BYTES) {
+    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) scalar(i);
+    for (; i + w <= n; i += w) simd::stream(out + i, body(i));
+    simd::stream_fence();
+  } else {
+    for (; i + w <= n; i += w) body(i).store_unaligned(out + i);
+  }
+  for (; i < n; ++i) scalar(i);
+}
+
 inline void bf16_to_float_simd(const std::uint16_t* in, float* out, index_t n) noexcept {
   using ub = simd::batch<std::uint32_t>;
-  constexpr index_t w = static_cast<index_t>(ub::size);
-  const index_t body = n - n % w;
-  index_t i = 0;
-  for (; i < body; i += w) {
-    simd::prefetch(in + i);
-    const ub u = simd::bitwise_cast<std::uint32_t>(simd::load_widen(in + i));
-    simd::bitwise_cast<float>(u << 16).store_unaligned(out + i);
-  }
-  for (; i < n; ++i) out[i] = bf16_bits_to_float(in[i]);
+  widen_loop(
+      out, n,
+      [&](index_t i) {
+        simd::prefetch(in + i);
+        const ub u = simd::bitwise_cast<std::uint32_t>(simd::load_widen(in + i));
+        return simd::bitwise_cast<float>(u << 16);
+      },
+      [&](index_t i) { out[i] = bf16_bits_to_float(in[i]); });
 }
 
 inline void float_to_bf16_simd(const float* in, std::uint16_t* out, index_t n) noexcept {
@@ -139,24 +156,23 @@ inline void float_to_bf16_simd(const float* in, std::uint16_t* out, index_t n) n
 inline void half_to_float_simd(const std::uint16_t* in, float* out, index_t n) noexcept {
   using ib = simd::batch<std::int32_t>;
   using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(ib::size);
   const ib shifted_exp(0x7c00 << 13);
-  const index_t body = n - n % w;
-  index_t i = 0;
-  for (; i < body; i += w) {
-    simd::prefetch(in + i);
-    const ib h = simd::load_widen(in + i);
-    ib o = (h & ib(0x7fff)) << 13;
-    const ib exp = o & shifted_exp;
-    o = o + ib((127 - 15) << 23);
-    const ib inf_nan = o + ib((128 - 16) << 23);
-    const ib sub = simd::bitwise_cast<std::int32_t>(
-        simd::bitwise_cast<float>(o + ib(1 << 23)) - fb(bits_to_float(113u << 23)));
-    o = simd::select(exp == shifted_exp, inf_nan, simd::select(exp == ib(0), sub, o));
-    o = o | ((h & ib(0x8000)) << 16);
-    simd::bitwise_cast<float>(o).store_unaligned(out + i);
-  }
-  for (; i < n; ++i) out[i] = half_bits_to_float(in[i]);
+  widen_loop(
+      out, n,
+      [&](index_t i) {
+        simd::prefetch(in + i);
+        const ib h = simd::load_widen(in + i);
+        ib o = (h & ib(0x7fff)) << 13;
+        const ib exp = o & shifted_exp;
+        o = o + ib((127 - 15) << 23);
+        const ib inf_nan = o + ib((128 - 16) << 23);
+        const ib sub = simd::bitwise_cast<std::int32_t>(
+            simd::bitwise_cast<float>(o + ib(1 << 23)) - fb(bits_to_float(113u << 23)));
+        o = simd::select(exp == shifted_exp, inf_nan, simd::select(exp == ib(0), sub, o));
+        o = o | ((h & ib(0x8000)) << 16);
+        return simd::bitwise_cast<float>(o);
+      },
+      [&](index_t i) { out[i] = half_bits_to_float(in[i]); });
 }
 
 inline void float_to_half_simd(const float* in, std::uint16_t* out, index_t n) noexcept {

@@ -1,7 +1,7 @@
 // ladle/quantization/detail/embedding_impl.hpp (detail): definitions for embedding.hpp.
 #pragma once
 
-#include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/float_bits.hpp"
 
 #include <algorithm>
@@ -40,8 +40,19 @@ inline void embedding_codes_scalar(const float* x, index_t n, float lo, float in
   }
 }
 
-inline void embedding_codes(const float* x, index_t n, float lo, float inv, int q,
-                            std::int32_t* codes, bool use_simd) noexcept {
+#if LADLE_HAS_SIMD
+LADLE_FORCE_INLINE void simd_store_bytes(const simd::batch<std::int32_t>& c, std::uint8_t* p) noexcept { simd::store_narrow(c, p); }
+LADLE_FORCE_INLINE void simd_store_nibbles(const simd::batch<std::int32_t>& c, std::uint8_t* p) noexcept { simd::store_nibbles(c, p); }
+#else
+template <class B> void simd_store_bytes(const B&, std::uint8_t*) noexcept {}
+template <class B> void simd_store_nibbles(const B&, std::uint8_t*) noexcept {}
+#endif
+
+/// codes of x[0, n): the SIMD path hands whole batches to put(codes, i) and returns how many
+/// elements it did; the caller finishes the rest with embedding_codes_scalar (same arithmetic).
+template <class Put>
+inline index_t embedding_code_vectors(const float* x, index_t n, float lo, float inv, int q,
+                                      bool use_simd, Put&& put) noexcept {
   index_t i = 0;
 #if LADLE_HAS_SIMD
   if (use_simd) {
@@ -49,12 +60,22 @@ inline void embedding_codes(const float* x, index_t n, float lo, float inv, int 
     constexpr index_t w = static_cast<index_t>(fb::size);
     const fb vlo(lo), vinv(inv), vq(static_cast<float>(q)), zero(0.0f);
     for (; i + w <= n; i += w) {
+      simd::prefetch(x + i);
       const fb c = xsimd::nearbyint((fb::load_unaligned(x + i) - vlo) * vinv);
-      xsimd::batch_cast<std::int32_t>(xsimd::min(vq, xsimd::max(zero, c))).store_unaligned(codes + i);
+      put(xsimd::batch_cast<std::int32_t>(xsimd::min(vq, xsimd::max(zero, c))), i);
     }
   }
+#else
+  (void)x, (void)n, (void)lo, (void)inv, (void)q, (void)use_simd, (void)put;
 #endif
-  (void)use_simd;
+  return i;
+}
+
+inline void embedding_codes(const float* x, index_t n, float lo, float inv, int q,
+                            std::int32_t* codes, bool use_simd) noexcept {
+  const index_t i = embedding_code_vectors(x, n, lo, inv, q, use_simd, [&](const auto& c, index_t at) {
+    c.store_unaligned(codes + at);
+  });
   embedding_codes_scalar(x + i, n - i, lo, inv, q, codes + i);
 }
 
@@ -96,10 +117,15 @@ inline bool embedding_quantize_row(const float* x, index_t n, int bits, std::uin
     const float range = hi - lo;
     const float scale = range / static_cast<float>(q);
     const float inv = static_cast<float>(q) / (range + 1e-8f);
-    embedding_codes(x, n, lo, inv, q, codes, use_simd);
     if (bits == 8) {
-      for (index_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(codes[i]);
+      // Bytes straight from registers; the scalar kernel finishes the tail.
+      const index_t done = embedding_code_vectors(x, n, lo, inv, q, use_simd, [&](const auto& c, index_t at) {
+        simd_store_bytes(c, out + at);
+      });
+      embedding_codes_scalar(x + done, n - done, lo, inv, q, codes);
+      for (index_t i = done; i < n; ++i) out[i] = static_cast<std::uint8_t>(codes[i - done]);
     } else {
+      embedding_codes(x, n, lo, inv, q, codes, use_simd);
       for (index_t i = 0; i < n; ++i) {
         out[2 * i] = static_cast<std::uint8_t>(codes[i] & 0xff);
         out[2 * i + 1] = static_cast<std::uint8_t>(codes[i] >> 8);
@@ -121,14 +147,18 @@ inline bool embedding_quantize_row(const float* x, index_t n, int bits, std::uin
     scale = 1.0f;
     inv = 1.0f;
   }
-  embedding_codes(x, n, bias, inv, q, codes, use_simd);
   const int per_byte = 8 / bits;
   std::memset(out, 0, static_cast<std::size_t>(cb));
-  const index_t whole = n - n % per_byte;
+  index_t whole = 0;
   if (bits == 4) {
-    for (index_t j = 0; j < whole / 2; ++j)
-      out[j] = static_cast<std::uint8_t>(codes[2 * j] | (codes[2 * j + 1] << 4));
+    // Nibbles packed in registers (low nibble first); the scalar kernel finishes the tail.
+    whole = embedding_code_vectors(x, n, bias, inv, q, use_simd, [&](const auto& c, index_t at) {
+      simd_store_nibbles(c, out + at / 2);
+    });
+    embedding_codes_scalar(x + whole, n - whole, bias, inv, q, codes + whole);
   } else {
+    embedding_codes(x, n, bias, inv, q, codes, use_simd);
+    whole = n - n % per_byte;
     for (index_t j = 0; j < whole / 4; ++j)
       out[j] = static_cast<std::uint8_t>(codes[4 * j] | (codes[4 * j + 1] << 2) | (codes[4 * j + 2] << 4) |
                                          (codes[4 * j + 3] << 6));
