@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -266,4 +267,32 @@ TEST_CASE("fp8 views: bad shapes and strides are rejected") {
   CHECK_THROWS_AS(ladle::fp8_decode(ladle::make_view(q.data(), {3, 4}),
                                     ladle::make_view(x.data(), {3, 3}), fp8_format::e4m3),
                   ladle::invalid_argument);
+}
+
+TEST_CASE("fp8 bulk decode: gathers and streaming stores give the table's bits") {
+  const ladle::index_t n = 256 * 7 + 5;
+  std::vector<std::uint8_t> codes(static_cast<std::size_t>(n));
+  for (ladle::index_t i = 0; i < n; ++i) codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i * 73 + 1);
+  for (const fp8_format f : {fp8_format::e4m3, fp8_format::e5m2}) {
+    std::vector<float> out(static_cast<std::size_t>(n) + 1);
+    auto same = [&](const float* got) {
+      for (ladle::index_t i = 0; i < n; ++i) {
+        const float want = ladle::fp8_decode(codes[static_cast<std::size_t>(i)], f);
+        std::uint32_t a, b;
+        std::memcpy(&a, &got[i], 4);
+        std::memcpy(&b, &want, 4);
+        if (a != b) return false;
+      }
+      return true;
+    };
+    ladle::fp8_decode(ladle::par(2), ladle::make_view(codes.data(), n), ladle::make_view(out.data(), n), f);
+    CHECK(same(out.data()));
+    for (const bool stream : {false, true}) {
+      ladle::detail::fp8_decode_floats(codes.data(), out.data() + 1, n, ladle::fp8_decode_table(f).data(), stream);
+#if LADLE_HAS_SIMD
+      ladle::simd::stream_fence();
+#endif
+      CHECK(same(out.data() + 1));
+    }
+  }
 }

@@ -7,6 +7,7 @@
 //   load_widen<Q>(p)     int8 / uint8 / int16 / uint16 in memory -> int32 lanes
 //   load_nibbles(p)      4-bit fields, two per byte -> int32 lanes (inverse of store_nibbles)
 //   lookup16(t, idx)     lanes t[idx] from a 16-entry float table (4-bit code books)
+//   gather(t, idx)       lanes t[idx] from any float table (8-bit code books)
 //   stream(p, b)         a store that bypasses the caches (p aligned to the batch), and
 //   stream_fence()       which must follow such stores before another thread reads them.
 //   stream_copy(d, s, n) n floats from s (any alignment) to d with streaming stores.
@@ -239,6 +240,28 @@ LADLE_FORCE_INLINE xsimd::batch<float, A> lookup16(const float* table, const xsi
     const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table), i);
     const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table + 8), i);
     return fb(_mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(7)))));
+  }
+#  endif
+  alignas(64) std::int32_t k[n];
+  alignas(64) float out[n];
+  idx.store_aligned(k);
+  for (std::size_t j = 0; j < n; ++j) out[j] = table[k[j]];
+  return fb::load_aligned(out);
+}
+
+/// Lane i is table[idx[i]], for indices inside the table: a hardware gather where there is one.
+template <class A>
+LADLE_FORCE_INLINE xsimd::batch<float, A> gather(const float* table, const xsimd::batch<std::int32_t, A>& idx) noexcept {
+  using fb = xsimd::batch<float, A>;
+  constexpr std::size_t n = fb::size;
+#  if LADLE_SIMD_X86 && defined(__AVX512F__)
+  if constexpr (detail::register_bytes<float, A>() == 64) {
+    return fb(_mm512_i32gather_ps(idx, table, 4));
+  }
+#  endif
+#  if LADLE_SIMD_X86 && defined(__AVX2__)
+  if constexpr (detail::register_bytes<float, A>() == 32) {
+    return fb(_mm256_i32gather_ps(table, idx, 4));
   }
 #  endif
   alignas(64) std::int32_t k[n];

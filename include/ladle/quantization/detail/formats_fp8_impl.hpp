@@ -4,6 +4,7 @@
 #include "ladle/quantization/detail/formats_minifloat.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 namespace ladle {
@@ -76,12 +77,42 @@ void fp8_encode_n(const T* in, std::uint8_t* out, index_t n, fp8_options options
   }
 }
 
+namespace detail {
+
+/// out[i] = table[in[i]] for i < n: whole batches by a gather in registers. With `stream` the
+/// batches after an aligning head use streaming stores (the caller fences).
+inline void fp8_decode_floats(const std::uint8_t* in, float* out, index_t n, const float* table,
+                              bool stream) noexcept {
+  index_t i = 0;
+#if LADLE_HAS_SIMD
+  using fb = simd::batch<float>;
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  if (stream)
+    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) out[i] = table[in[i]];
+  for (; i + w <= n; i += w) {
+    simd::prefetch(in + i);
+    const fb v = simd::gather(table, simd::load_widen(in + i));
+    if (stream) simd::stream(out + i, v);
+    else v.store_unaligned(out + i);
+  }
+#else
+  (void)stream;
+#endif
+  for (; i < n; ++i) out[i] = table[in[i]];
+}
+
+}  // namespace detail
+
 template <class T>
 void fp8_decode_n(const std::uint8_t* in, T* out, index_t n, fp8_format format) noexcept {
   static_assert(is_float_like_v<T>, "ladle::fp8_decode_n: T must be float, double, half or bfloat16");
   const float* table = fp8_decode_table(format).data();
   if constexpr (std::is_same<T, float>::value) {
-    for (index_t i = 0; i < n; ++i) out[i] = table[in[i]];
+    const bool stream = static_cast<std::size_t>(n) * sizeof(float) >= LADLE_STREAM_MIN_BYTES;
+    detail::fp8_decode_floats(in, out, n, table, stream);
+#if LADLE_HAS_SIMD
+    if (stream) simd::stream_fence();
+#endif
   } else if constexpr (std::is_same<T, double>::value) {
     for (index_t i = 0; i < n; ++i) out[i] = static_cast<double>(table[in[i]]);
   } else {
@@ -124,6 +155,18 @@ void fp8_decode(const Policy& policy, tensor_view<Code, Rank> in, tensor_view<T,
     detail::require_extent(out.extent(r), in.extent(r), "fp8_decode", "out", "extent");
   const std::uint8_t* src = in.data();
   T* dst = out.data();
+  if constexpr (std::is_same<T, float>::value) {
+    // Large outputs are streamed (see LADLE_STREAM_MIN_BYTES).
+    const bool stream = static_cast<std::size_t>(in.size()) * sizeof(float) >= LADLE_STREAM_MIN_BYTES;
+    const float* table = fp8_decode_table(format).data();
+    parallel_for(policy, in.size(), detail::fp8_grain, [&](index_t b, index_t e) {
+      detail::fp8_decode_floats(src + b, dst + b, e - b, table, stream);
+#if LADLE_HAS_SIMD
+      if (stream) simd::stream_fence();
+#endif
+    });
+    return;
+  }
   parallel_for(policy, in.size(), detail::fp8_grain, [&](index_t b, index_t e) {
     fp8_decode_n(src + b, dst + b, e - b, format);
   });

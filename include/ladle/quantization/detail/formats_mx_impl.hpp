@@ -249,9 +249,10 @@ void mx_quantize_row(const T* x, index_t cols, std::uint8_t* scales, std::uint8_
   }
 }
 
-/// One row (or a run of whole blocks of it) back to floats. MXFP4 float rows take a SIMD path
-/// (nibbles split and the scaled 16-entry table looked up in registers); use_simd = false, and
-/// the other elements, decode a code at a time through the table.
+/// One row (or a run of whole blocks of it) back to floats. Float rows take a SIMD path: MXFP4
+/// splits nibbles and looks the scaled 16-entry table up in registers, the other elements
+/// gather from their table and multiply by the scale. use_simd = false (and non-float outputs)
+/// decode a code at a time through the table, with the same float product.
 template <class T>
 void mx_dequantize_row(const std::uint8_t* scales, const std::uint8_t* data, index_t cols,
                        mx_element e, T* out, bool use_simd = true) noexcept {
@@ -275,6 +276,23 @@ void mx_dequantize_row(const std::uint8_t* scales, const std::uint8_t* data, ind
         float* o = out + b * mx_block_size;
         for (index_t i = 0; i < mx_block_size; i += w)
           simd::lookup16(scaled, simd::load_nibbles(in + i / 2)).store_unaligned(o + i);
+      }
+      return;
+    }
+    if (use_simd) {
+      // 8- and 6-bit codes: the element table gathered in registers, times the block scale.
+      using fb = simd::batch<float>;
+      constexpr index_t w = static_cast<index_t>(fb::size);
+      for (index_t b = 0; b < cols / mx_block_size; ++b) {
+        const fb s(e8m0_to_float(scales[b]));
+        const std::uint8_t* in = data + b * block_bytes;
+        if (bits != 8) {
+          mx_unpack(in, codes, bits);
+          in = codes;
+        }
+        float* o = out + b * mx_block_size;
+        for (index_t i = 0; i < mx_block_size; i += w)
+          (simd::gather(table, simd::load_widen(in + i)) * s).store_unaligned(o + i);
       }
       return;
     }

@@ -275,8 +275,10 @@ inline void nf4_decode_block(const std::uint8_t* packed, index_t len, float s, f
   const auto& levels = nf4_levels();
   alignas(64) float scaled[16];
   index_t i = 0;
+  bool filled = false;
 #if LADLE_HAS_SIMD
   if (use_simd) {
+    filled = true;
     using fb = simd::batch<float>;
     constexpr index_t w = static_cast<index_t>(fb::size);
     // Batch-wide stores, so lookup16's batch-wide loads forward from them without a stall.
@@ -285,7 +287,8 @@ inline void nf4_decode_block(const std::uint8_t* packed, index_t len, float s, f
       simd::lookup16(scaled, simd::load_nibbles<true>(packed + i / 2)).store_unaligned(out + i);
   }
 #endif
-  if (!use_simd)
+  (void)use_simd;
+  if (!filled)
     for (std::size_t c = 0; c < 16; ++c) scaled[c] = levels[c] * s;
   for (; i + 1 < len; i += 2) {
     out[i] = scaled[packed[i / 2] >> 4];
