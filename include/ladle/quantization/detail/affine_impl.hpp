@@ -172,10 +172,11 @@ struct field_sink {
   }
 };
 
-/// Quantizes n floats sharing slot s into the sink; returns whether any was NaN/Inf. ibuf holds
-/// `block` codes: n may exceed it only when the SIMD kernel writes straight to a direct sink.
-template <bool Simd, bool Divide, class Sink>
-LADLE_FORCE_INLINE bool quantize_block_into(const float* xf, index_t n, const slot& s, const Sink& sink,
+/// Quantizes n floats with parameters s (a slot, or a slot_row of a varying layout) into the
+/// sink; returns whether any was NaN/Inf. ibuf holds `block` codes: n may exceed it only when
+/// the SIMD kernel writes straight to a direct sink.
+template <bool Simd, bool Divide, class Params, class Sink>
+LADLE_FORCE_INLINE bool quantize_block_into(const float* xf, index_t n, const Params& s, const Sink& sink,
                                             index_t at, std::int32_t* ibuf) noexcept {
   bool bad = false;
   index_t done = 0;
@@ -193,11 +194,11 @@ LADLE_FORCE_INLINE bool quantize_block_into(const float* xf, index_t n, const sl
   if constexpr (Sink::direct) {
     // Only the tail is left (fewer than `block` elements; ibuf holds `block`).
     if (done < n) {
-      bad |= quantize_block_scalar<Divide>(xf + done, ibuf, n - done, s);
+      bad |= quantize_block_scalar<Divide>(xf + done, ibuf, n - done, shifted(s, done));
       sink.write(ibuf, at + done, n - done);
     }
   } else {
-    bad |= quantize_block_scalar<Divide>(xf + done, ibuf + done, n - done, s);
+    bad |= quantize_block_scalar<Divide>(xf + done, ibuf + done, n - done, shifted(s, done));
     sink.write(ibuf, at, n);
   }
   return bad;
@@ -219,22 +220,8 @@ void quantize_runs(const Policy& policy, const V* in, const quant_params& p, con
       bool b = false;
       for (index_t off = 0; off < len; off += block) {
         const index_t n = std::min(block, len - off);
-        const float* xf = as_floats(in + first + off, n, fbuf);
-        const index_t at = first + off;
-        index_t done = 0;
-#if LADLE_HAS_SIMD
-        if constexpr (Simd && Sink::direct)
-          done = quantize_varying_vectors<Divide>(xf, n, a, off, b, [&](const simd::batch<std::int32_t>& c, index_t i) {
-            sink.put(c, at + i);
-          });
-        else if constexpr (Simd)
-          done = quantize_varying_vectors<Divide>(xf, n, a, off, b, [&](const simd::batch<std::int32_t>& c, index_t i) {
-            c.store_unaligned(ibuf + i);
-          });
-#endif
-        b |= quantize_varying_scalar<Divide>(xf + done, ibuf + done, n - done, a, off + done);
-        if (!Sink::direct) sink.write(ibuf, at, n);
-        else if (done < n) sink.write(ibuf + done, at + done, n - done);
+        b |= quantize_block_into<Simd, Divide>(as_floats(in + first + off, n, fbuf), n, slot_row{&a, off}, sink,
+                                               first + off, ibuf);
       }
       if (b) bad.store(true, std::memory_order_relaxed);
     });

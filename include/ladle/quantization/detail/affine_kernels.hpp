@@ -202,16 +202,6 @@ LADLE_FORCE_INLINE void quantize_group_vectors(const float* x, index_t g0, index
   bad = bad || xsimd::any(nf);
 }
 
-template <bool Divide>
-inline bool quantize_block_simd(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
-  bool bad = false;
-  const index_t i = quantize_vectors<Divide>(x, n, s, bad, [q](const simd::batch<std::int32_t>& c, index_t at) {
-    c.store_unaligned(q + at);
-  });
-  const bool tail_bad = quantize_block_scalar<Divide>(x + i, q + i, n - i, s);
-  return bad || tail_bad;
-}
-
 /// out = (clamp(nearbyint(x / Δ), lo, hi) + 0) * Δ over x[0, n), and the clipped-STE mask when
 /// mask is non-null. param(i, inv, scale, lo, hi) loads the parameters of the vector at i;
 /// scalar(i, count) runs the scalar kernel on [i, i + count) and returns its non-finite flag.
@@ -306,12 +296,23 @@ struct slot_arrays {
   std::vector<std::int32_t> z;
 };
 
+/// The parameters of a run of a varying layout: element i uses entry c0 + i of *a. It stands
+/// where a uniform run passes its slot, so both share the quantize loops.
+struct slot_row {
+  const slot_arrays* a;
+  index_t c0;
+};
+
+/// The parameters of the same run from its element d on.
+inline slot_row shifted(slot_row r, index_t d) noexcept { return {r.a, r.c0 + d}; }
+inline const slot& shifted(const slot& s, index_t) noexcept { return s; }
+
 template <bool Divide>
-inline bool quantize_varying_scalar(const float* x, std::int32_t* q, index_t n, const slot_arrays& a,
-                                    index_t c0) noexcept {
+inline bool quantize_block_scalar(const float* x, std::int32_t* q, index_t n, slot_row r) noexcept {
+  const slot_arrays& a = *r.a;
   bool bad = false;
   for (index_t i = 0; i < n; ++i) {
-    const auto c = static_cast<std::size_t>(c0 + i);
+    const auto c = static_cast<std::size_t>(r.c0 + i);
     const float v = sanitize(x[i], bad);
     float t = Divide ? v / a.scale[c] : v * a.inv[c];
     t = std::min(std::max(t, a.lo[c]), a.hi[c]);
@@ -343,10 +344,12 @@ inline void dequantize_varying_scalar(const float* codes, float* out, index_t n,
 }
 
 #if LADLE_HAS_SIMD
-/// quantize_vectors with the parameters of element i at a[c0 + i].
+/// quantize_vectors with the parameters of element i at entry r.c0 + i.
 template <bool Divide, class Put>
-LADLE_FORCE_INLINE index_t quantize_varying_vectors(const float* x, index_t n, const slot_arrays& a,
-                                                    index_t c0, bool& bad, Put&& put) noexcept {
+LADLE_FORCE_INLINE index_t quantize_vectors(const float* x, index_t n, slot_row r, bool& bad,
+                                            Put&& put) noexcept {
+  const slot_arrays& a = *r.a;
+  const index_t c0 = r.c0;
   using fb = simd::batch<float>;
   using ib = simd::batch<std::int32_t>;
   constexpr index_t w = static_cast<index_t>(fb::size);
@@ -414,14 +417,6 @@ LADLE_FORCE_INLINE void dequantize_varying(const float* codes, float* out, index
 }
 
 // ---- dispatch on path ---------------------------------------------------------------------
-
-template <bool Simd, bool Divide>
-LADLE_FORCE_INLINE bool quantize_block(const float* x, std::int32_t* q, index_t n, const slot& s) noexcept {
-#if LADLE_HAS_SIMD
-  if (Simd) return quantize_block_simd<Divide>(x, q, n, s);
-#endif
-  return quantize_block_scalar<Divide>(x, q, n, s);
-}
 
 template <bool Simd, bool Divide>
 LADLE_FORCE_INLINE bool fake_block(const float* x, float* out, std::uint8_t* mask, index_t n,
