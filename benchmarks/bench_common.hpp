@@ -20,14 +20,13 @@ namespace ladle_bench {
 inline void tuned_copy(const float* src, float* dst, std::size_t n) {
 #if LADLE_HAS_SIMD
   using fb = ladle::simd::batch<float>;
-  constexpr std::size_t w = fb::size;
-  std::size_t i = 0;
-  for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % sizeof(fb) != 0; ++i) dst[i] = src[i];
-  for (; i + w <= n; i += w) {
-    ladle::simd::prefetch(src + i);
-    ladle::simd::stream(dst + i, fb::load_unaligned(src + i));
-  }
-  for (; i < n; ++i) dst[i] = src[i];
+  ladle::simd::store_floats(
+      dst, static_cast<ladle::index_t>(n), true,
+      [&](ladle::index_t i) {
+        ladle::simd::prefetch(src + i);
+        return fb::load_unaligned(src + i);
+      },
+      [&](ladle::index_t i) { dst[i] = src[i]; });
   ladle::simd::stream_fence();
 #else
   std::memcpy(dst, src, n * sizeof(float));

@@ -102,22 +102,13 @@ namespace detail {
 
 #if LADLE_HAS_SIMD
 // 8 or 16 16-bit values widened to float per step; the same bit recipes as float_bits.hpp.
-/// Runs body(i) for every batch start i of [0, n) and scalar(i) for the rest, storing through
-/// store(p, batch). Outputs of at least LADLE_STREAM_MIN_BYTES are written with streaming
-/// stores after a scalar head that aligns `out`, then fenced.
+/// simd::store_floats over out[0, n) with body(i) making the batches and scalar(i) the rest.
+/// Outputs of at least LADLE_STREAM_MIN_BYTES are streamed, then fenced.
 template <class Body, class Scalar>
 LADLE_FORCE_INLINE void widen_loop(float* out, index_t n, Body&& body, Scalar&& scalar) noexcept {
-  using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  index_t i = 0;
-  if (static_cast<std::size_t>(n) * sizeof(float) >= LADLE_STREAM_MIN_BYTES) {
-    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) scalar(i);
-    for (; i + w <= n; i += w) simd::stream(out + i, body(i));
-    simd::stream_fence();
-  } else {
-    for (; i + w <= n; i += w) body(i).store_unaligned(out + i);
-  }
-  for (; i < n; ++i) scalar(i);
+  const bool streamed = static_cast<std::size_t>(n) * sizeof(float) >= LADLE_STREAM_MIN_BYTES;
+  simd::store_floats(out, n, streamed, body, scalar);
+  if (streamed) simd::stream_fence();
 }
 
 inline void bf16_to_float_simd(const std::uint16_t* in, float* out, index_t n) noexcept {

@@ -10,6 +10,7 @@
 //   gather(t, idx)       lanes t[idx] from any float table (8-bit code books)
 //   stream(p, b)         a store that bypasses the caches (p aligned to the batch), and
 //   stream_fence()       which must follow such stores before another thread reads them.
+//   store_floats(...)    the float store loop of every streaming kernel (aligning head)
 //   stream_copy(d, s, n) n floats from s (any alignment) to d with streaming stores.
 //   prefetch(p, ahead)   a read hint for the line `ahead` bytes past p (never faults).
 //
@@ -296,17 +297,31 @@ LADLE_FORCE_INLINE void stream(float* p, const xsimd::batch<float, A>& b) noexce
   b.store_aligned(p);
 }
 
-/// Copies n floats from src to dst, storing whole batches with streaming stores: a few plain
-/// stores until dst is batch-aligned, streaming ones after, plain ones for the tail. Kernels
-/// whose natural stores would be misaligned or scattered decode into an L1-sized tile and hand
-/// it here. The caller fences (stream_fence) before the output is read by another thread.
-LADLE_FORCE_INLINE void stream_copy(float* dst, const float* src, std::size_t n) noexcept {
+/// Writes out[0, n): make(i) returns the batch for [i, i + size), scalar(i) writes element i
+/// for whatever batches do not cover. With `streamed`, scalar elements first bring out to batch
+/// alignment and the batches go out with streaming stores (the caller fences before another
+/// thread reads them); otherwise they are plain unaligned stores. Every streaming kernel writes
+/// through here, so the alignment head is handled in one place.
+template <class Make, class Scalar>
+LADLE_FORCE_INLINE void store_floats(float* out, index_t n, bool streamed, Make&& make, Scalar&& scalar) noexcept {
   using fb = batch<float>;
-  constexpr std::size_t w = fb::size;
-  std::size_t i = 0;
-  for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % sizeof(fb) != 0; ++i) dst[i] = src[i];
-  for (; i + w <= n; i += w) stream(dst + i, fb::load_unaligned(src + i));
-  for (; i < n; ++i) dst[i] = src[i];
+  constexpr index_t w = static_cast<index_t>(fb::size);
+  index_t i = 0;
+  if (streamed) {
+    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) scalar(i);
+    for (; i + w <= n; i += w) stream(out + i, make(i));
+  } else {
+    for (; i + w <= n; i += w) make(i).store_unaligned(out + i);
+  }
+  for (; i < n; ++i) scalar(i);
+}
+
+/// Copies n floats from src (any alignment) to dst with streaming stores. Kernels whose natural
+/// stores would be misaligned or scattered decode into an L1-sized tile and hand it here.
+LADLE_FORCE_INLINE void stream_copy(float* dst, const float* src, std::size_t n) noexcept {
+  store_floats(
+      dst, static_cast<index_t>(n), true, [&](index_t i) { return batch<float>::load_unaligned(src + i); },
+      [&](index_t i) { dst[i] = src[i]; });
 }
 
 /// Streaming kernels prefetch this many bytes ahead of their reads. Hardware prefetchers alone

@@ -120,14 +120,6 @@ inline bool stochastic_block(const float* x, std::int32_t* q, float* out, std::u
 // ---- xsimd --------------------------------------------------------------------------------
 
 #if LADLE_HAS_SIMD
-/// Elements before p reaches the alignment that simd::stream needs (at most n).
-inline index_t stream_head(const float* p, index_t n) noexcept {
-  constexpr std::uintptr_t align = sizeof(simd::batch<float>);
-  const std::uintptr_t mis = reinterpret_cast<std::uintptr_t>(p) % align;
-  const index_t head = mis == 0 ? 0 : static_cast<index_t>((align - mis) / sizeof(float));
-  return std::min(head, n);
-}
-
 /// Codes of one batch v: NaN -> 0, scaled, clamped to [lo, hi], rounded half to even, plus z.
 /// Lanes holding NaN or Inf are or-ed into nf.
 template <bool Divide, class Mask>
@@ -204,7 +196,8 @@ LADLE_FORCE_INLINE void quantize_group_vectors(const float* x, index_t g0, index
 
 /// out = (clamp(nearbyint(x / Δ), lo, hi) + 0) * Δ over x[0, n), and the clipped-STE mask when
 /// mask is non-null. param(i, inv, scale, lo, hi) loads the parameters of the vector at i;
-/// scalar(i, count) runs the scalar kernel on [i, i + count) and returns its non-finite flag.
+/// scalar(i, count) runs the scalar kernel on [i, i + count) and returns its non-finite flag
+/// (called one element at a time for the alignment head and the tail).
 /// With Stream the float stores bypass the caches (the caller fences). Returns whether any
 /// input was NaN/Inf.
 template <bool Divide, bool Stream, class Param, class Scalar>
@@ -215,26 +208,20 @@ LADLE_FORCE_INLINE bool fake_span_simd(const float* x, float* out, std::uint8_t*
   const fb zero(0.0f), one(1.0f);
   auto nf = simd::nonfinite(zero);  // all false
   bool bad = false;
-  index_t i = 0;
-  if (Stream) {
-    const index_t head = stream_head(out, n);
-    if (head > 0) bad = scalar(index_t(0), head);
-    i = head;
-  }
-  for (; i + w <= n; i += w) {
-    simd::prefetch(x + i);
-    fb vinv, vscale, vlo, vhi;
-    param(i, vinv, vscale, vlo, vhi);
-    fb v = fb::load_unaligned(x + i);
-    nf = nf | simd::nonfinite(v);
-    v = simd::select(xsimd::isnan(v), zero, v);
-    const fb r = xsimd::nearbyint(Divide ? v / vscale : v * vinv);
-    if (mask) simd::store_narrow(xsimd::nearbyint_as_int(simd::select((r >= vlo) && (r <= vhi), one, zero)), mask + i);
-    const fb y = (xsimd::min(xsimd::max(r, vlo), vhi) + zero) * vscale;
-    if (Stream) simd::stream(out + i, y);
-    else y.store_unaligned(out + i);
-  }
-  if (i < n) bad |= scalar(i, n - i);
+  simd::store_floats(
+      out, n, Stream,
+      [&](index_t i) {
+        simd::prefetch(x + i);
+        fb vinv, vscale, vlo, vhi;
+        param(i, vinv, vscale, vlo, vhi);
+        fb v = fb::load_unaligned(x + i);
+        nf = nf | simd::nonfinite(v);
+        v = simd::select(xsimd::isnan(v), zero, v);
+        const fb r = xsimd::nearbyint(Divide ? v / vscale : v * vinv);
+        if (mask) simd::store_narrow(xsimd::nearbyint_as_int(simd::select((r >= vlo) && (r <= vhi), one, zero)), mask + i);
+        return (xsimd::min(xsimd::max(r, vlo), vhi) + zero) * vscale;
+      },
+      [&](index_t i) { bad |= scalar(i, index_t(1)); });
   return bad || xsimd::any(nf);
 }
 
@@ -272,19 +259,15 @@ template <bool Stream, class Q, class Param, class Scalar>
 LADLE_FORCE_INLINE void dequantize_span_simd(const Q* codes, float* out, index_t n, Param&& param,
                                              Scalar&& scalar) noexcept {
   using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  index_t i = 0;
-  if (Stream)
-    for (const index_t head = stream_head(out, n); i < head; ++i) scalar(i);
-  for (; i + w <= n; i += w) {
-    fb zf, sc;
-    simd::prefetch(codes + i);
-    param(i, zf, sc);
-    const fb r = (xsimd::to_float(simd::load_widen<Q>(codes + i)) - zf) * sc;
-    if (Stream) simd::stream(out + i, r);
-    else r.store_unaligned(out + i);
-  }
-  for (; i < n; ++i) scalar(i);
+  simd::store_floats(
+      out, n, Stream,
+      [&](index_t i) {
+        fb zf, sc;
+        simd::prefetch(codes + i);
+        param(i, zf, sc);
+        return (xsimd::to_float(simd::load_widen<Q>(codes + i)) - zf) * sc;
+      },
+      scalar);
 }
 #endif
 

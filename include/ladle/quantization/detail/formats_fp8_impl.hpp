@@ -83,22 +83,18 @@ namespace detail {
 /// batches after an aligning head use streaming stores (the caller fences).
 inline void fp8_decode_floats(const std::uint8_t* in, float* out, index_t n, const float* table,
                               bool stream) noexcept {
-  index_t i = 0;
 #if LADLE_HAS_SIMD
-  using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
-  if (stream)
-    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) out[i] = table[in[i]];
-  for (; i + w <= n; i += w) {
-    simd::prefetch(in + i);
-    const fb v = simd::gather(table, simd::load_widen(in + i));
-    if (stream) simd::stream(out + i, v);
-    else v.store_unaligned(out + i);
-  }
+  simd::store_floats(
+      out, n, stream,
+      [&](index_t i) {
+        simd::prefetch(in + i);
+        return simd::gather(table, simd::load_widen(in + i));
+      },
+      [&](index_t i) { out[i] = table[in[i]]; });
 #else
   (void)stream;
+  for (index_t i = 0; i < n; ++i) out[i] = table[in[i]];
 #endif
-  for (; i < n; ++i) out[i] = table[in[i]];
 }
 
 }  // namespace detail
