@@ -3,8 +3,14 @@
 //
 //   class_weights.hpp         class counts (mergeable) and balanced / inverse / power /
 //                             effective-number class weights, expansion to per-sample weights
+//   temperature.hpp           temperature sampling p ~ q^(1/tau), scalarization weights p/q,
+//                             tau schedules (constant, step, linear, cosine, cooldown)
+//   loss_reweighting.hpp      loss-based instance weights (LinUpper / Quadratic / Extremes / Upper),
+//                             KL-DRO weights, the data-parallel loss scale
 //
 // See docs/weighting.md for each scheme, its formula, defaults, complexity and memory.
 #pragma once
 
 #include "ladle/weighting/class_weights.hpp"
+#include "ladle/weighting/loss_reweighting.hpp"
+#include "ladle/weighting/temperature.hpp"

@@ -1,0 +1,176 @@
+// Definitions for ladle/weighting/loss_reweighting.hpp.
+#pragma once
+
+#include "ladle/weighting/detail/common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ladle {
+namespace detail {
+
+constexpr index_t loss_weight_grain = index_t(1) << 14;
+
+struct loss_range {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  index_t bad = -1;  // first non-finite index
+};
+
+template <class Policy, class T>
+loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
+  return parallel_reduce(
+      policy, x.extent(0), loss_weight_grain, loss_range{},
+      [&](index_t b, index_t e) {
+        loss_range r;
+        for (index_t i = b; i < e; ++i) {
+          const double v = static_cast<double>(x(i));
+          if (!std::isfinite(v)) {
+            r.bad = i;
+            return r;
+          }
+          r.lo = std::min(r.lo, v);
+          r.hi = std::max(r.hi, v);
+        }
+        return r;
+      },
+      [](loss_range acc, const loss_range& p) {
+        if (acc.bad < 0 && p.bad >= 0) acc.bad = p.bad;
+        acc.lo = std::min(acc.lo, p.lo);
+        acc.hi = std::max(acc.hi, p.hi);
+        return acc;
+      });
+}
+
+// f(loss) of a strategy after the [-delta, delta] mapping; `identity` (KL-DRO) skips the mapping.
+struct loss_transform {
+  loss_strategy strategy;
+  bool identity;
+  double delta, lo, hi, denom;
+  double operator()(double l) const noexcept {
+    if (identity) return l;
+    const double h = delta * ((2.0 * l - hi) - lo) / denom;
+    switch (strategy) {
+      case loss_strategy::uniform: return 0.0;
+      case loss_strategy::lin_upper: return std::min(h + delta, delta);
+      case loss_strategy::quadratic: return 1.0 - (h * h) / (delta * delta);
+      case loss_strategy::extremes: return std::abs(h);
+      case loss_strategy::upper: return h / 2.0 + delta / 2.0;
+    }
+    return 0.0;
+  }
+};
+
+// out = softmax(f(losses) / r), chunked so the bits do not depend on the policy.
+template <class Policy, class T, class U>
+void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vector_view<U> out,
+                              const loss_transform& f, double r) {
+  const index_t n = losses.extent(0);
+  const double m = parallel_reduce(
+      policy, n, loss_weight_grain, -std::numeric_limits<double>::infinity(),
+      [&](index_t b, index_t e) {
+        double mx = -std::numeric_limits<double>::infinity();
+        for (index_t i = b; i < e; ++i) mx = std::max(mx, f(static_cast<double>(losses(i))));
+        return mx;
+      },
+      [](double a, double b) { return std::max(a, b); });
+  const double sum = parallel_reduce(
+      policy, n, loss_weight_grain, 0.0,
+      [&](index_t b, index_t e) {
+        double s = 0;
+        for (index_t i = b; i < e; ++i) {
+          const U v = static_cast<U>(std::exp((f(static_cast<double>(losses(i))) - m) / r));
+          out(i) = v;
+          s += static_cast<double>(v);
+        }
+        return s;
+      },
+      [](double a, double b) { return a + b; });
+  const double inv = 1.0 / sum;
+  parallel_for(policy, n, loss_weight_grain, [&](index_t b, index_t e) {
+    for (index_t i = b; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
+  });
+}
+
+template <class Policy, class T, class U>
+void check_loss_weight_io(const Policy&, vector_view<T> losses, vector_view<U> out, const char* fn) {
+  require_float_input<T>(fn);
+  require_writable_float<U>(fn);
+  require_host(losses, fn, "losses");
+  require_host(out, fn, "out");
+  require_nonempty(losses, fn, "losses");
+  require_extent(out.extent(0), losses.extent(0), fn, "out", "length");
+  require_disjoint_views(out, "out", losses, "losses", fn);
+}
+
+inline void check_temperature_r(double r, const char* fn) {
+  if (!(r > 0)) throw_domain_error(fn, "r", "must be > 0, got ", r);
+}
+
+}  // namespace detail
+
+template <class Policy, class T, class U>
+void loss_based_weights_into(const Policy& policy, vector_view<T> losses, vector_view<U> out,
+                             const loss_reweighting_options& opts, std::int64_t step) {
+  const char* fn = "loss_based_weights_into";
+  detail::check_loss_weight_io(policy, losses, out, fn);
+  detail::check_temperature_r(opts.r, fn);
+  detail::require_positive_finite(opts.delta, fn, "delta");
+  const auto range = detail::range_of_losses(policy, losses);
+  if (range.bad >= 0)
+    throw_domain_error(fn, "losses", "element ", range.bad, " is not finite (", losses(range.bad),
+                       ")");
+  const index_t n = losses.extent(0);
+  if (step < opts.warmup_steps || opts.strategy == loss_strategy::uniform) {
+    const U u = static_cast<U>(1.0 / static_cast<double>(n));
+    parallel_for(policy, n, detail::loss_weight_grain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) out(i) = u;
+    });
+    return;
+  }
+  const detail::loss_transform f{opts.strategy, false, opts.delta, range.lo, range.hi,
+                                 std::max(range.hi - range.lo, 1e-6)};
+  detail::transformed_softmax_into(policy, losses, out, f, opts.r);
+}
+
+template <class T>
+std::vector<std::remove_const_t<T>> loss_based_weights(vector_view<T> losses,
+                                                       const loss_reweighting_options& opts,
+                                                       std::int64_t step) {
+  std::vector<std::remove_const_t<T>> out(static_cast<std::size_t>(losses.extent(0)));
+  loss_based_weights_into(seq, losses, make_view(out.data(), out.size()), opts, step);
+  return out;
+}
+
+template <class Policy, class T, class U>
+void kl_dro_weights_into(const Policy& policy, vector_view<T> losses, vector_view<U> out, double r) {
+  const char* fn = "kl_dro_weights_into";
+  detail::check_loss_weight_io(policy, losses, out, fn);
+  detail::check_temperature_r(r, fn);
+  const auto range = detail::range_of_losses(policy, losses);
+  if (range.bad >= 0)
+    throw_domain_error(fn, "losses", "element ", range.bad, " is not finite (", losses(range.bad),
+                       ")");
+  const detail::loss_transform f{loss_strategy::uniform, true, 1.0, 0.0, 0.0, 1.0};
+  detail::transformed_softmax_into(policy, losses, out, f, r);
+}
+
+template <class T>
+std::vector<std::remove_const_t<T>> kl_dro_weights(vector_view<T> losses, double r) {
+  std::vector<std::remove_const_t<T>> out(static_cast<std::size_t>(losses.extent(0)));
+  kl_dro_weights_into(seq, losses, make_view(out.data(), out.size()), r);
+  return out;
+}
+
+inline double data_parallel_loss_scale(index_t world_size, index_t local_batch_size,
+                                       loss_reduction reduction) {
+  const char* fn = "data_parallel_loss_scale";
+  if (world_size < 1) throw_invalid_argument(fn, "world_size", "must be >= 1, got ", world_size);
+  if (local_batch_size < 1)
+    throw_invalid_argument(fn, "local_batch_size", "must be >= 1, got ", local_batch_size);
+  const double w = static_cast<double>(world_size);
+  return reduction == loss_reduction::sum ? w : w * static_cast<double>(local_batch_size);
+}
+
+}  // namespace ladle
