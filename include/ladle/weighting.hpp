@@ -7,10 +7,16 @@
 //                             tau schedules (constant, step, linear, cosine, cooldown)
 //   loss_reweighting.hpp      loss-based instance weights (LinUpper / Quadratic / Extremes / Upper),
 //                             KL-DRO weights, the data-parallel loss scale
+//   advantages.hpp            group-normalised (GRPO / AWM) advantages
+//   fairness.hpp              FairSeg fair error-bound scaling, equity-scaled metric
+//   focal_dice.hpp            focal and self-adjusting Dice factors, Dice losses
 //
 // See docs/weighting.md for each scheme, its formula, defaults, complexity and memory.
 #pragma once
 
+#include "ladle/weighting/advantages.hpp"
 #include "ladle/weighting/class_weights.hpp"
+#include "ladle/weighting/fairness.hpp"
+#include "ladle/weighting/focal_dice.hpp"
 #include "ladle/weighting/loss_reweighting.hpp"
 #include "ladle/weighting/temperature.hpp"
