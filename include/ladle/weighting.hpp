@@ -10,6 +10,7 @@
 //   advantages.hpp            group-normalised (GRPO / AWM) advantages
 //   fairness.hpp              FairSeg fair error-bound scaling, equity-scaled metric
 //   focal_dice.hpp            focal and self-adjusting Dice factors, Dice losses
+//   multi_similarity.hpp      Multi-Similarity pair weights, loss and gradient (tiled, no B x B)
 //
 // See docs/weighting.md for each scheme, its formula, defaults, complexity and memory.
 #pragma once
@@ -19,4 +20,5 @@
 #include "ladle/weighting/fairness.hpp"
 #include "ladle/weighting/focal_dice.hpp"
 #include "ladle/weighting/loss_reweighting.hpp"
+#include "ladle/weighting/multi_similarity.hpp"
 #include "ladle/weighting/temperature.hpp"

@@ -6,6 +6,7 @@
 #include "ladle/core/view.hpp"
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace ladle {
@@ -39,6 +40,13 @@ template <class V>
 inline V mul_nocontract(V a, V b) noexcept {
   volatile V p = a * b;
   return p;
+}
+
+// a * b for non-negative sizes, refused when it overflows index_t.
+inline index_t size_product(index_t a, index_t b, const char* fn, const char* arg) {
+  if (a < 0 || b < 0 || (a != 0 && b > std::numeric_limits<index_t>::max() / a))
+    throw_invalid_argument(fn, arg, "size ", a, " x ", b, " overflows");
+  return a * b;
 }
 
 inline void require_positive_finite(double v, const char* fn, const char* arg) {
