@@ -43,54 +43,90 @@ loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
       });
 }
 
-// f(loss) of a strategy after the [-delta, delta] mapping; `identity` (KL-DRO) skips the mapping.
-struct loss_transform {
-  loss_strategy strategy;
-  bool identity;
+// f(loss) after the [-delta, delta] mapping, one type per strategy so each inner loop is a
+// straight-line body the compiler can vectorise.
+struct mapped_h {
   double delta, lo, hi, denom;
+  double operator()(double l) const noexcept { return delta * ((2.0 * l - hi) - lo) / denom; }
+};
+struct f_identity {
+  double operator()(double l) const noexcept { return l; }
+};
+struct f_lin_upper {
+  mapped_h h;
+  double operator()(double l) const noexcept { return std::min(h(l) + h.delta, h.delta); }
+};
+struct f_quadratic {
+  mapped_h h;
   double operator()(double l) const noexcept {
-    if (identity) return l;
-    const double h = delta * ((2.0 * l - hi) - lo) / denom;
-    switch (strategy) {
-      case loss_strategy::uniform: return 0.0;
-      case loss_strategy::lin_upper: return std::min(h + delta, delta);
-      case loss_strategy::quadratic: return 1.0 - (h * h) / (delta * delta);
-      case loss_strategy::extremes: return std::abs(h);
-      case loss_strategy::upper: return h / 2.0 + delta / 2.0;
-    }
-    return 0.0;
+    const double v = h(l);
+    return 1.0 - (v * v) / (h.delta * h.delta);
   }
 };
+struct f_extremes {
+  mapped_h h;
+  double operator()(double l) const noexcept { return std::abs(h(l)); }
+};
+struct f_upper {
+  mapped_h h;
+  double operator()(double l) const noexcept { return h(l) / 2.0 + h.delta / 2.0; }
+};
 
-// out = softmax(f(losses) / r), chunked so the bits do not depend on the policy.
-template <class Policy, class T, class U>
+// out = softmax(f(losses) / r) with max f = m given, chunked so the bits do not depend on the
+// policy: per chunk of 2^14 a fixed eight-way summation pattern, chunk sums in chunk order.
+template <class Policy, class T, class U, class F>
 void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vector_view<U> out,
-                              const loss_transform& f, double r) {
+                              const F& f, double m, double r) {
   const index_t n = losses.extent(0);
-  const double m = parallel_reduce(
-      policy, n, loss_weight_grain, -std::numeric_limits<double>::infinity(),
+  const bool flat = losses.stride(0) == 1 && out.stride(0) == 1;
+  const double sum = parallel_reduce(
+      policy, n, loss_weight_grain, 0.0,
+      [&](index_t b, index_t e) {
+        // Exponentials first (a loop the compiler can vectorise), then eight interleaved partial
+        // sums in a fixed pattern, combined in a fixed tree.
+        if (flat) {
+          const T* LADLE_RESTRICT x = losses.data();
+          U* LADLE_RESTRICT o = out.data();
+          for (index_t i = b; i < e; ++i)
+            o[i] = static_cast<U>(exp_nonpositive((f(static_cast<double>(x[i])) - m) / r));
+        } else {
+          for (index_t i = b; i < e; ++i)
+            out(i) = static_cast<U>(exp_nonpositive((f(static_cast<double>(losses(i))) - m) / r));
+        }
+        double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        index_t i = b;
+        if (flat) {
+          const U* LADLE_RESTRICT o = out.data();
+          for (; i + 8 <= e; i += 8)
+            for (int l = 0; l < 8; ++l) s[l] += static_cast<double>(o[i + l]);
+        }
+        for (; i < e; ++i) s[(i - b) % 8] += static_cast<double>(out(i));
+        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+      },
+      [](double a, double b) { return a + b; });
+  const double inv = 1.0 / sum;
+  parallel_for(policy, n, loss_weight_grain, [&](index_t b, index_t e) {
+    if (flat) {
+      U* LADLE_RESTRICT o = out.data();
+      for (index_t i = b; i < e; ++i) o[i] = static_cast<U>(static_cast<double>(o[i]) * inv);
+    } else {
+      for (index_t i = b; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
+    }
+  });
+}
+
+// max_i f(l_i): rounding is monotone, so a non-decreasing f peaks at the largest loss, |h| at
+// one of the ends; the quadratic needs a scan.
+template <class Policy, class T, class F>
+double max_of(const Policy& policy, vector_view<T> losses, const F& f) {
+  return parallel_reduce(
+      policy, losses.extent(0), loss_weight_grain, -std::numeric_limits<double>::infinity(),
       [&](index_t b, index_t e) {
         double mx = -std::numeric_limits<double>::infinity();
         for (index_t i = b; i < e; ++i) mx = std::max(mx, f(static_cast<double>(losses(i))));
         return mx;
       },
       [](double a, double b) { return std::max(a, b); });
-  const double sum = parallel_reduce(
-      policy, n, loss_weight_grain, 0.0,
-      [&](index_t b, index_t e) {
-        double s = 0;
-        for (index_t i = b; i < e; ++i) {
-          const U v = static_cast<U>(std::exp((f(static_cast<double>(losses(i))) - m) / r));
-          out(i) = v;
-          s += static_cast<double>(v);
-        }
-        return s;
-      },
-      [](double a, double b) { return a + b; });
-  const double inv = 1.0 / sum;
-  parallel_for(policy, n, loss_weight_grain, [&](index_t b, index_t e) {
-    for (index_t i = b; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
-  });
 }
 
 template <class Policy, class T, class U>
@@ -129,9 +165,32 @@ void loss_based_weights_into(const Policy& policy, vector_view<T> losses, vector
     });
     return;
   }
-  const detail::loss_transform f{opts.strategy, false, opts.delta, range.lo, range.hi,
-                                 std::max(range.hi - range.lo, 1e-6)};
-  detail::transformed_softmax_into(policy, losses, out, f, opts.r);
+  const detail::mapped_h h{opts.delta, range.lo, range.hi, std::max(range.hi - range.lo, 1e-6)};
+  switch (opts.strategy) {
+    case loss_strategy::lin_upper: {
+      const detail::f_lin_upper f{h};
+      detail::transformed_softmax_into(policy, losses, out, f, f(range.hi), opts.r);
+      break;
+    }
+    case loss_strategy::upper: {
+      const detail::f_upper f{h};
+      detail::transformed_softmax_into(policy, losses, out, f, f(range.hi), opts.r);
+      break;
+    }
+    case loss_strategy::extremes: {
+      const detail::f_extremes f{h};
+      detail::transformed_softmax_into(policy, losses, out, f,
+                                       std::max(f(range.lo), f(range.hi)), opts.r);
+      break;
+    }
+    case loss_strategy::quadratic: {
+      const detail::f_quadratic f{h};
+      detail::transformed_softmax_into(policy, losses, out, f, detail::max_of(policy, losses, f),
+                                       opts.r);
+      break;
+    }
+    case loss_strategy::uniform: break;  // handled above
+  }
 }
 
 template <class T>
@@ -152,8 +211,7 @@ void kl_dro_weights_into(const Policy& policy, vector_view<T> losses, vector_vie
   if (range.bad >= 0)
     throw_domain_error(fn, "losses", "element ", range.bad, " is not finite (", losses(range.bad),
                        ")");
-  const detail::loss_transform f{loss_strategy::uniform, true, 1.0, 0.0, 0.0, 1.0};
-  detail::transformed_softmax_into(policy, losses, out, f, r);
+  detail::transformed_softmax_into(policy, losses, out, detail::f_identity{}, range.hi, r);
 }
 
 template <class T>
