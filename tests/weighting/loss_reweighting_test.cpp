@@ -179,3 +179,16 @@ TEST_CASE("loss-based weight errors: nothing written") {
   CHECK(out == std::vector<double>(4, -1));
   CHECK(l == std::vector<double>{1, 2, 3, 4});
 }
+
+TEST_CASE("the portable exp is within 2 ulp of std::exp and flushes below 2^-1022") {
+  CHECK(ladle::detail::exp_nonpositive(0.0) == 1.0);
+  CHECK(ladle::detail::exp_nonpositive(-709.0) == 0.0);
+  CHECK(ladle::detail::exp_nonpositive(-std::numeric_limits<double>::infinity()) == 0.0);
+  double worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const double x = -707.9 * i / 200000.0 - 1e-9 * (i % 7);
+    const double want = std::exp(x);
+    worst = std::max(worst, std::abs(ladle::detail::exp_nonpositive(x) - want) / want);
+  }
+  CHECK(worst <= 4.5e-16);
+}
