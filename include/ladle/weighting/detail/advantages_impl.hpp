@@ -22,8 +22,8 @@ void group_advantages_into(const Policy& policy, vector_view<R> rewards, vector_
   const index_t n = rewards.extent(0);
   detail::require_extent(groups.extent(0), n, fn, "groups", "length");
   detail::require_extent(out.extent(0), n, fn, "out", "length");
-  detail::require_disjoint_views(out, "out", rewards, "rewards", fn);
-  detail::require_disjoint_views(out, "out", groups, "groups", fn);
+  detail::require_disjoint(out, "out", rewards, "rewards", fn);
+  detail::require_disjoint(out, "out", groups, "groups", fn);
   if (!(o.epsilon >= 0) || !std::isfinite(o.epsilon))
     throw_domain_error(fn, "epsilon", "must be finite and >= 0, got ", o.epsilon);
   if (!(o.clip > 0)) throw_domain_error(fn, "clip", "must be > 0, got ", o.clip);

@@ -306,11 +306,11 @@ void expand_sample_weights(const Policy& policy, vector_view<L> y, const vector_
   if (table.labels.size() != table.weights.size())
     throw_invalid_argument(fn, "table", "has ", table.labels.size(), " labels but ",
                            table.weights.size(), " weights");
-  require_disjoint_views(out, "out", y, "y", fn);
+  require_disjoint(out, "out", y, "y", fn);
   if (sw != nullptr) {
     require_host(*sw, fn, "sample_weight");
     require_extent(sw->extent(0), n, fn, "sample_weight", "length");
-    require_disjoint_views(out, "out", *sw, "sample_weight", fn);
+    require_disjoint(out, "out", *sw, "sample_weight", fn);
     require_weights(*sw, fn, "sample_weight");
   }
   const label_index index(table.labels, n);
@@ -483,7 +483,7 @@ void class_weights_from_counts_into(vector_view<C> counts, vector_view<T> out,
   detail::require_host(out, fn, "out");
   detail::require_nonempty(counts, fn, "counts");
   detail::require_extent(out.extent(0), counts.extent(0), fn, "out", "length");
-  detail::require_disjoint_views(out, "out", counts, "counts", fn);
+  detail::require_disjoint(out, "out", counts, "counts", fn);
   const index_t k = counts.extent(0);
   std::vector<double> c(static_cast<std::size_t>(k)), w(static_cast<std::size_t>(k));
   for (index_t i = 0; i < k; ++i) {

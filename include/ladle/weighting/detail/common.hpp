@@ -3,6 +3,7 @@
 
 #include "ladle/core/math.hpp"
 #include "ladle/core/parallel.hpp"
+#include "ladle/core/size.hpp"
 #include "ladle/core/view.hpp"
 
 #include <cmath>
@@ -13,14 +14,6 @@
 
 namespace ladle {
 namespace detail {
-
-// An output view must not share memory with an input (the core's overlap test, named error).
-template <class T, std::size_t R, class U, std::size_t S>
-void require_disjoint_views(const tensor_view<T, R>& out, const char* out_name,
-                            const tensor_view<U, S>& in, const char* in_name, const char* fn) {
-  if (overlaps(out, in))
-    throw_invalid_argument(fn, out_name, "overlaps the memory of '", in_name, "'");
-}
 
 template <class T>
 void require_writable_float(const char* fn) {
@@ -42,13 +35,6 @@ template <class V>
 inline V mul_nocontract(V a, V b) noexcept {
   volatile V p = a * b;
   return p;
-}
-
-// a * b for non-negative sizes, refused when it overflows index_t.
-inline index_t size_product(index_t a, index_t b, const char* fn, const char* arg) {
-  if (a < 0 || b < 0 || (a != 0 && b > std::numeric_limits<index_t>::max() / a))
-    throw_invalid_argument(fn, arg, "size ", a, " x ", b, " overflows");
-  return a * b;
 }
 
 // exp(x) for x <= 0 (NaN-free input), used by the softmax-style weights. Cody-Waite reduction

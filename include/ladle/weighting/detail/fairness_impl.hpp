@@ -20,11 +20,11 @@ void febs_into(vector_view<L> losses, const vector_view<C>* counts, vector_view<
   require_nonempty(losses, fn, "group_losses");
   const index_t g = losses.extent(0);
   require_extent(out.extent(0), g, fn, "out", "length");
-  require_disjoint_views(out, "out", losses, "group_losses", fn);
+  require_disjoint(out, "out", losses, "group_losses", fn);
   if (counts != nullptr) {
     require_host(*counts, fn, "group_counts");
     require_extent(counts->extent(0), g, fn, "group_counts", "length");
-    require_disjoint_views(out, "out", *counts, "group_counts", fn);
+    require_disjoint(out, "out", *counts, "group_counts", fn);
   }
   if (!(gamma >= 0) || !std::isfinite(gamma))
     throw_domain_error(fn, "gamma", "must be finite and >= 0, got ", gamma);

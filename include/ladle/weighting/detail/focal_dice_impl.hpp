@@ -30,7 +30,7 @@ void check_factor_io(vector_view<P> p, vector_view<T> out, const char* fn) {
   require_host(out, fn, "out");
   require_nonempty(p, fn, "p");
   require_extent(out.extent(0), p.extent(0), fn, "out", "length");
-  require_disjoint_views(out, "out", p, "p", fn);
+  require_disjoint(out, "out", p, "p", fn);
 }
 
 inline double adjusted_probability(double p, double alpha) noexcept {
@@ -66,7 +66,7 @@ void dice_instance_losses_into(vector_view<P> p, vector_view<Y> y, vector_view<T
   detail::check_factor_io(p, out, fn);
   detail::require_host(y, fn, "y");
   detail::require_extent(y.extent(0), p.extent(0), fn, "y", "length");
-  detail::require_disjoint_views(out, "out", y, "y", fn);
+  detail::require_disjoint(out, "out", y, "y", fn);
   detail::require_exponent(o.alpha, fn, "alpha");
   detail::require_positive_finite(o.gamma, fn, "gamma");
   detail::require_probabilities(p, fn, "p");

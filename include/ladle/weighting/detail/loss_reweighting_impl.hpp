@@ -137,7 +137,7 @@ void check_loss_weight_io(const Policy&, vector_view<T> losses, vector_view<U> o
   require_host(out, fn, "out");
   require_nonempty(losses, fn, "losses");
   require_extent(out.extent(0), losses.extent(0), fn, "out", "length");
-  require_disjoint_views(out, "out", losses, "losses", fn);
+  require_disjoint(out, "out", losses, "losses", fn);
 }
 
 inline void check_temperature_r(double r, const char* fn) {

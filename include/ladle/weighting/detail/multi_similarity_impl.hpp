@@ -61,7 +61,7 @@ problem prepare(matrix_view<TX> X, vector_view<L> y, const multi_similarity_opti
   p.b = X.extent(0);
   p.d = X.extent(1);
   p.o = o;
-  p.x.resize(static_cast<std::size_t>(size_product(p.b, p.d, fn, "X")));
+  p.x.resize(static_cast<std::size_t>(checked_mul(p.b, p.d, fn, "X")));
   p.labels.resize(static_cast<std::size_t>(p.b));
   for (index_t i = 0; i < p.b; ++i) {
     double n2 = 0;
@@ -180,8 +180,8 @@ double multi_similarity_loss_and_grad_into(const Policy& policy, matrix_view<TX>
   detail::require_host(grad, fn, "grad");
   detail::require_extent(grad.extent(0), X.extent(0), fn, "grad", "rows");
   detail::require_extent(grad.extent(1), X.extent(1), fn, "grad", "columns");
-  detail::require_disjoint_views(grad, "grad", X, "X", fn);
-  detail::require_disjoint_views(grad, "grad", y, "y", fn);
+  detail::require_disjoint(grad, "grad", X, "X", fn);
+  detail::require_disjoint(grad, "grad", y, "y", fn);
   const auto p = detail::ms::prepare(X, y, opts, fn);
   const auto st = detail::ms::all_stats(policy, p);
   const double inv_b = 1.0 / static_cast<double>(p.b);

@@ -55,7 +55,7 @@ void temperature_into(vector_view<S> sizes, double alpha, vector_view<T> out, bo
   const auto n = group_sizes(sizes, fn, total);
   require_host(out, fn, "out");
   require_extent(out.extent(0), sizes.extent(0), fn, "out", "length");
-  require_disjoint_views(out, "out", sizes, "sizes", fn);
+  require_disjoint(out, "out", sizes, "sizes", fn);
   const auto lp = log_temperature_probabilities(n, alpha);
   const double log_total = std::log(total);
   for (std::size_t k = 0; k < n.size(); ++k) {
