@@ -23,16 +23,45 @@ loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
   return parallel_reduce(
       policy, x.extent(0), loss_weight_grain, loss_range{},
       [&](index_t b, index_t e) {
-        loss_range r;
-        for (index_t i = b; i < e; ++i) {
-          const double v = static_cast<double>(x(i));
-          if (!std::isfinite(v)) {
-            r.bad = i;
-            return r;
-          }
-          r.lo = std::min(r.lo, v);
-          r.hi = std::max(r.hi, v);
+        // Eight lanes of min / max / "saw a non-finite value" without an early exit (so the
+        // loop vectorises); the offending index is searched for only when one was seen.
+        double lo[8], hi[8];
+        bool bad[8];
+        for (int l = 0; l < 8; ++l) {
+          lo[l] = std::numeric_limits<double>::infinity();
+          hi[l] = -std::numeric_limits<double>::infinity();
+          bad[l] = false;
         }
+        index_t i = b;
+        if (x.stride(0) == 1) {
+          const T* p = x.data();
+          for (; i + 8 <= e; i += 8)
+            for (int l = 0; l < 8; ++l) {
+              const double v = static_cast<double>(p[i + l]);
+              bad[l] = bad[l] | !(std::abs(v) <= std::numeric_limits<double>::max());
+              lo[l] = v < lo[l] ? v : lo[l];
+              hi[l] = v > hi[l] ? v : hi[l];
+            }
+        }
+        for (; i < e; ++i) {
+          const double v = static_cast<double>(x(i));
+          bad[0] = bad[0] | !(std::abs(v) <= std::numeric_limits<double>::max());
+          lo[0] = v < lo[0] ? v : lo[0];
+          hi[0] = v > hi[0] ? v : hi[0];
+        }
+        loss_range r;
+        bool any_bad = false;
+        for (int l = 0; l < 8; ++l) {
+          any_bad = any_bad || bad[l];
+          r.lo = std::min(r.lo, lo[l]);
+          r.hi = std::max(r.hi, hi[l]);
+        }
+        if (any_bad)
+          for (index_t k = b; k < e; ++k)
+            if (!std::isfinite(static_cast<double>(x(k)))) {
+              r.bad = k;
+              break;
+            }
         return r;
       },
       [](loss_range acc, const loss_range& p) {
@@ -87,7 +116,17 @@ void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vecto
         if (flat) {
           const T* LADLE_RESTRICT x = losses.data();
           U* LADLE_RESTRICT o = out.data();
-          for (index_t i = b; i < e; ++i)
+          index_t i = b;
+          // Blocks of eight straight-line lanes: GCC's -O2 SLP vectoriser turns them into SIMD
+          // (each lane is the same sequence of correctly rounded operations, so the bits match
+          // the scalar tail's).
+          for (; i + 8 <= e; i += 8) {
+            double t[8];
+            for (int l = 0; l < 8; ++l)
+              t[l] = exp_nonpositive((f(static_cast<double>(x[i + l])) - m) / r);
+            for (int l = 0; l < 8; ++l) o[i + l] = static_cast<U>(t[l]);
+          }
+          for (; i < e; ++i)
             o[i] = static_cast<U>(exp_nonpositive((f(static_cast<double>(x[i])) - m) / r));
         } else {
           for (index_t i = b; i < e; ++i)
@@ -108,7 +147,10 @@ void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vecto
   parallel_for(policy, n, loss_weight_grain, [&](index_t b, index_t e) {
     if (flat) {
       U* LADLE_RESTRICT o = out.data();
-      for (index_t i = b; i < e; ++i) o[i] = static_cast<U>(static_cast<double>(o[i]) * inv);
+      index_t i = b;
+      for (; i + 8 <= e; i += 8)
+        for (int l = 0; l < 8; ++l) o[i + l] = static_cast<U>(static_cast<double>(o[i + l]) * inv);
+      for (; i < e; ++i) o[i] = static_cast<U>(static_cast<double>(o[i]) * inv);
     } else {
       for (index_t i = b; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
     }
