@@ -10,7 +10,7 @@
 
 Rounds alternate peer and ladle (ladle via bench_weighting --benchmark_format=json, one
 repetition per round) so background load hits both alike; the table shows medians over the
-rounds and the peer/ladle ratio. numpy's BLAS does not matter here (bincount is not BLAS) but
+rounds of wall and CPU time and the peer/ladle ratios. numpy's BLAS does not matter here (bincount is not BLAS) but
 is recorded with threadpoolctl; torch runs with its default thread count (printed).
 
 Usage: /usr/bin/python3 benchmarks/compare/weighting_vs_numpy.py [path/to/bench_weighting] [rounds]
@@ -33,13 +33,15 @@ except ImportError:  # pragma: no cover
 
 
 def timed(fn, reps=3):
+    """(best wall seconds, best process CPU seconds); on a loaded host CPU time is the fairer one."""
     fn()
-    best = float("inf")
+    wall = cpu = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
 
 
 rng = np.random.default_rng(1)
@@ -81,7 +83,7 @@ def ladle_round(binary):
     times = {}
     for b in json.loads(out)["benchmarks"]:
         name = b["name"].split("/")[0].replace("BM_", "")
-        times[name] = b["real_time"] / 1e3  # ms -> s
+        times[name] = (b["real_time"] / 1e3, b["cpu_time"] / 1e3)  # ms -> s
     return times
 
 
@@ -96,12 +98,17 @@ def main():
             ours.setdefault(k, []).append(v)
     print("load:", os.getloadavg(), " torch threads:", torch.get_num_threads())
     print("numpy", np.__version__, [(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()])
-    print("%-44s %12s %12s %8s" % ("case", "peer ms", "ladle ms", "ratio"))
+    print("%-38s %9s %9s %6s | %9s %9s %6s" % ("case", "peer wall", "ladle", "ratio",
+                                                "peer CPU", "ladle", "ratio"))
     for k in PEERS:
-        p = statistics.median(peer[k]) * 1e3
+        pw = statistics.median(t[0] for t in peer[k]) * 1e3
+        pc = statistics.median(t[1] for t in peer[k]) * 1e3
         for variant in sorted(v for v in ours if v.startswith(k)):
-            o = statistics.median(ours[variant]) * 1e3
-            print("%-44s %12.2f %12.2f %8.2f" % (variant, p, o, p / o))
+            ow = statistics.median(t[0] for t in ours[variant]) * 1e3
+            oc = statistics.median(t[1] for t in ours[variant]) * 1e3
+            print("%-38s %9.2f %9.2f %6.2f | %9.2f %9.2f %6.2f" % (variant, pw, ow, pw / ow, pc, oc, pc / oc))
+    print("(ms, medians over rounds; peer CPU = process CPU time; ladle CPU = Google Benchmark's "
+          "main-thread CPU time, so the par rows leave out the worker threads)")
 
 
 if __name__ == "__main__":
