@@ -10,4 +10,5 @@
 #include "ladle/interop/span.hpp"
 #include "ladle/neighbors.hpp"
 #include "ladle/quantization.hpp"
+#include "ladle/quantile.hpp"
 #include "ladle/resampling.hpp"
