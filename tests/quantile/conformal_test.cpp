@@ -44,7 +44,7 @@ TEST_CASE("conformal errors") {
   std::vector<double> q{0, 1, NAN, 2};
   expect_error<ladle::domain_error>(
       [&] { c.fit(cm(q, 2, 2), cv(std::vector<double>{0, 0}), cv(levels)); },
-      "'q_cal' element (1, 0) is nan");
+      "'q_cal' has nan at row 1, column 0");
   expect_error<ladle::invalid_argument>(
       [&] {
         c.fit(cm(q, 2, 2), cv(std::vector<double>{0, 0}), cv(std::vector<double>{0.9, 0.1}));

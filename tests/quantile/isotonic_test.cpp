@@ -87,7 +87,7 @@ TEST_CASE("isotonic errors") {
       [&] { ir.fit(cv(std::vector<double>{}), cv(std::vector<double>{})); }, "'x' is empty");
   expect_error<ladle::domain_error>(
       [&] { ir.fit(cv(std::vector<double>{1, 2}), cv(std::vector<double>{1, NAN})); },
-      "'y' element 1 is nan");
+      "'y' has nan at element 1");
   expect_error<ladle::domain_error>(
       [&] {
         ir.fit(cv(std::vector<double>{1, 2}), cv(std::vector<double>{1, 2}),
@@ -112,6 +112,6 @@ TEST_CASE("isotonic errors") {
         ladle::isotonic_fit_into(ladle::make_view(buf.data() + 1, 3),
                                  ladle::vector_view<const double>(ladle::make_view(buf.data(), 3)));
       },
-      "partially overlaps");
+      "partially overlaps 'y'");
   CHECK(buf == std::vector<double>{3, 1, 2, 0});
 }

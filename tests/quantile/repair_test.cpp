@@ -157,10 +157,10 @@ TEST_CASE("repair errors leave the data untouched") {
   std::vector<double> q{1, 0, NAN, 2, 1, 0};
   const auto copy = q;
   expect_error<ladle::domain_error>([&] { ladle::sort_quantiles(mm(q, 2, 3)); },
-                                    "ladle::sort_quantiles: 'q' element (0, 2) is nan");
+                                    "ladle::sort_quantiles: 'q' has nan at row 0, column 2");
   expect_error<ladle::domain_error>([&] { ladle::isotonic_repair(mm(q, 2, 3)); },
-                                    "ladle::isotonic_repair: 'q' element (0, 2) is nan");
-  expect_error<ladle::domain_error>([&] { ladle::fix_crossing(mm(q, 2, 3)); }, "is nan");
+                                    "ladle::isotonic_repair: 'q' has nan at row 0, column 2");
+  expect_error<ladle::domain_error>([&] { ladle::fix_crossing(mm(q, 2, 3)); }, "has nan at row 0, column 2");
   for (std::size_t i = 0; i < q.size(); ++i)
     CHECK((q[i] == copy[i] || (std::isnan(q[i]) && std::isnan(copy[i]))));
   std::vector<double> ok{1, 0, 2, 2, 1, 0};

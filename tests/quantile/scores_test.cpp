@@ -107,7 +107,7 @@ TEST_CASE("score errors name the function, the argument and the value") {
   qn[4] = std::nan("");
   expect_error<ladle::domain_error>(
       [&] { (void)ladle::weighted_interval_score(cm(qn, 2, 3), cv(y), cv(levels)); },
-      "ladle::weighted_interval_score: 'q' element (1, 1) is nan");
+      "ladle::weighted_interval_score: 'q' has nan at row 1, column 1");
   expect_error<ladle::domain_error>(
       [&] { (void)ladle::calibration(Q, cv(y), cv(levels), cv(std::vector<double>{1, -1})); },
       "'sample_weight' element 1 is -1");

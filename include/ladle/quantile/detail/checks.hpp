@@ -29,35 +29,11 @@ inline void check_levels(vector_view<const double> levels, const char* fn,
   }
 }
 
-/// Every element of a host view is finite; names the first offender by index.
-template <class T>
-void check_finite(vector_view<T> v, const char* fn, const char* arg) {
+/// A host view with finite elements only (the core check names the first offender by index).
+template <class T, std::size_t R>
+void check_finite(tensor_view<T, R> v, const char* fn, const char* arg) {
   require_host(v, fn, arg);
-  for (index_t i = 0; i < v.extent(0); ++i)
-    if (!std::isfinite(static_cast<double>(v(i))))
-      throw_domain_error(fn, arg, "element ", i, " is ", static_cast<double>(v(i)),
-                         " (NaN and Inf are not allowed)");
-}
-
-template <class T>
-void check_finite(matrix_view<T> v, const char* fn, const char* arg) {
-  require_host(v, fn, arg);
-  for (index_t i = 0; i < v.extent(0); ++i)
-    for (index_t j = 0; j < v.extent(1); ++j)
-      if (!std::isfinite(static_cast<double>(v(i, j))))
-        throw_domain_error(fn, arg, "element (", i, ", ", j, ") is ",
-                           static_cast<double>(v(i, j)), " (NaN and Inf are not allowed)");
-}
-
-template <class T>
-void check_finite(tensor_view<T, 3> v, const char* fn, const char* arg) {
-  require_host(v, fn, arg);
-  for (index_t a = 0; a < v.extent(0); ++a)
-    for (index_t i = 0; i < v.extent(1); ++i)
-      for (index_t j = 0; j < v.extent(2); ++j)
-        if (!std::isfinite(static_cast<double>(v(a, i, j))))
-          throw_domain_error(fn, arg, "element (", a, ", ", i, ", ", j, ") is ",
-                             static_cast<double>(v(a, i, j)), " (NaN and Inf are not allowed)");
+  require_finite(v, fn, arg);
 }
 
 /// Optional non-negative finite weights of length n with a positive sum (empty = all ones).

@@ -70,9 +70,9 @@ void split_conformal::predict_into(vector_view<L> lower, vector_view<L> upper,
   detail::require_extent(lower.extent(0), prediction.extent(0), fn, "lower", "length");
   detail::require_extent(upper.extent(0), prediction.extent(0), fn, "upper", "length");
   dq::check_finite(prediction, fn, "prediction");
-  if (detail::overlaps(lower, upper)) throw_invalid_argument(fn, "lower", "overlaps 'upper'");
-  if (detail::overlaps(lower, prediction) || detail::overlaps(upper, prediction))
-    throw_invalid_argument(fn, "lower", "or 'upper' overlaps 'prediction'");
+  detail::require_disjoint(lower, "lower", upper, "upper", fn);
+  detail::require_disjoint(lower, "lower", prediction, "prediction", fn);
+  detail::require_disjoint(upper, "upper", prediction, "prediction", fn);
   for (index_t i = 0; i < prediction.extent(0); ++i) {
     const double p = static_cast<double>(prediction(i));
     lower(i) = static_cast<L>(p - radius_);

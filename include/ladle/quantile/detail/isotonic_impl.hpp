@@ -58,10 +58,7 @@ void isotonic_fit_into(vector_view<double> out, vector_view<T> y,
       throw_domain_error(fn, "sample_weight", "element ", i, " is ", sample_weight(i),
                          " (the sequence fit needs positive weights)");
   dq::check_bounds(y_min, y_max, fn);
-  const bool same = static_cast<const void*>(out.data()) == static_cast<const void*>(y.data()) &&
-                    out.stride(0) == y.stride(0) && std::is_same<std::remove_const_t<T>, double>::value;
-  if (!same && detail::overlaps(out, y))
-    throw_invalid_argument(fn, "out", "partially overlaps 'y' (only exact aliasing is allowed)");
+  detail::require_disjoint_or_same(out, "out", y, "y", fn);
   const index_t n = y.extent(0);
   std::vector<double> v(static_cast<std::size_t>(n)), w;
   for (index_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(y(i));
@@ -149,7 +146,7 @@ void isotonic_regression::predict_into(vector_view<double> out, vector_view<TX> 
   detail::require_host(out, fn, "out");
   detail::require_extent(out.extent(0), x.extent(0), fn, "out", "length (x's)");
   dq::check_finite(x, fn, "x");
-  if (detail::overlaps(out, x)) throw_invalid_argument(fn, "out", "overlaps 'x'");
+  detail::require_disjoint(out, "out", x, "x", fn);
   if (opts_.out_of_bounds == out_of_bounds_mode::raise)
     for (index_t i = 0; i < x.extent(0); ++i) {
       const double v = static_cast<double>(x(i));

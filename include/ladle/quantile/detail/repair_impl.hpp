@@ -21,11 +21,8 @@ void copy_for_repair(matrix_view<T> out, matrix_view<U> q, const char* fn) {
   require_extent(out.extent(0), q.extent(0), fn, "out", "row count");
   require_extent(out.extent(1), q.extent(1), fn, "out", "column count");
   check_finite(q, fn, "q");
-  const bool same = static_cast<const void*>(out.data()) == static_cast<const void*>(q.data()) &&
-                    out.strides() == q.strides() &&
-                    std::is_same<std::remove_const_t<T>, std::remove_const_t<U>>::value;
-  if (!same && overlaps(out, q))
-    throw_invalid_argument(fn, "out", "partially overlaps 'q' (only exact aliasing is allowed)");
+  require_disjoint_or_same(out, "out", q, "q", fn);
+  const bool same = same_memory(out, q);
   if (same) return;
   for (index_t i = 0; i < q.extent(0); ++i)
     for (index_t j = 0; j < q.extent(1); ++j) out(i, j) = static_cast<T>(q(i, j));
