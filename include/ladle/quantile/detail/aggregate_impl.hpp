@@ -78,6 +78,7 @@ namespace detail {
 namespace quantile {
 
 constexpr index_t aggregate_grain = 2048;
+constexpr index_t aggregate_block = 64;  ///< rows per accumulator block (B K doubles)
 
 template <class O, class T>
 void check_aggregate_io(tensor_view<O, 2> out, tensor_view<T, 3> preds, const char* fn) {
@@ -155,6 +156,31 @@ void aggregate_into(const Policy& policy, tensor_view<O, 2> out, tensor_view<T, 
   }
   const double* W = cross ? weights.w.data() : diag.data();
   const bool packed = preds.stride(2) == 1;
+  if (!cross && packed && preds.stride(1) == K && out.stride(1) == 1 && out.stride(0) == K) {
+    // Rows of each model are contiguous: a block of B rows is one flat run of B K values, and
+    // the weights repeat with period K, so the inner loop is a plain vector fma over the run.
+    const index_t B = dq::aggregate_block;
+    std::vector<double> pattern(static_cast<std::size_t>(M * B * K));
+    for (index_t m = 0; m < M; ++m)
+      for (index_t j = 0; j < B * K; ++j)
+        pattern[static_cast<std::size_t>(m * B * K + j)] = W[m * K + j % K];
+    parallel_for(policy, N, dq::aggregate_grain, [&](index_t begin, index_t end) {
+      std::vector<double> acc(static_cast<std::size_t>(B * K));
+      for (index_t i0 = begin; i0 < end; i0 += B) {
+        const index_t len = std::min(B, end - i0) * K;
+        double* a = acc.data();
+        for (index_t j = 0; j < len; ++j) a[j] = 0.0;
+        for (index_t m = 0; m < M; ++m) {
+          const T* LADLE_RESTRICT p = preds.data() + m * preds.stride(0) + i0 * K;
+          const double* LADLE_RESTRICT w = pattern.data() + m * B * K;
+          for (index_t j = 0; j < len; ++j) a[j] = std::fma(w[j], static_cast<double>(p[j]), a[j]);
+        }
+        O* o = out.data() + i0 * K;
+        for (index_t j = 0; j < len; ++j) o[j] = static_cast<O>(a[j]);
+      }
+    });
+    return;
+  }
   parallel_for(policy, N, dq::aggregate_grain, [&](index_t begin, index_t end) {
     std::vector<double> acc(static_cast<std::size_t>(K));
     for (index_t i = begin; i < end; ++i) {

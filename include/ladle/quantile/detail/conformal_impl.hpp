@@ -139,8 +139,7 @@ void cqr::apply(matrix_view<T> q) const {
     }
   }
   if (opts_.sort) {
-    const index_t k = k_;
-    dq::for_rows(seq, q, [k](T* r) { dq::sort_row(r, k); });
+    dq::sort_all_rows(seq, q);
   }
 }
 

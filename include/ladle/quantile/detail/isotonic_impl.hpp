@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ladle/quantile/detail/pava.hpp"
+#include "ladle/quantile/detail/sort_kernels.hpp"
 #include "ladle/quantile/isotonic.hpp"
 
 #include <algorithm>
@@ -90,16 +91,30 @@ isotonic_regression& isotonic_regression::fit(vector_view<TX> x, vector_view<TY>
   dq::check_finite(y, fn, "y");
   dq::check_weights(sample_weight, x.extent(0), fn, "sample_weight");
   dq::check_bounds(opts_.y_min, opts_.y_max, fn);
-  // Keep samples of positive weight, sorted by (x, y) like np.lexsort((y, x)) (stable).
-  std::vector<index_t> order;
-  order.reserve(static_cast<std::size_t>(x.extent(0)));
+  // Keep samples of positive weight, ordered by (x, y, index) like np.lexsort((y, x)): a radix
+  // sort on x, then equal-x runs (rare in continuous data) sorted by (y, index).
+  std::vector<index_t> kept;
+  kept.reserve(static_cast<std::size_t>(x.extent(0)));
   for (index_t i = 0; i < x.extent(0); ++i)
-    if (dq::weight_at(sample_weight, i) > 0.0) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
-    const double xa = static_cast<double>(x(a)), xb = static_cast<double>(x(b));
-    if (xa != xb) return xa < xb;
-    return static_cast<double>(y(a)) < static_cast<double>(y(b));
-  });
+    if (dq::weight_at(sample_weight, i) > 0.0) kept.push_back(i);
+  if (kept.size() > 0xFFFFFFFFu)
+    throw_invalid_argument(fn, "x", "has ", kept.size(), " points, more than 2^32 - 1");
+  std::vector<std::uint64_t> keys(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) keys[i] = dq::double_key(static_cast<double>(x(kept[i])));
+  const auto perm = dq::radix_order(keys);
+  std::vector<index_t> order(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) order[i] = kept[perm[i]];
+  for (std::size_t a = 0; a < order.size();) {
+    std::size_t b = a + 1;
+    while (b < order.size() && keys[perm[b]] == keys[perm[a]]) ++b;
+    if (b - a > 1)
+      std::sort(order.begin() + static_cast<std::ptrdiff_t>(a),
+                order.begin() + static_cast<std::ptrdiff_t>(b), [&](index_t i, index_t j) {
+                  const double yi = static_cast<double>(y(i)), yj = static_cast<double>(y(j));
+                  return yi < yj || (yi == yj && i < j);
+                });
+    a = b;
+  }
   // Pool near-equal x: weighted mean of y, summed weight (scikit-learn's _make_unique).
   constexpr double eps = 1e-15;  // np.finfo(np.float64).resolution
   std::vector<double> ux, uy, uw;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ladle/quantile/detail/pava.hpp"
+#include "ladle/quantile/detail/sort_kernels.hpp"
 #include "ladle/quantile/repair.hpp"
 
 #include <algorithm>
@@ -61,6 +62,21 @@ void for_rows(const Policy& policy, matrix_view<T> q, RowFn&& row_fn) {
   });
 }
 
+/// Sorts every row: packed rows of length <= 32 through the blocked network, others one by one.
+template <class Policy, class T>
+void sort_all_rows(const Policy& policy, matrix_view<T> q) {
+  const index_t n = q.extent(0), k = q.extent(1);
+  if (n == 0 || k <= 1) return;
+  if (q.stride(1) == 1 && k <= network_max) {
+    const auto net = batcher_network(static_cast<int>(k));
+    parallel_for(policy, n, repair_grain, [&](index_t begin, index_t end) {
+      sort_rows_network(q.data() + begin * q.stride(0), end - begin, k, q.stride(0), net);
+    });
+    return;
+  }
+  for_rows(policy, q, [k](T* r) { sort_row(r, k); });
+}
+
 template <class Policy, class T>
 void isotonic_rows(const Policy& policy, matrix_view<T> q, vector_view<const double> lw) {
   const index_t k = q.extent(1);
@@ -103,8 +119,7 @@ void sort_quantiles(const Policy& policy, matrix_view<T> q) {
   static_assert(!std::is_const<T>::value, "ladle::sort_quantiles: q is repaired in place");
   namespace dq = detail::quantile;
   dq::check_finite(q, "sort_quantiles", "q");
-  const index_t k = q.extent(1);
-  dq::for_rows(policy, q, [k](T* r) { dq::sort_row(r, k); });
+  dq::sort_all_rows(policy, q);
 }
 
 template <class T>
@@ -116,8 +131,7 @@ template <class T, class U>
 void sort_quantiles_into(matrix_view<T> out, matrix_view<U> q) {
   namespace dq = detail::quantile;
   dq::copy_for_repair(out, q, "sort_quantiles_into");
-  const index_t k = out.extent(1);
-  dq::for_rows(seq, out, [k](T* r) { dq::sort_row(r, k); });
+  dq::sort_all_rows(seq, out);
 }
 
 template <class Policy, class T>
