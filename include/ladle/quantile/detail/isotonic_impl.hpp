@@ -21,22 +21,21 @@ inline void check_bounds(double y_min, double y_max, const char* fn) {
     throw_invalid_argument(fn, "y_min", "is ", y_min, ", above y_max (", y_max, ")");
 }
 
-/// PAVA on y (in place) with weights w, either direction, then clipping.
-inline void isotonic_sequence(std::vector<double>& y, const std::vector<double>* w,
-                              bool increasing, double y_min, double y_max) {
+/// PAVA on y (in place) with weights w (same length), either direction, then clipping.
+inline void isotonic_sequence(std::vector<double>& y, std::vector<double>& w, bool increasing,
+                              double y_min, double y_max) {
   const std::size_t n = y.size();
-  std::vector<double> ww;
   if (!increasing) {
     std::reverse(y.begin(), y.end());
-    if (w) {
-      ww.assign(w->rbegin(), w->rend());
-      w = &ww;
-    }
+    std::reverse(w.begin(), w.end());
   }
-  std::vector<double> s(n), c(n);
+  std::vector<double> c(n);
   std::vector<std::size_t> end(n);
-  pava_increasing(y.data(), w ? w->data() : nullptr, n, s.data(), c.data(), end.data());
-  if (!increasing) std::reverse(y.begin(), y.end());
+  pava_increasing(y.data(), w.data(), n, c.data(), end.data());
+  if (!increasing) {
+    std::reverse(y.begin(), y.end());
+    std::reverse(w.begin(), w.end());
+  }
   for (double& v : y) v = std::min(std::max(v, y_min), y_max);
 }
 
@@ -61,13 +60,11 @@ void isotonic_fit_into(vector_view<double> out, vector_view<T> y,
   dq::check_bounds(y_min, y_max, fn);
   detail::require_disjoint_or_same(out, "out", y, "y", fn);
   const index_t n = y.extent(0);
-  std::vector<double> v(static_cast<std::size_t>(n)), w;
+  std::vector<double> v(static_cast<std::size_t>(n)), w(v.size(), 1.0);
   for (index_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(y(i));
-  if (sample_weight.extent(0) != 0) {
-    w.resize(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) w[static_cast<std::size_t>(i)] = sample_weight(i);
-  }
-  dq::isotonic_sequence(v, w.empty() ? nullptr : &w, increasing, y_min, y_max);
+  for (index_t i = 0; i < sample_weight.extent(0); ++i)
+    w[static_cast<std::size_t>(i)] = sample_weight(i);
+  dq::isotonic_sequence(v, w, increasing, y_min, y_max);
   for (index_t i = 0; i < n; ++i) out(i) = v[static_cast<std::size_t>(i)];
 }
 
@@ -93,33 +90,41 @@ isotonic_regression& isotonic_regression::fit(vector_view<TX> x, vector_view<TY>
   dq::check_bounds(opts_.y_min, opts_.y_max, fn);
   // Keep samples of positive weight, ordered by (x, y, index) like np.lexsort((y, x)): a radix
   // sort on x, then equal-x runs (rare in continuous data) sorted by (y, index).
-  std::vector<index_t> kept;
-  kept.reserve(static_cast<std::size_t>(x.extent(0)));
-  for (index_t i = 0; i < x.extent(0); ++i)
-    if (dq::weight_at(sample_weight, i) > 0.0) kept.push_back(i);
-  if (kept.size() > 0xFFFFFFFFu)
-    throw_invalid_argument(fn, "x", "has ", kept.size(), " points, more than 2^32 - 1");
-  std::vector<std::uint64_t> keys(kept.size());
-  for (std::size_t i = 0; i < kept.size(); ++i) keys[i] = dq::double_key(static_cast<double>(x(kept[i])));
-  const auto perm = dq::radix_order(keys);
-  std::vector<index_t> order(kept.size());
-  for (std::size_t i = 0; i < kept.size(); ++i) order[i] = kept[perm[i]];
-  for (std::size_t a = 0; a < order.size();) {
+  const index_t n = x.extent(0);
+  if (n > static_cast<index_t>(0xFFFFFFFFu))
+    throw_invalid_argument(fn, "x", "has ", n, " points, more than 2^32 - 1");
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> order;
+  keys.reserve(static_cast<std::size_t>(n));
+  order.reserve(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i)
+    if (dq::weight_at(sample_weight, i) > 0.0) {
+      keys.push_back(dq::double_key(static_cast<double>(x(i))));
+      order.push_back(static_cast<std::uint32_t>(i));
+    }
+  dq::radix_sort_pairs(keys, order);
+  const std::size_t kept = order.size();
+  for (std::size_t a = 0; a < kept;) {
     std::size_t b = a + 1;
-    while (b < order.size() && keys[perm[b]] == keys[perm[a]]) ++b;
+    while (b < kept && keys[b] == keys[a]) ++b;
     if (b - a > 1)
       std::sort(order.begin() + static_cast<std::ptrdiff_t>(a),
-                order.begin() + static_cast<std::ptrdiff_t>(b), [&](index_t i, index_t j) {
+                order.begin() + static_cast<std::ptrdiff_t>(b),
+                [&](std::uint32_t i, std::uint32_t j) {
                   const double yi = static_cast<double>(y(i)), yj = static_cast<double>(y(j));
                   return yi < yj || (yi == yj && i < j);
                 });
     a = b;
   }
+  keys = std::vector<std::uint64_t>();  // release before the next buffers
   // Pool near-equal x: weighted mean of y, summed weight (scikit-learn's _make_unique).
   constexpr double eps = 1e-15;  // np.finfo(np.float64).resolution
   std::vector<double> ux, uy, uw;
+  ux.reserve(kept);
+  uy.reserve(kept);
+  uw.reserve(kept);
   double cur_x = static_cast<double>(x(order.front())), cur_y = 0.0, cur_w = 0.0;
-  for (const index_t i : order) {
+  for (const std::uint32_t i : order) {
     const double xi = static_cast<double>(x(i)), wi = dq::weight_at(sample_weight, i);
     const double wy = static_cast<double>(y(i)) * wi;
     if (xi - cur_x >= eps) {
@@ -137,7 +142,8 @@ isotonic_regression& isotonic_regression::fit(vector_view<TX> x, vector_view<TY>
   ux.push_back(cur_x);
   uw.push_back(cur_w);
   uy.push_back(cur_y / cur_w);
-  dq::isotonic_sequence(uy, &uw, opts_.increasing, opts_.y_min, opts_.y_max);
+  order = std::vector<std::uint32_t>();
+  dq::isotonic_sequence(uy, uw, opts_.increasing, opts_.y_min, opts_.y_max);
   x_min_ = ux.front();
   x_max_ = ux.back();
   // Keep the ends and every point whose value differs from a neighbour.

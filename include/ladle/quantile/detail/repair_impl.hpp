@@ -85,7 +85,7 @@ void isotonic_rows(const Policy& policy, matrix_view<T> q, vector_view<const dou
   const double* wp = w.empty() ? nullptr : w.data();
   const index_t n = q.extent(0);
   parallel_for(policy, n, repair_grain, [&](index_t begin, index_t end) {
-    std::vector<double> y(static_cast<std::size_t>(k)), s(y.size()), c(y.size());
+    std::vector<double> y(static_cast<std::size_t>(k)), c(y.size());
     std::vector<std::size_t> e(y.size());
     for (index_t i = begin; i < end; ++i) {
       bool sorted = true;
@@ -95,7 +95,7 @@ void isotonic_rows(const Policy& policy, matrix_view<T> q, vector_view<const dou
           sorted = false;
       }
       if (sorted) continue;  // already monotone: the fit is the row itself
-      pava_increasing(y.data(), wp, y.size(), s.data(), c.data(), e.data());
+      pava_increasing(y.data(), wp, y.size(), c.data(), e.data());
       for (index_t j = 0; j < k; ++j) q(i, j) = static_cast<T>(y[static_cast<std::size_t>(j)]);
     }
   });

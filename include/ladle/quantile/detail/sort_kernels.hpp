@@ -75,18 +75,21 @@ inline std::uint64_t double_key(double v) noexcept {
   return (b >> 63) ? ~b : (b | (std::uint64_t(1) << 63));
 }
 
-/// Indices 0..n-1 ordered by key (stable: equal keys keep index order). LSD radix sort with
-/// 16-bit digits; passes whose digit is constant are skipped. O(n) time, O(n) extra memory.
-inline std::vector<std::uint32_t> radix_order(const std::vector<std::uint64_t>& keys) {
+/// Sorts (keys, idx) by key, stably (equal keys keep their order). LSD radix sort with 11-bit
+/// digits (a 2048-entry histogram stays in L1); passes whose digit is constant are skipped.
+/// O(n) time, O(n) extra memory.
+inline void radix_sort_pairs(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& idx) {
   const std::size_t n = keys.size();
-  std::vector<std::uint32_t> idx(n), tmp(n);
-  std::vector<std::uint64_t> k(keys), ktmp(n);
-  for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::uint32_t>(i);
-  std::vector<std::size_t> count(65536);
-  for (int shift = 0; shift < 64; shift += 16) {
+  if (n == 0) return;
+  std::vector<std::uint64_t> ktmp(n);
+  std::vector<std::uint32_t> itmp(n);
+  constexpr int bits = 11;
+  constexpr std::uint64_t mask = (std::uint64_t(1) << bits) - 1;
+  std::vector<std::size_t> count(std::size_t(1) << bits);
+  for (int shift = 0; shift < 64; shift += bits) {
     std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(k[i] >> shift) & 0xFFFF];
-    if (count[(k[0] >> shift) & 0xFFFF] == n) continue;
+    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & mask];
+    if (count[(keys[0] >> shift) & mask] == n) continue;
     std::size_t sum = 0;
     for (auto& c : count) {
       const std::size_t v = c;
@@ -94,14 +97,13 @@ inline std::vector<std::uint32_t> radix_order(const std::vector<std::uint64_t>& 
       sum += v;
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t d = count[(k[i] >> shift) & 0xFFFF]++;
-      ktmp[d] = k[i];
-      tmp[d] = idx[i];
+      const std::size_t d = count[(keys[i] >> shift) & mask]++;
+      ktmp[d] = keys[i];
+      itmp[d] = idx[i];
     }
-    k.swap(ktmp);
-    idx.swap(tmp);
+    keys.swap(ktmp);
+    idx.swap(itmp);
   }
-  return idx;
 }
 
 }  // namespace quantile
