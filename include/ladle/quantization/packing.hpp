@@ -198,7 +198,7 @@ void pack_codes_into(vector_view<Q> codes, int bits, vector_view<std::uint8_t> o
 template <class Q>
 tensor<std::uint8_t, 1> pack_codes(vector_view<Q> codes, int bits) {
   detail::check_pack_bits(bits, "pack_codes");
-  tensor<std::uint8_t, 1> out({packed_size(codes.size(), bits)});
+  tensor<std::uint8_t, 1> out({packed_size(codes.size(), bits)}, uninitialized);
   pack_codes_into(codes, bits, out.view());
   return out;
 }
@@ -227,7 +227,7 @@ void unpack_codes_into(vector_view<const std::uint8_t> packed, int bits, vector_
 
 template <class Q>
 tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, int bits, index_t n) {
-  tensor<Q, 1> out({n});
+  tensor<Q, 1> out({n}, uninitialized);
   unpack_codes_into(packed, bits, out.view());
   return out;
 }
