@@ -38,6 +38,8 @@ CASES = [("smote", 100_000, 64), ("smote", 400_000, 256), ("borderline", 100_000
          ("adasyn", 100_000, 64)]
 if os.environ.get("QUICK"):
     CASES = [c for c in CASES if c[1] == 100_000]
+if os.environ.get("ONLY"):  # e.g. ONLY=smote,borderline
+    CASES = [c for c in CASES if c[0] in os.environ["ONLY"].split(",")]
 
 
 def splitmix64(z):
