@@ -10,5 +10,6 @@
 #include "ladle/interop/span.hpp"
 #include "ladle/neighbors.hpp"
 #include "ladle/quantization.hpp"
+#include "ladle/quantile.hpp"
 #include "ladle/resampling.hpp"
 #include "ladle/weighting.hpp"

@@ -452,7 +452,7 @@ knn_result<std::remove_const_t<TQ>> knn(const Policy& policy, matrix_view<TQ> qu
                                         matrix_view<TR> references, const knn_options& opts) {
   using T = std::remove_const_t<TQ>;
   const index_t k = opts.k < 0 ? 0 : opts.k;
-  knn_result<T> out{tensor<index_t, 2>({queries.extent(0), k}), tensor<T, 2>({queries.extent(0), k})};
+  knn_result<T> out{tensor<index_t, 2>({queries.extent(0), k}, uninitialized), tensor<T, 2>({queries.extent(0), k}, uninitialized)};
   knn_into(policy, queries, references, out.indices.view(), out.sq_distances.view(), opts);
   return out;
 }
@@ -468,7 +468,7 @@ knn_result<std::remove_const_t<TX>> knn_self(const Policy& policy, matrix_view<T
                                              const knn_options& opts) {
   using T = std::remove_const_t<TX>;
   const index_t k = opts.k < 0 ? 0 : opts.k;
-  knn_result<T> out{tensor<index_t, 2>({points.extent(0), k}), tensor<T, 2>({points.extent(0), k})};
+  knn_result<T> out{tensor<index_t, 2>({points.extent(0), k}, uninitialized), tensor<T, 2>({points.extent(0), k}, uninitialized)};
   knn_self_into(policy, points, out.indices.view(), out.sq_distances.view(), opts);
   return out;
 }

@@ -275,7 +275,7 @@ rowwise_table rowwise_quantize(const Policy& policy, matrix_view<T> x, int bits)
   rowwise_table t;
   t.bits = bits;
   t.dim = x.extent(1);
-  t.data = tensor<std::uint8_t, 2>({x.extent(0), rowwise_row_bytes(x.extent(1), bits)});
+  t.data = tensor<std::uint8_t, 2>({x.extent(0), rowwise_row_bytes(x.extent(1), bits)}, uninitialized);
   rowwise_quantize_into(policy, x, t.data.view(), bits);
   return t;
 }

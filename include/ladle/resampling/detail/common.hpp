@@ -53,9 +53,8 @@ void check_inputs(const char* fn, matrix_view<T> X, vector_view<L> y) {
   using label_t = std::remove_const_t<L>;
   static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
                 "ladle resampling: features must be float or double");
-  static_assert(std::is_same<label_t, std::int32_t>::value ||
-                    std::is_same<label_t, std::int64_t>::value,
-                "ladle resampling: class labels must be int32 or int64");
+  static_assert(is_label_type_v<label_t>,
+                "ladle resampling: class labels must be signed 32- or 64-bit integers");
   require_host(X, fn, "X");
   require_host(y, fn, "y");
   require_nonempty(X, fn, "X");
@@ -93,7 +92,7 @@ template <class T>
 tensor<std::remove_const_t<T>, 2> gather_rows(matrix_view<T> X, const std::vector<index_t>& rows) {
   using value_t = std::remove_const_t<T>;
   const index_t d = X.extent(1);
-  tensor<value_t, 2> out({static_cast<index_t>(rows.size()), d});
+  tensor<value_t, 2> out({static_cast<index_t>(rows.size()), d}, uninitialized);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     value_t* dst = out.data() + static_cast<index_t>(r) * d;
     if (X.stride(1) == 1) std::memcpy(dst, &X(rows[r], 0), sizeof(value_t) * std::size_t(d));
@@ -120,13 +119,13 @@ tensor<index_t, 2> knn_of_rows(const Policy& policy, matrix_view<const T> X_all,
                                const std::vector<index_t>& query_rows, index_t k) {
   const index_t n = X_all.extent(0);
   const auto nq = static_cast<index_t>(query_rows.size());
-  tensor<index_t, 2> out({nq, k});
+  tensor<index_t, 2> out({nq, k}, uninitialized);
   if (nq == 0 || k == 0) return out;
   if (nq == n) {  // every row queries: the self-query form excludes by index itself
     bool identity = true;
     for (index_t i = 0; i < n && identity; ++i) identity = query_rows[std::size_t(i)] == i;
     if (identity) {
-      tensor<T, 2> d2({n, k});
+      tensor<T, 2> d2({n, k}, uninitialized);
       knn_options o;
       o.k = k;
       knn_self_into(policy, X_all, out.view(), d2.view(), o);
@@ -135,8 +134,8 @@ tensor<index_t, 2> knn_of_rows(const Policy& policy, matrix_view<const T> X_all,
   }
   // Ask for k + 1 and drop the query's own index when it shows up; otherwise drop the last.
   const tensor<T, 2> Q = gather_rows(X_all, query_rows);
-  tensor<index_t, 2> idx({nq, k + 1});
-  tensor<T, 2> d2({nq, k + 1});
+  tensor<index_t, 2> idx({nq, k + 1}, uninitialized);
+  tensor<T, 2> d2({nq, k + 1}, uninitialized);
   knn_options o;
   o.k = k + 1;
   knn_into(policy, Q.cview(), X_all, idx.view(), d2.view(), o);
@@ -154,8 +153,8 @@ tensor<index_t, 2> knn_of_rows(const Policy& policy, matrix_view<const T> X_all,
 /// k nearest neighbours of every row of a compact X among the others (own index excluded).
 template <class Policy, class T>
 tensor<index_t, 2> self_knn(const Policy& policy, matrix_view<const T> X, index_t k) {
-  tensor<index_t, 2> idx({X.extent(0), k});
-  tensor<T, 2> d2({X.extent(0), k});
+  tensor<index_t, 2> idx({X.extent(0), k}, uninitialized);
+  tensor<T, 2> d2({X.extent(0), k}, uninitialized);
   knn_options o;
   o.k = k;
   knn_self_into(policy, X, idx.view(), d2.view(), o);
@@ -275,20 +274,12 @@ void write_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
 /// An owning result sized for a plan.
 template <class T, class L>
 resample_result<T, L> allocate_result(resample_shape shape, index_t d) {
-  resample_result<T, L> r;
-  r.X = tensor<T, 2>({shape.rows(), d});
-  r.y = tensor<L, 1>({shape.rows()});
-  r.sample_indices = tensor<index_t, 1>({shape.kept});
-  r.base = tensor<index_t, 1>({shape.synthetic});
-  r.neighbor = tensor<index_t, 1>({shape.synthetic});
-  r.gap = tensor<T, 1>({shape.synthetic});
-  return r;
+  return allocate_resample_result<T, L>(shape, d);
 }
 
 template <class T, class L>
 resample_output<T, L> output_of(resample_result<T, L>& r) {
-  return {r.X.view(), r.y.view(), r.sample_indices.view(), r.base.view(), r.neighbor.view(),
-          r.gap.view()};
+  return r.output();
 }
 
 /// Materialises a plan with plain interpolation (SMOTE, Borderline, ADASYN, random over-sampling).
