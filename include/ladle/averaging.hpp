@@ -1,0 +1,7 @@
+// ladle/averaging.hpp: the averaging family (state dicts, weighted / uniform averages).
+// The file-to-file form over safetensors checkpoints is ladle/averaging/files.hpp (it needs
+// ladle/io and nlohmann_json, so it is not included here).
+#pragma once
+
+#include "ladle/averaging/average.hpp"
+#include "ladle/averaging/state_dict.hpp"
