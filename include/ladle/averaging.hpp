@@ -4,4 +4,5 @@
 #pragma once
 
 #include "ladle/averaging/average.hpp"
+#include "ladle/averaging/running.hpp"
 #include "ladle/averaging/state_dict.hpp"
