@@ -4,5 +4,6 @@
 #pragma once
 
 #include "ladle/averaging/average.hpp"
+#include "ladle/averaging/merges.hpp"
 #include "ladle/averaging/running.hpp"
 #include "ladle/averaging/state_dict.hpp"
