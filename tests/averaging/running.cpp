@@ -180,5 +180,5 @@ TEST_CASE("running_mean / lerp_update: integer tensors copied; errors leave stat
   std::vector<float> buf(10, 1.0f);
   CHECK(error_of([&] {
           ladle::lerp_update(ladle::make_view(buf.data() + 1, 5), ladle::make_view(buf.data(), 5), 0.5);
-        }).find("overlaps x") != std::string::npos);
+        }).find("partially overlaps 'x'") != std::string::npos);
 }

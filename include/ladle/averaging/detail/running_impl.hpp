@@ -148,11 +148,7 @@ void lerp_update(tensor_view<A, R> avg, tensor_view<X, R> x, double c) {
   for (std::size_t r = 0; r < R; ++r) detail::require_extent(avg.extent(r), x.extent(r), fn, "avg", "extent");
   if (!avg.is_contiguous() || !x.is_contiguous())
     throw_invalid_argument(fn, avg.is_contiguous() ? "x" : "avg", "must be contiguous");
-  const auto* pa = reinterpret_cast<const unsigned char*>(avg.data());
-  const auto* px = reinterpret_cast<const unsigned char*>(x.data());
-  const std::size_t na = static_cast<std::size_t>(avg.size()) * sizeof(A), nx = static_cast<std::size_t>(x.size()) * sizeof(X);
-  if (static_cast<const void*>(pa) != static_cast<const void*>(px) && na && nx && pa < px + nx && px < pa + na)
-    throw_invalid_argument(fn, "avg", "overlaps x");
+  detail::require_disjoint_or_same(avg, "avg", x, "x", fn);
   detail::lerp_contiguous(avg.data(), static_cast<const std::remove_cv_t<X>*>(x.data()), avg.size(),
                           static_cast<float>(c));
 }

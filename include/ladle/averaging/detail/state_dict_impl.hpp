@@ -5,18 +5,6 @@
 #include <sstream>
 
 namespace ladle {
-namespace detail {
-
-/// Overflow-checked a * b for sizes (same contract as core/checks.hpp's checked_mul, which this
-/// becomes once that lands).
-inline index_t averaging_checked_mul(index_t a, index_t b, const char* fn, const char* arg) {
-  if (a < 0 || b < 0 || (a != 0 && b > std::numeric_limits<index_t>::max() / a))
-    throw_invalid_argument(fn, arg, "size ", a, " x ", b, " overflows");
-  return a * b;
-}
-
-}  // namespace detail
-
 inline std::string shape_string(const std::vector<index_t>& shape) {
   std::ostringstream os;
   os << '[';
@@ -37,9 +25,9 @@ void basic_state_dict<Ptr>::add(std::string name, dtype type, std::vector<index_
     if (d < 0)
       throw_invalid_argument(fn, "shape", "tensor '", name, "' of '", source_,
                              "' has a negative extent ", d);
-    n = detail::averaging_checked_mul(n, d, fn, "shape");
+    n = detail::checked_mul(n, d, fn, "shape");
   }
-  detail::averaging_checked_mul(n, static_cast<index_t>(type.bits / 8), fn, "shape");
+  detail::checked_mul(n, static_cast<index_t>(type.bits / 8), fn, "shape");
   if (data == nullptr && n != 0)
     throw_invalid_argument(fn, "data", "tensor '", name, "' of '", source_, "' is null with ", n,
                            " elements");
@@ -74,9 +62,9 @@ const typename basic_state_dict<Ptr>::tensor_type& basic_state_dict<Ptr>::at(
 inline const mutable_named_tensor& owned_state_dict::add(std::string name, dtype type,
                                                          std::vector<index_t> shape) {
   index_t n = 1;
-  for (auto d : shape) n = detail::averaging_checked_mul(n, d < 0 ? 0 : d, "owned_state_dict::add", "shape");
-  const index_t bytes = detail::averaging_checked_mul(n, type.bits / 8, "owned_state_dict::add", "shape");
-  storage_.emplace_back(static_cast<std::size_t>((bytes + 7) / 8), std::uint64_t(0));
+  for (auto d : shape) n = detail::checked_mul(n, d < 0 ? 0 : d, "owned_state_dict::add", "shape");
+  const index_t bytes = detail::checked_mul(n, type.bits / 8, "owned_state_dict::add", "shape");
+  storage_.push_back(detail::make_buffer<std::uint64_t>((bytes + 7) / 8, "owned_state_dict::add", "shape"));
   dict_.add(std::move(name), type, std::move(shape),
             storage_.back().empty() ? nullptr : static_cast<void*>(storage_.back().data()));
   return dict_.tensors().back();
