@@ -25,6 +25,7 @@
 // [0, 1], c outside [0, 1], non-positive or non-finite weights. Extra memory: 2 KiB of stack.
 #pragma once
 
+#include "ladle/averaging/average.hpp"  // the shared float32 kernels
 #include "ladle/averaging/state_dict.hpp"
 #include "ladle/core/dtype.hpp"
 

@@ -6,6 +6,7 @@
 
 #include "ladle/core/dtype.hpp"
 #include "ladle/core/random.hpp"
+#include "ladle/core/simd.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -77,9 +78,23 @@ inline const float* load_floats(const average_input& in, index_t at, index_t n, 
 }
 
 /// acc <- acc + c (x - acc), skipped where x == acc (keeps -0 and identical models exact).
+/// Vector body only where the ISA has a fused multiply-add (xsimd emulates fma with two
+/// roundings elsewhere); both paths round once, so the bits are the same on every build.
 LADLE_FORCE_INLINE void running_mean_step(float* LADLE_RESTRICT acc, const float* LADLE_RESTRICT x,
                                           float c, index_t n) noexcept {
-  for (index_t i = 0; i < n; ++i) {
+  index_t i = 0;
+#if LADLE_HAS_SIMD && (defined(__FMA__) || defined(__AVX512F__))
+  using fb = simd::batch<float>;
+  constexpr index_t lanes = static_cast<index_t>(fb::size);
+  const fb cv(c), zero(0.0f);
+  const index_t vector_end = n - n % lanes;
+  for (; i < vector_end; i += lanes) {
+    const fb a = fb::load_unaligned(acc + i);
+    const fb d = fb::load_unaligned(x + i) - a;
+    xsimd::select(d == zero, a, xsimd::fma(cv, d, a)).store_unaligned(acc + i);
+  }
+#endif
+  for (; i < n; ++i) {
     const float d = x[i] - acc[i];
     const float t = std::fma(c, d, acc[i]);
     acc[i] = d == 0.0f ? acc[i] : t;

@@ -50,11 +50,7 @@ LADLE_FORCE_INLINE void lerp_floats(float* LADLE_RESTRICT a, const float* LADLE_
     std::memcpy(a, x, static_cast<std::size_t>(n) * sizeof(float));
     return;
   }
-  for (index_t i = 0; i < n; ++i) {
-    const float d = x[i] - a[i];
-    const float t = std::fma(c, d, a[i]);
-    a[i] = d == 0.0f ? a[i] : t;
-  }
+  running_mean_step(a, x, c, n);
 }
 
 template <class A, class X>
