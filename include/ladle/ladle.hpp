@@ -4,6 +4,7 @@
 // ladle/io/ and ladle/cuda/ (optional backends).
 #pragma once
 
+#include "ladle/averaging.hpp"
 #include "ladle/core.hpp"
 #include "ladle/interop/eigen.hpp"
 #include "ladle/interop/mdspan.hpp"
