@@ -4,7 +4,7 @@
 //                 the data is wrong). Messages name the file and the problem.
 //   options       --quiet, --threads N, --force, added to each verb by add_common_options.
 //   outputs       check_output refuses an existing output (unless --force) and an output that is
-//                 one of the inputs; files are written through ladle::io::atomic_file_writer.
+//                 one of the inputs; files are written through ladle::atomic_file_writer.
 //   progress      a status line on stderr, only when stderr is a terminal and not --quiet, and
 //                 only for work lasting over a second (LADLE_PROGRESS_DELAY=seconds overrides).
 //   summary       one line on stdout when a verb finishes (what, sizes, time), unless --quiet.

@@ -23,9 +23,9 @@ namespace {
 
 void read_csv_records(const std::string& path,
                       const std::function<void(const csv_record&)>& on_record) {
-  ladle::io::mapped_file file;
+  ladle::mapped_file file;
   try {
-    file = ladle::io::mapped_file(path, "read_csv");
+    file = ladle::mapped_file(path, "read_csv");
   } catch (const ladle::error&) {
     check_input(path);  // a clearer message for the usual causes
     throw;

@@ -173,16 +173,16 @@ table read_npy_table(const table_options& o) {
     throw usage_error("'" + o.path + "' is an .npy feature file: give its labels with --labels FILE.npy");
   table t;
   t.csv = false;
-  ladle::io::npy_file fx = [&] {
+  ladle::npy_file fx = [&] {
     try {
-      return ladle::io::npy_file(o.path);
+      return ladle::npy_file(o.path);
     } catch (const ladle::error& e) {
       throw failure(e.what());
     }
   }();
-  ladle::io::npy_file fy = [&] {
+  ladle::npy_file fy = [&] {
     try {
-      return ladle::io::npy_file(o.labels_path);
+      return ladle::npy_file(o.labels_path);
     } catch (const ladle::error& e) {
       throw failure(e.what());
     }
@@ -201,7 +201,7 @@ table read_npy_table(const table_options& o) {
   t.rows = hx.shape[0];
   t.cols = hx.shape[1];
   if (t.rows == 0 || t.cols == 0) throw failure(o.path + ": the array is empty");
-  t.float32 = hx.dtype == ladle::io::npy_dtype::float32;
+  t.float32 = hx.dtype == ladle::npy_dtype::float32;
   try {
     if (t.float32) {
       t.X32.resize(static_cast<std::size_t>(t.rows * t.cols));
@@ -236,9 +236,9 @@ table read_npy_table(const table_options& o) {
     idx = static_cast<std::int64_t>(d);
     t.categorical.push_back(idx);
   }
-  t.labels_dtype = static_cast<int>(hy.dtype) == static_cast<int>(ladle::io::npy_dtype::int32) ? 0
-                   : hy.dtype == ladle::io::npy_dtype::int64                                  ? 1
-                   : hy.dtype == ladle::io::npy_dtype::float32                                ? 2
+  t.labels_dtype = static_cast<int>(hy.dtype) == static_cast<int>(ladle::npy_dtype::int32) ? 0
+                   : hy.dtype == ladle::npy_dtype::int64                                  ? 1
+                   : hy.dtype == ladle::npy_dtype::float32                                ? 2
                                                                                               : 3;
   t.feature_text.assign(static_cast<std::size_t>(t.cols), {});
   return t;
@@ -274,24 +274,24 @@ void write_table(const table& t, const std::string& path, const std::string& lab
   try {
     if (!t.csv) {
       const std::vector<index_t> shape = {rows, t.cols};
-      ladle::io::atomic_file_writer wx(path, overwrite, "write");
-      ladle::io::atomic_file_writer wy(labels_path, overwrite, "write");
-      const auto xdt = t.float32 ? ladle::io::npy_dtype::float32 : ladle::io::npy_dtype::float64;
-      wx.write(ladle::io::npy_header_bytes(xdt, shape));
-      wx.write(X, static_cast<std::size_t>(rows * t.cols) * ladle::io::npy_dtype_size(xdt));
-      const ladle::io::npy_dtype ydt[] = {ladle::io::npy_dtype::int32, ladle::io::npy_dtype::int64,
-                                          ladle::io::npy_dtype::float32,
-                                          ladle::io::npy_dtype::float64};
+      ladle::atomic_file_writer wx(path, overwrite, "write");
+      ladle::atomic_file_writer wy(labels_path, overwrite, "write");
+      const auto xdt = t.float32 ? ladle::npy_dtype::float32 : ladle::npy_dtype::float64;
+      wx.write(ladle::npy_header_bytes(xdt, shape));
+      wx.write(X, static_cast<std::size_t>(rows * t.cols) * ladle::npy_dtype_size(xdt));
+      const ladle::npy_dtype ydt[] = {ladle::npy_dtype::int32, ladle::npy_dtype::int64,
+                                          ladle::npy_dtype::float32,
+                                          ladle::npy_dtype::float64};
       const auto dt = ydt[t.labels_dtype];
-      wy.write(ladle::io::npy_header_bytes(dt, {rows}));
-      std::vector<unsigned char> buf(static_cast<std::size_t>(rows) * ladle::io::npy_dtype_size(dt));
+      wy.write(ladle::npy_header_bytes(dt, {rows}));
+      std::vector<unsigned char> buf(static_cast<std::size_t>(rows) * ladle::npy_dtype_size(dt));
       for (index_t i = 0; i < rows; ++i) {
-        unsigned char* at = buf.data() + static_cast<std::size_t>(i) * ladle::io::npy_dtype_size(dt);
+        unsigned char* at = buf.data() + static_cast<std::size_t>(i) * ladle::npy_dtype_size(dt);
         switch (dt) {
-          case ladle::io::npy_dtype::int32: { auto v = static_cast<std::int32_t>(y[i]); std::memcpy(at, &v, 4); break; }
-          case ladle::io::npy_dtype::int64: { auto v = y[i]; std::memcpy(at, &v, 8); break; }
-          case ladle::io::npy_dtype::float32: { auto v = static_cast<float>(y[i]); std::memcpy(at, &v, 4); break; }
-          case ladle::io::npy_dtype::float64: { auto v = static_cast<double>(y[i]); std::memcpy(at, &v, 8); break; }
+          case ladle::npy_dtype::int32: { auto v = static_cast<std::int32_t>(y[i]); std::memcpy(at, &v, 4); break; }
+          case ladle::npy_dtype::int64: { auto v = y[i]; std::memcpy(at, &v, 8); break; }
+          case ladle::npy_dtype::float32: { auto v = static_cast<float>(y[i]); std::memcpy(at, &v, 4); break; }
+          case ladle::npy_dtype::float64: { auto v = static_cast<double>(y[i]); std::memcpy(at, &v, 8); break; }
         }
       }
       wy.write(buf.data(), buf.size());
@@ -299,7 +299,7 @@ void write_table(const table& t, const std::string& path, const std::string& lab
       wy.commit();
       return;
     }
-    ladle::io::atomic_file_writer w(path, overwrite, "write");
+    ladle::atomic_file_writer w(path, overwrite, "write");
     std::string line;
     const std::size_t ncols = t.column_names.size();
     if (t.header) {

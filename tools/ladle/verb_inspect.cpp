@@ -41,9 +41,9 @@ std::string shape_text(const std::vector<ladle::index_t>& shape) {
 }
 
 nlohmann::ordered_json inspect_npy(const std::string& path, std::ostream& out, bool text) {
-  ladle::io::npy_file f = [&] {
+  ladle::npy_file f = [&] {
     try {
-      return ladle::io::npy_file(path);
+      return ladle::npy_file(path);
     } catch (const ladle::error& e) {
       throw failure(e.what());
     }
@@ -53,13 +53,13 @@ nlohmann::ordered_json inspect_npy(const std::string& path, std::ostream& out, b
   j["file"] = path;
   j["format"] = "npy";
   j["version"] = std::to_string(h.version) + ".0";
-  j["dtype"] = ladle::io::npy_dtype_name(h.dtype);
+  j["dtype"] = ladle::npy_dtype_name(h.dtype);
   j["shape"] = h.shape;
   j["elements"] = h.size();
   j["data_bytes"] = h.bytes();
   j["order"] = "C";
   if (text)
-    out << path << ": .npy " << h.version << ".0, " << ladle::io::npy_dtype_name(h.dtype)
+    out << path << ": .npy " << h.version << ".0, " << ladle::npy_dtype_name(h.dtype)
         << ", shape " << shape_text(h.shape) << ", " << h.size() << " elements, "
         << human_bytes(h.bytes()) << " of data, C order\n";
   return j;

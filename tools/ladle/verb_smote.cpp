@@ -165,7 +165,7 @@ ladle::resample_result<T, std::int64_t> resample(const smote_args& a, const tabl
 template <class T>
 void write_audit(const std::string& path, bool overwrite, const table& t,
                  const ladle::resample_result<T, std::int64_t>& r) {
-  ladle::io::atomic_file_writer w(path, overwrite, "write");
+  ladle::atomic_file_writer w(path, overwrite, "write");
   w.write(std::string("row,label,kind,source,neighbor,gap\n"));
   std::string line;
   for (ladle::index_t i = 0; i < r.rows(); ++i) {

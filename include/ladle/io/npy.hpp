@@ -36,7 +36,7 @@
 #include <vector>
 
 namespace ladle {
-namespace io {
+
 
 /// The element types .npy support covers.
 enum class npy_dtype : std::uint8_t { float32, float64, int32, int64 };
@@ -72,7 +72,7 @@ inline npy_header parse_npy_header(const unsigned char* bytes, std::size_t n,
 class npy_file {
  public:
   explicit npy_file(const std::string& path)
-      : file_(path, "io::npy_file"), header_(parse_npy_header(file_.data(), file_.size(), path)) {}
+      : file_(path, "npy_file"), header_(parse_npy_header(file_.data(), file_.size(), path)) {}
   const npy_header& header() const noexcept { return header_; }
   const std::string& path() const noexcept { return file_.path(); }
   /// The raw little-endian elements (header().bytes() of them).
@@ -97,9 +97,9 @@ inline void save_npy(const std::string& path, npy_dtype dtype, const std::vector
 template <class T, std::size_t R>
 void save_npy(const std::string& path, tensor_view<T, R> x, bool overwrite = false) {
   using E = std::remove_const_t<T>;
-  detail::require_host(x, "io::save_npy", "x");
+  detail::require_host(x, "save_npy", "x");
   if (!x.is_contiguous())
-    throw_invalid_argument("io::save_npy", "x", "must be contiguous (row-major)");
+    throw_invalid_argument("save_npy", "x", "must be contiguous (row-major)");
   std::vector<index_t> shape(x.extents().begin(), x.extents().end());
   save_npy(path, npy_dtype_of<E>(), shape, static_cast<const void*>(x.data()), overwrite);
 }
@@ -150,7 +150,7 @@ struct npy_dict_parser {
   std::size_t pos = 0;
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw_runtime_error("io::npy_file", "path", "'", source, "' has a malformed .npy header (",
+    throw_runtime_error("npy_file", "path", "'", source, "' has a malformed .npy header (",
                         what, " at header byte ", pos, ")");
   }
   void skip_space() {
@@ -214,12 +214,12 @@ void npy_convert(const unsigned char* src, To* out, index_t n, const std::string
     if constexpr (std::is_integral<To>::value && std::is_floating_point<From>::value) {
       if (!(std::nearbyint(v) == v) || !(v >= static_cast<From>(std::numeric_limits<To>::min())) ||
           !(v < -static_cast<From>(std::numeric_limits<To>::min())))
-        throw_runtime_error("io::npy_file", "path", "'", source, "' element ", i, " = ", v,
+        throw_runtime_error("npy_file", "path", "'", source, "' element ", i, " = ", v,
                             " is not an integer value that fits ", sizeof(To) * 8, "-bit labels");
     } else if constexpr (std::is_integral<To>::value && std::is_integral<From>::value) {
       if (v < static_cast<std::int64_t>(std::numeric_limits<To>::min()) ||
           v > static_cast<std::int64_t>(std::numeric_limits<To>::max()))
-        throw_runtime_error("io::npy_file", "path", "'", source, "' element ", i, " = ", v,
+        throw_runtime_error("npy_file", "path", "'", source, "' element ", i, " = ", v,
                             " does not fit ", sizeof(To) * 8, " bits");
     }
     out[i] = static_cast<To>(v);
@@ -230,7 +230,7 @@ void npy_convert(const unsigned char* src, To* out, index_t n, const std::string
 
 inline npy_header parse_npy_header(const unsigned char* bytes, std::size_t n,
                                    const std::string& source) {
-  const char* fn = "io::npy_file";
+  const char* fn = "npy_file";
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (n < 10 || std::memcmp(bytes, magic, 6) != 0)
     throw_runtime_error(fn, "path", "'", source, "' is not an .npy file (no \\x93NUMPY magic)");
@@ -324,9 +324,9 @@ template <class T>
 void npy_file::copy_to(T* out, index_t n) const {
   static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value ||
                     std::is_same<T, std::int32_t>::value || std::is_same<T, std::int64_t>::value,
-                "ladle::io::npy_file::copy_to: float, double, int32_t or int64_t");
+                "ladle::npy_file::copy_to: float, double, int32_t or int64_t");
   if (n < 0 || n > header_.size())
-    throw_invalid_argument("io::npy_file::copy_to", "n", "must be in [0, ", header_.size(),
+    throw_invalid_argument("npy_file::copy_to", "n", "must be in [0, ", header_.size(),
                            "], got ", n);
   const unsigned char* src = data();
   switch (header_.dtype) {
@@ -343,7 +343,7 @@ inline std::string npy_header_bytes(npy_dtype dtype, const std::vector<index_t>&
                      "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0)
-      throw_invalid_argument("io::save_npy", "shape", "entry ", i, " is negative: ", shape[i]);
+      throw_invalid_argument("save_npy", "shape", "entry ", i, " is negative: ", shape[i]);
     dict += std::to_string(shape[i]);
     if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
     if (i + 1 < shape.size()) dict += " ";
@@ -371,15 +371,15 @@ inline std::string npy_header_bytes(npy_dtype dtype, const std::vector<index_t>&
 inline void save_npy(const std::string& path, npy_dtype dtype, const std::vector<index_t>& shape,
                      const void* data, bool overwrite) {
   if (!detail::host_is_little_endian())
-    throw_runtime_error("io::save_npy", "path", "big-endian hosts are not supported");
+    throw_runtime_error("save_npy", "path", "big-endian hosts are not supported");
   const std::string header = npy_header_bytes(dtype, shape);
   std::size_t count = 1;
   for (index_t e : shape) count *= static_cast<std::size_t>(e);
-  atomic_file_writer w(path, overwrite, "io::save_npy");
+  atomic_file_writer w(path, overwrite, "save_npy");
   w.write(header);
   w.write(data, count * npy_dtype_size(dtype));
   w.commit();
 }
 
-}  // namespace io
+
 }  // namespace ladle
