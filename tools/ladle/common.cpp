@@ -29,11 +29,12 @@ void add_common_options(CLI::App& cmd, common_options& o, bool writes_files) {
 
 ladle::parallel_policy policy_of(const common_options& o) { return ladle::par(o.threads); }
 
-void check_input(const std::string& path) {
+void check_input(const std::string& path, bool allow_directory) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     throw failure("cannot read '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw failure("cannot read '" + path + "': it is a directory");
+  if (S_ISDIR(st.st_mode) && !allow_directory)
+    throw failure("cannot read '" + path + "': it is a directory");
 }
 
 void check_output(const std::string& output, const std::vector<std::string>& inputs,

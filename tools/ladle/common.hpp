@@ -53,7 +53,7 @@ void check_output(const std::string& output, const std::vector<std::string>& inp
                   const common_options& o);
 
 /// Fails with "cannot read FILE: no such file" style messages before any work starts.
-void check_input(const std::string& path);
+void check_input(const std::string& path, bool allow_directory = false);
 
 /// Lower-case file extension with the dot (".csv"), or "".
 std::string extension_of(const std::string& path);

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   std::vector<ladle_cli::verb> verbs;
   verbs.push_back(ladle_cli::add_inspect(app));
   verbs.push_back(ladle_cli::add_smote(app));
+  verbs.push_back(ladle_cli::add_quantize(app));
+  verbs.push_back(ladle_cli::add_dequantize(app));
 
   try {
     app.parse(argc, argv);

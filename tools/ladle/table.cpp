@@ -53,6 +53,26 @@ void encode_texts(const std::vector<std::string>& texts, bool integers_only, tex
   for (std::size_t i = 0; i < texts.size(); ++i) out[i] = static_cast<Out>(index[texts[i]]);
 }
 
+/// --categorical values: an argument that is a column name as a whole stays one name (names may
+/// hold commas); any other is a comma-separated list.
+std::vector<std::string> expand_columns(const std::vector<std::string>& args,
+                                        const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const std::string& a : args) {
+    if (std::find(names.begin(), names.end(), a) != names.end()) {
+      out.push_back(a);
+      continue;
+    }
+    std::size_t b = 0;
+    while (b <= a.size()) {
+      const std::size_t e = std::min(a.find(',', b), a.size());
+      if (e > b) out.push_back(a.substr(b, e - b));
+      b = e + 1;
+    }
+  }
+  return out;
+}
+
 std::string join_names(const std::vector<std::string>& names) {
   std::string s;
   for (std::size_t i = 0; i < names.size() && i < 12; ++i) s += (i ? ", " : "") + names[i];
@@ -91,7 +111,7 @@ table read_csv_table(const table_options& o) {
     t.label_name = t.column_names[t.label_column];
     role.assign(n, 0);
     role[t.label_column] = 2;
-    for (const std::string& c : o.categorical) {
+    for (const std::string& c : expand_columns(o.categorical, t.column_names)) {
       auto it = std::find(t.column_names.begin(), t.column_names.end(), c);
       std::size_t col = 0;
       if (it != t.column_names.end()) {
@@ -227,7 +247,7 @@ table read_npy_table(const table_options& o) {
                       " (features must be finite)");
     }
   }
-  for (const std::string& c : o.categorical) {
+  for (const std::string& c : expand_columns(o.categorical, {})) {
     std::int64_t idx;
     double d;
     if (!parse_csv_number(c, d) || d != std::nearbyint(d) || d < 0 || d >= static_cast<double>(t.cols))

@@ -1,10 +1,13 @@
 // tools/ladle/verb_inspect.cpp: `ladle inspect FILE` prints what a file holds, without changing it.
 //
 //   .npy          format version, dtype, shape, data bytes, order
+//   .safetensors  (a file, an index .json or a folder) every tensor: name, dtype, shape, bytes,
+//                 and for quantized tensors their `ladle.quant.NAME` record; other metadata
 //   .csv          rows, columns; per column its type (integer / float / text) and range; the label
 //                 column's classes and counts
 // --json prints the same as one JSON object (for scripts and tests).
 #include "common.hpp"
+#include "checkpoint.hpp"
 #include "csv.hpp"
 #include "verbs.hpp"
 
@@ -62,6 +65,59 @@ nlohmann::ordered_json inspect_npy(const std::string& path, std::ostream& out, b
     out << path << ": .npy " << h.version << ".0, " << ladle::npy_dtype_name(h.dtype)
         << ", shape " << shape_text(h.shape) << ", " << h.size() << " elements, "
         << human_bytes(h.bytes()) << " of data, C order\n";
+  return j;
+}
+
+nlohmann::ordered_json inspect_safetensors(const std::string& path, std::ostream& out, bool text) {
+  const ladle::safetensors_checkpoint c = open_checkpoint(path);
+  const auto& meta = c.metadata();
+  nlohmann::ordered_json j;
+  j["file"] = path;
+  j["format"] = "safetensors";
+  j["files"] = c.files().size();
+  j["bytes"] = checkpoint_bytes(c);
+  j["tensors"] = nlohmann::ordered_json::array();
+  std::uint64_t data = 0;
+  std::size_t quantized = 0;
+  for (const auto& e : c.tensors()) {
+    data += e.tensor->bytes();
+    if (meta.count(quant_key(e.tensor->name))) ++quantized;
+  }
+  if (text)
+    out << path << ": safetensors, " << c.tensors().size() << " tensors in " << c.files().size()
+        << (c.files().size() == 1 ? " file, " : " files, ") << human_bytes(data) << " of data"
+        << (quantized ? ", " + std::to_string(quantized) + " quantized by ladle" : std::string()) << "\n";
+  for (const auto& e : c.tensors()) {
+    const auto& t = *e.tensor;
+    nlohmann::ordered_json tj;
+    tj["name"] = t.name;
+    tj["dtype"] = ladle::safetensors_dtype_name(t.dtype);
+    tj["shape"] = t.shape;
+    tj["bytes"] = t.bytes();
+    const auto q = meta.find(quant_key(t.name));
+    if (q != meta.end()) tj["ladle.quant"] = nlohmann::ordered_json::parse(q->second, nullptr, false);
+    if (text) {
+      std::ostringstream line;
+      line << "  " << std::left << std::setw(40) << t.name << std::setw(8)
+           << ladle::safetensors_dtype_name(t.dtype) << std::setw(20) << shape_text(t.shape)
+           << human_bytes(t.bytes());
+      if (q != meta.end()) {
+        const auto r = quant_record::from_json(t.name, q->second);
+        line << "  [" << r.format << " " << r.scheme << " " << r.granularity
+             << (r.group_size ? " " + std::to_string(r.group_size) : std::string()) << ", from " << r.dtype
+             << " " << shape_text(r.shape) << "]";
+      }
+      out << line.str() << "\n";
+    }
+    j["tensors"].push_back(tj);
+  }
+  nlohmann::ordered_json other = nlohmann::ordered_json::object();
+  for (const auto& kv : meta)
+    if (kv.first.compare(0, 12, "ladle.quant.") != 0) {
+      other[kv.first] = kv.second;
+      if (text) out << "  metadata " << kv.first << " = " << kv.second << "\n";
+    }
+  j["metadata"] = other;
   return j;
 }
 
@@ -166,13 +222,15 @@ nlohmann::ordered_json inspect_csv(const inspect_args& a, std::ostream& out, boo
 }
 
 void run(const inspect_args& a) {
-  const std::string ext = extension_of(a.path);
-  check_input(a.path);
+  check_input(a.path, /*allow_directory=*/true);
+  struct stat st;
+  const std::string ext = ::stat(a.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? "" : extension_of(a.path);
   const bool text = !a.json;
   nlohmann::ordered_json j;
   if (ext == ".npy") j = inspect_npy(a.path, std::cout, text);
+  else if (ext == ".safetensors" || ext == ".json" || ext.empty()) j = inspect_safetensors(a.path, std::cout, text);
   else if (ext == ".csv" || ext == ".txt") j = inspect_csv(a, std::cout, text);
-  else throw usage_error("'" + a.path + "': unknown format '" + ext + "' (.npy or .csv)");
+  else throw usage_error("'" + a.path + "': unknown format '" + ext + "' (.safetensors, .npy or .csv)");
   if (a.json) std::cout << j.dump(2) << std::endl;
 }
 
@@ -181,9 +239,10 @@ void run(const inspect_args& a) {
 verb add_inspect(CLI::App& app) {
   auto a = std::make_shared<inspect_args>();
   CLI::App* cmd = app.add_subcommand(
-      "inspect", "Show what a .npy or .csv file holds: dtypes, shapes, sizes; "
+      "inspect", "Show what a .safetensors, .npy or .csv file holds: names, dtypes, shapes, sizes, "
+                 "ladle metadata; "
                  "CSV columns and label classes.");
-  cmd->add_option("file", a->path, "FILE.npy or FILE.csv")->required();
+  cmd->add_option("file", a->path, "FILE.safetensors (or index .json / folder), FILE.npy or FILE.csv")->required();
   cmd->add_option("--label", a->label, "CSV label column (default: the last column)");
   cmd->add_flag("--no-header", a->no_header, "CSV has no header row");
   cmd->add_flag("--json", a->json, "Print one JSON object instead of text");

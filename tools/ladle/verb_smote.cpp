@@ -28,7 +28,7 @@ struct smote_args {
   std::string method = "smote";
   std::optional<std::int64_t> k, m, clusters, enn_k;
   std::string strategy = "auto";
-  std::string categorical;
+  std::vector<std::string> categorical;
   std::string kind = "all";
   std::optional<double> shrinkage;
   bool replacement = false;
@@ -234,7 +234,7 @@ void run(const smote_args& a) {
   progress bar(a.common, "smote");
   bar.stage("reading " + a.in.path);
   table_options in = a.in;
-  in.categorical = split_list(a.categorical);
+  in.categorical = a.categorical;
   const table t = read_table(in);
   try {
     if (t.float32) run_typed(a, t, t.X32.data(), bar, clock, labels_out);
@@ -269,7 +269,7 @@ verb add_smote(CLI::App& app) {
                   "auto|minority|majority|not-minority|not-majority|all|RATIO|CLASS=COUNT,... "
                   "(imbalanced-learn's sampling_strategy)")
       ->default_val("auto");
-  cmd->add_option("--categorical", a->categorical, "smote-nc: nominal columns, names or indices, comma separated");
+  cmd->add_option("--categorical", a->categorical, "smote-nc: nominal columns, names or 0-based indices, comma separated or repeated");
   cmd->add_option("--clusters", a->clusters, "kmeans-smote: k-means clusters (default 8)")->check(CLI::PositiveNumber);
   cmd->add_option("--shrinkage", a->shrinkage, "random-over: smoothed bootstrap noise scale (>= 0)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--replacement", a->replacement, "random-under: draw with replacement");

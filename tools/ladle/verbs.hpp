@@ -17,5 +17,7 @@ struct verb {
 // One per file: verb_<name>.cpp.
 verb add_inspect(CLI::App& app);
 verb add_smote(CLI::App& app);
+verb add_quantize(CLI::App& app);
+verb add_dequantize(CLI::App& app);
 
 }  // namespace ladle_cli
