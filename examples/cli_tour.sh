@@ -10,7 +10,8 @@ data=$(cd "$(dirname "$0")/data" && pwd)
 work=${3:-$(mktemp -d)}
 mkdir -p "$work"
 cd "$work"
-rm -f balanced.csv digits_mlp.safetensors digits_int4.safetensors digits_back.safetensors
+rm -f balanced.csv digits_mlp.safetensors digits_int4.safetensors digits_back.safetensors \
+  digits_soup.safetensors digits_merged.safetensors
 
 # Prints the command, runs it, prints its output (the first line only with `first`), with the
 # data folder spelled examples/data.
@@ -36,4 +37,7 @@ run "$ladle" quantize digits_mlp.safetensors -o digits_int4.safetensors --format
 first "$ladle" inspect digits_int4.safetensors
 run "$ladle" dequantize digits_int4.safetensors -o digits_back.safetensors
 run "$mlp" --evaluate digits_back.safetensors
+run "$ladle" soup digits_mlp.safetensors digits_back.safetensors -o digits_soup.safetensors
+run "$ladle" merge --base digits_back.safetensors digits_mlp.safetensors -o digits_merged.safetensors --method ties --density 0.5
+run "$mlp" --evaluate digits_merged.safetensors
 printf '\nfiles in %s\n' "$work"

@@ -17,7 +17,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"ladle " LADLE_VERSION_STRING
-               ": resample tabular data, quantize and inspect checkpoints from the shell.\n"
+               ": resample tabular data; quantize, average, merge and inspect checkpoints from the shell.\n"
                "Run 'ladle VERB --help' for a verb's options. Exit codes: 0 success, 1 failure, "
                "2 usage error."};
   app.name("ladle");
@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   verbs.push_back(ladle_cli::add_smote(app));
   verbs.push_back(ladle_cli::add_quantize(app));
   verbs.push_back(ladle_cli::add_dequantize(app));
+  verbs.push_back(ladle_cli::add_soup(app));
+  verbs.push_back(ladle_cli::add_merge(app));
 
   try {
     app.parse(argc, argv);

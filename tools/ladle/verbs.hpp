@@ -19,5 +19,7 @@ verb add_inspect(CLI::App& app);
 verb add_smote(CLI::App& app);
 verb add_quantize(CLI::App& app);
 verb add_dequantize(CLI::App& app);
+verb add_soup(CLI::App& app);
+verb add_merge(CLI::App& app);
 
 }  // namespace ladle_cli

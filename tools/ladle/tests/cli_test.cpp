@@ -1,6 +1,7 @@
 // End-to-end tests of the `ladle` program: every case runs the built binary, then reads what it
 // wrote and checks it against the library called directly, against format error bounds, and
 // for the absence of partial outputs and changes to inputs.
+#include "cli_support.hpp"
 #include "csv.hpp"
 #include "table.hpp"
 
@@ -30,66 +31,7 @@
 
 namespace {
 
-const std::string data_dir = LADLE_CLI_DATA;
-const std::string breast = data_dir + "/breast_cancer_imbalanced.csv";
-
-struct scratch_dir {
-  std::string path;
-  scratch_dir() {
-    char buf[4096];
-    REQUIRE(::getcwd(buf, sizeof buf) != nullptr);
-    path = std::string(buf) + "/cli_test_scratch." + std::to_string(::getpid());
-    REQUIRE(std::system(("rm -rf '" + path + "' && mkdir -p '" + path + "'").c_str()) == 0);
-  }
-  ~scratch_dir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-const std::string& dir() {
-  static const scratch_dir d;
-  return d.path;
-}
-std::string at(const std::string& name) { return dir() + "/" + name; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-void spit(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-std::set<std::string> listing() {
-  std::set<std::string> names;
-  if (DIR* d = ::opendir(dir().c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.insert(e->d_name);
-    ::closedir(d);
-  }
-  return names;
-}
-
-struct result {
-  int rc = -1;
-  std::string out, err;
-};
-
-/// Runs `ladle ARGS` with stdin, stdout and stderr redirected (no terminal).
-result cli(const std::string& args) {
-  const std::string o = dir() + "/.stdout", e = dir() + "/.stderr";
-  const std::string cmd = std::string("'") + LADLE_CLI_BINARY + "' " + args + " </dev/null >'" + o +
-                          "' 2>'" + e + "'";
-  const int status = std::system(cmd.c_str());
-  result r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(o);
-  r.err = slurp(e);
-  ::unlink(o.c_str());
-  ::unlink(e.c_str());
-  return r;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using namespace ladle_cli_test;
 
 ladle_cli::table read_csv_table(const std::string& path, std::vector<std::string> categorical = {}) {
   ladle_cli::table_options o;
