@@ -26,7 +26,8 @@ with tempfile.TemporaryDirectory() as tmp:
     subprocess.run([ladle, "smote", src, "-o", out, "--method", "random-under", "-q"], check=True)
     assert pd.read_csv(out)["malignant"].value_counts().to_dict() == {0: 45, 1: 45}
 
-    X = before.drop(columns="malignant").to_numpy(np.float32)
+    # pandas hands out column-major blocks; ladle reads C order (and says so otherwise).
+    X = np.ascontiguousarray(before.drop(columns="malignant").to_numpy(np.float32))
     y = before["malignant"].to_numpy(np.int64)
     np.save(os.path.join(tmp, "X.npy"), X)
     np.save(os.path.join(tmp, "y.npy"), y)
