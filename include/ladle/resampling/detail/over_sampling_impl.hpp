@@ -278,7 +278,7 @@ std::map<std::int64_t, std::vector<double>> shrinkage_scales(matrix_view<TX> X, 
     for (index_t r : c.second)
       for (index_t j = 0; j < d; ++j) {
         const double dv = double(X(r, j)) - mean[std::size_t(j)];
-        m2[std::size_t(j)] += dv * dv;
+        m2[std::size_t(j)] += mul_rounded(dv, dv);
       }
     for (auto& v : m2) v = shrinkage * h * std::sqrt(v / double(c.second.size()));
     out[c.first] = std::move(m2);
@@ -307,7 +307,7 @@ void write_random_over(const Policy& policy, matrix_view<TX> X, vector_view<L> y
     philox g(s, derive_stream(synthetic_stream(stream_random_over, label, j), 1));
     const auto& sc = scales.at(label);
     for (index_t f = 0; f < d; ++f)
-      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + sc[std::size_t(f)] * normal(g));
+      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + mul_rounded(sc[std::size_t(f)], normal(g)));
   });
 }
 
