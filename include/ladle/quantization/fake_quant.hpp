@@ -13,6 +13,7 @@
 // one Δ and Qp the largest positive code; EQ-Net uses 2^b in place of Qp (lsq_options).
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/view.hpp"
 #include "ladle/quantization/quantize.hpp"
@@ -119,10 +120,10 @@ void lsq_backward_into(const Policy& policy, tensor_view<T, R> x, tensor_view<G,
       const bool inside = r >= s.lo && r <= s.hi;
       if (want_gx) gx[i] = from_float<GX>(inside ? static_cast<float>(go) : 0.0f);
       if (inside) {
-        acc_s += go * (static_cast<double>(r) - static_cast<double>(t));
+        acc_s += detail::mul_rounded(go, static_cast<double>(r) - static_cast<double>(t));
       } else {
-        acc_s += go * static_cast<double>(r < s.lo ? s.lo : s.hi);
-        acc_z -= go * static_cast<double>(s.scale);
+        acc_s += detail::mul_rounded(go, static_cast<double>(r < s.lo ? s.lo : s.hi));
+        acc_z -= detail::mul_rounded(go, static_cast<double>(s.scale));
       }
     }
     ds[static_cast<std::size_t>(si)] = acc_s;

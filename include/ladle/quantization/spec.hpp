@@ -13,7 +13,9 @@
 //
 // Codes: `bits` in 2..8 or 16. Unsigned codes span [0, 2^b − 1]; signed codes are the same grid
 // shifted by −2^(b−1), i.e. [−2^(b−1), 2^(b−1) − 1], with z shifted by the same amount, so a
-// signed and an unsigned quantizer of the same spec produce the same x̂. `narrow_range` drops
+// signed and an unsigned quantizer of the same spec produce the same x̂ (except torch-convention
+// symmetric specs below 8 bits, whose unsigned z is torch's lower middle code; see the table).
+// `narrow_range` drops
 // the lowest code ([1, 2^b − 1] unsigned, [−2^(b−1) + 1, 2^(b−1) − 1] signed).
 //
 // Conventions (the libraries disagree; pick the one whose numbers you must reproduce):
@@ -21,7 +23,10 @@
 //   convention | scale from range                       | z (unsigned codes)   | t computed as
 //   -----------+----------------------------------------+----------------------+---------------
 //   torch      | affine: (hi − lo)/(qmax − qmin)        | qmin − round(lo/Δ)   | x * (1.0f/Δ)
-//              | symmetric: amax/((qmax − qmin)/2)      | 2^(b−1)              |
+//              | symmetric: amax/((qmax − qmin)/2)      | 2^(b−1) at 8 and 16  |
+//              |                                        | bits, else (qmin +   |
+//              |                                        | qmax) // 2 (torch's  |
+//              |                                        | custom quant ranges) |
 //   gptq       | same formulas (GPTQ and BAQ "sym":     | affine as torch;     | x / Δ
 //              |   Δ = 2·amax/(2^b − 1))                | symmetric 2^(b−1)    |
 //   eqnet      | same formulas (EQ-Net base_uaq.py)     | affine as torch;     | x / Δ
@@ -202,9 +207,13 @@ inline std::pair<float, std::int32_t> qparams_for_range(const quant_spec& spec, 
   if (spec.scheme == quant_scheme::symmetric) {
     const float amax = std::max(-lo0, hi0);
     const float scale = std::max(amax / (levels / 2.0f), spec.eps);
-    // Unsigned middle code, shifted like the codes when signed.
+    // Unsigned middle code, shifted like the codes when signed. torch's observers give quint8
+    // its default 128 at 8 bits, but (quant_min + quant_max) // 2 for the custom ranges that
+    // express fewer bits: 2^(b-1) - 1 for [0, 2^b - 1].
     std::int32_t z = std::int32_t(1) << (spec.bits - 1);
     if (spec.convention == quant_convention::eqnet) z -= 1;
+    if (spec.convention == quant_convention::torch && !spec.is_signed && spec.bits < 8)
+      z = (qmin + qmax) / 2;
     if (spec.is_signed) z -= std::int32_t(1) << (spec.bits - 1);
     return {scale, z};
   }

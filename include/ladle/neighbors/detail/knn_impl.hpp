@@ -280,7 +280,7 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
         double s = 0.0;
         for (index_t j = 0; j < d; ++j) {
           const double x = double(static_cast<T>(data[i * s0 + j * s1] - mu[std::size_t(j)]));
-          s += x * x;
+          s += mul_rounded(x, x);
         }
         if (!(s <= norm_limit))
           throw_domain_error(fn, arg, "row ", i, " lies too far from the others: squared "
@@ -292,7 +292,7 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
   if (!self) check_norms(qdata, qs0, qs1, nq, "queries");
 
   const double u = double(std::numeric_limits<T>::epsilon()) / 2.0;
-  const double cu = (6.0 * double(d) + 64.0) * u;
+  const double cu = (mul_rounded(6.0, double(d)) + 64.0) * u;
   const double slack = double(std::numeric_limits<T>::min());
   const T inf = std::numeric_limits<T>::infinity();
 
@@ -300,7 +300,7 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
   auto threshold = [&](T kth, double qn) -> T {
     if (kth == inf) return inf;
     if (kth == T(0)) return -inf;  // nothing can beat a distance of 0 with a larger index
-    const double td = double(kth) - (1.0 - cu) * qn + slack;
+    const double td = double(kth) - mul_rounded(1.0 - cu, qn) + slack;
     T t = static_cast<T>(td);
     if (double(t) < td) t = std::nextafter(t, inf);
     return t;

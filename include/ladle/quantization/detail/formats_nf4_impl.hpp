@@ -1,6 +1,7 @@
 // ladle/quantization/detail/formats_nf4_impl.hpp (detail): definitions for formats/nf4.hpp.
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/float_bits.hpp"
 
@@ -227,7 +228,9 @@ inline std::uint8_t nf4_encode_value(float normalized) noexcept {
 
 inline float nf4_tensor::block_scale(index_t b) const noexcept {
   if (!double_quantized()) return absmax.data()[b];
-  return static_cast<float>(absmax_codes.data()[b]) * (absmax_scales.data()[b / scale_block_size] / 127.0f) +
+  // Two roundings (product, then sum) on every ISA: no FMA contraction (core/fp_contract.hpp).
+  return detail::mul_rounded(static_cast<float>(absmax_codes.data()[b]),
+                             absmax_scales.data()[b / scale_block_size] / 127.0f) +
          absmax_offset;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ladle/core/error.hpp"
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/random.hpp"
 #include "ladle/core/tensor.hpp"

@@ -23,7 +23,7 @@ std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, inde
     double acc = 0;
     for (index_t j = 0; j < d; ++j) {
       const double v = double(X(i, j)) - c[std::size_t(q * d + j)];
-      acc += v * v;
+      acc += detail::mul_rounded(v, v);
     }
     return acc;
   };
@@ -141,7 +141,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
           double acc = 0;
           for (index_t j = 0; j < d; ++j) {
             const double v = double(X(m[a], j)) - double(X(m[b], j));
-            acc += v * v;
+            acc += detail::mul_rounded(v, v);
           }
           sum += 2 * std::sqrt(acc);
         }

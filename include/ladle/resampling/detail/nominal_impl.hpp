@@ -78,7 +78,7 @@ smote_nc_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
       double mean = 0, m2 = 0;
       for (index_t r : rows) mean += double(X(r, j));
       mean /= double(n_c);
-      for (index_t r : rows) m2 += (double(X(r, j)) - mean) * (double(X(r, j)) - mean);
+      for (index_t r : rows) m2 += detail::mul_rounded(double(X(r, j)) - mean, double(X(r, j)) - mean);
       stds.push_back(std::sqrt(m2 / double(n_c)));
     }
     const double med = median_of(stds);
@@ -88,7 +88,7 @@ smote_nc_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
       double acc = 0;
       for (index_t j : cont) {
         const double diff = double(X(ra, j)) - double(X(rb, j));
-        acc += diff * diff;
+        acc += detail::mul_rounded(diff, diff);
       }
       for (index_t j : cat) acc += X(ra, j) != X(rb, j) ? penalty : 0.0;
       return acc;

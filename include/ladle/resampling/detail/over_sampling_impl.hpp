@@ -143,6 +143,24 @@ resample_plan<std::remove_const_t<TX>> borderline_plan(const Policy& policy, mat
   return plan;
 }
 
+/// rint(g * d / s) with ties to even, exactly, for 0 <= g, 0 <= d <= s, 0 < s < 2^62: the
+/// quotient and remainder of g * d by s by binary long multiplication (no 128-bit type needed).
+inline index_t round_half_even_ratio(index_t g, index_t d, std::int64_t s) {
+  const std::int64_t gq = g / s, gr = g % s;  // g*d/s = gq*d + gr*d/s, gr*d < s*d
+  std::int64_t q = 0, r = 0;
+  for (int bit = 62; bit >= 0; --bit) {  // (q, r) = divmod(gr * (d >> bit), s), bit by bit
+    q <<= 1;
+    r <<= 1;
+    if (r >= s) { r -= s; ++q; }
+    if ((d >> bit) & 1) {
+      r += gr;
+      if (r >= s) { r -= s; ++q; }
+    }
+  }
+  q += gq * d;
+  return q + ((2 * r > s || (2 * r == s && (q & 1))) ? 1 : 0);
+}
+
 template <class Policy, class T, class L>
 adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const T> Xa,
                                          vector_view<L> y, std::int64_t label,
@@ -151,13 +169,10 @@ adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const
   adasyn_allocation a;
   a.rows = rows;
   a.other_neighbors = other_class_counts<T>(knn_of_rows(policy, Xa, rows, k), y, label);
-  // imblearn: ratio_i = Delta_i / k, normalised by its sum, times G, rounded half to even.
-  std::vector<double> ratio(rows.size());
-  double sum = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    ratio[i] = double(a.other_neighbors[i]) / double(k);
-    sum += ratio[i];
-  }
+  // generate_i = rint(G * Delta_i / sum(Delta)), half to even, from integers: imblearn's
+  // floating-point Delta_i/k normalised by its sum lands on either side of an exact .5.
+  std::int64_t sum = 0;
+  for (auto d : a.other_neighbors) sum += d;
   if (sum == 0)
     throw_domain_error(fn, "X", "no sample of class ", label,
                        " has a neighbour of another class, so ADASYN's weights are undefined "
@@ -165,8 +180,8 @@ adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const
   a.weight.resize(rows.size());
   a.generate.resize(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    a.weight[i] = ratio[i] / sum;
-    a.generate[i] = static_cast<index_t>(std::nearbyint(a.weight[i] * double(n_generate)));
+    a.weight[i] = double(a.other_neighbors[i]) / double(sum);
+    a.generate[i] = round_half_even_ratio(n_generate, a.other_neighbors[i], sum);
   }
   return a;
 }
@@ -263,7 +278,7 @@ std::map<std::int64_t, std::vector<double>> shrinkage_scales(matrix_view<TX> X, 
     for (index_t r : c.second)
       for (index_t j = 0; j < d; ++j) {
         const double dv = double(X(r, j)) - mean[std::size_t(j)];
-        m2[std::size_t(j)] += dv * dv;
+        m2[std::size_t(j)] += mul_rounded(dv, dv);
       }
     for (auto& v : m2) v = shrinkage * h * std::sqrt(v / double(c.second.size()));
     out[c.first] = std::move(m2);
@@ -292,7 +307,7 @@ void write_random_over(const Policy& policy, matrix_view<TX> X, vector_view<L> y
     philox g(s, derive_stream(synthetic_stream(stream_random_over, label, j), 1));
     const auto& sc = scales.at(label);
     for (index_t f = 0; f < d; ++f)
-      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + sc[std::size_t(f)] * normal(g));
+      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + mul_rounded(sc[std::size_t(f)], normal(g)));
   });
 }
 
