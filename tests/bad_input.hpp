@@ -74,7 +74,7 @@ inline void run_row(const row& r) {
   }
   INFO("case: " << r.name);
   INFO("message: " << what);
-  INFO("expected: " << kind_name(r.expect));
+  INFO("expected: " << std::string(kind_name(r.expect)));
   CHECK(threw);
   CHECK(right_type);
   for (const std::string& f : r.fragments) {
