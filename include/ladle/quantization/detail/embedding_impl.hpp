@@ -310,6 +310,7 @@ void rowwise_dequantize_into(const Policy& policy, matrix_view<C> data, int bits
   detail::require_extent(data.extent(0), rows, fn, "data", "rows");
   detail::require_extent(data.extent(1), rowwise_row_bytes(dim, bits), fn, "data", "row bytes");
   detail::require_disjoint(out, "out", data, "data", fn);
+  if (rows == 0 || dim == 0) return;  // an empty view's data may be null: no row pointers
   const index_t rb = data.extent(1);
   parallel_for(policy, rows, std::max<index_t>(1, 16384 / std::max<index_t>(dim, 1)), [&](index_t b, index_t e) {
     std::vector<float> buf(static_cast<std::size_t>(dim));

@@ -384,6 +384,7 @@ void mx_quantize_into(const Policy& policy, matrix_view<T> x, matrix_view<std::u
   detail::require_disjoint(scales, "scales", x, "x", fn);
   detail::require_disjoint(data, "data", x, "x", fn);
   detail::require_disjoint(data, "data", scales, "scales", fn);
+  if (rows == 0 || cols == 0) return;  // an empty view's data may be null: no row pointers
   const index_t sb = cols / mx_block_size, db = mx_packed_row_bytes(cols, options.element);
   parallel_for(policy, rows, detail::mx_row_grain(cols), [&](index_t b, index_t e) {
     for (index_t r = b; r < e; ++r)
@@ -437,6 +438,7 @@ void mx_dequantize_impl(const Policy& policy, matrix_view<S> scales, matrix_view
                    data.is_contiguous(), fn);
   require_disjoint(out, "out", scales, "scales", fn);
   require_disjoint(out, "out", data, "data", fn);
+  if (rows == 0 || cols == 0) return;  // an empty view's data may be null: no row pointers
   const index_t sb = cols / mx_block_size, db = mx_packed_row_bytes(cols, element);
   // Large float outputs are decoded into an L1 tile of whole blocks and streamed out from there.
   bool stream = false;
