@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 3: {  // packing
         std::vector<std::int32_t> codes(static_cast<std::size_t>(n));
-        for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::int32_t>(x[i]);
+        for (std::size_t i = 0; i < codes.size(); ++i)  // any int32 code, also ones too wide
+          codes[i] = std::isfinite(x[i]) ? static_cast<std::int32_t>(std::fmax(-1e9f, std::fmin(1e9f, x[i]))) : 0;
         const auto packed = ladle::pack_codes(ladle::make_view(static_cast<const std::int32_t*>(codes.data()), n), spec.bits);
         const auto un = ladle::unpack_codes<std::int32_t>(packed.cview(), spec.bits, aux2);
         (void)un;
