@@ -1,8 +1,10 @@
-// Shared by every benchmark program: a memory-bandwidth reference measured in the same binary,
-// so family benchmarks can report "fraction of bandwidth" next to their own GB/s.
+// Shared by every benchmark program: a memory-bandwidth reference and the core's fp32 FMA peak,
+// both measured in the same binary, so family benchmarks can report "fraction of bandwidth" and
+// "fraction of peak" next to their own GB/s and GFLOP/s.
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <ladle/core/simd.hpp>
 #include <ladle/core/simd_memory.hpp>
 
 #include <algorithm>
@@ -12,6 +14,9 @@
 #include <cstring>
 #include <map>
 #include <vector>
+#if defined(__unix__) || defined(__APPLE__)
+#  include <time.h>
+#endif
 
 namespace ladle_bench {
 
@@ -70,6 +75,68 @@ inline void report_bandwidth(benchmark::State& state, double bytes_per_iter,
   state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
   state.counters["ref_GB/s"] = ref;
   state.counters["bw_frac"] = benchmark::Counter(bytes / 1e9 / ref, benchmark::Counter::kIsRate);
+}
+
+// Seconds of CPU time of this thread (wall time where unavailable): the machines these run on
+// are shared, and CPU time keeps the peak and the kNN rate comparable under contention.
+inline double thread_seconds() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+#else
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+}
+
+// Single-thread fp32 FMA peak (GFLOP/s): 12 independent accumulators cover FMA latency x ports
+// (4 x 2 = 8) on current x86 cores; measured once, best of 5. (xsimd 8 spells fma on AVX-512 as
+// a multiply and an add, which GCC and Clang contract back into vfmadd: checked in the binary.)
+inline double fma_peak_gflops() {
+  static const double peak = [] {
+    double best = 0;
+    const long iters = 20'000'000;
+    for (int rep = 0; rep < 5; ++rep) {
+#if LADLE_HAS_SIMD
+      using B = ladle::simd::batch<float>;
+      constexpr int lanes = static_cast<int>(ladle::simd::lanes<float>);
+#else
+      using B = float;
+      constexpr int lanes = 1;
+#endif
+      // Twelve named accumulators (an array would be kept in memory once its address escapes).
+      B a0(1.0f), a1(1.1f), a2(1.2f), a3(1.3f), a4(1.4f), a5(1.5f);
+      B a6(1.6f), a7(1.7f), a8(1.8f), a9(1.9f), a10(2.0f), a11(2.1f);
+      B x(0.999999f), y(1e-7f);
+      benchmark::DoNotOptimize(x);
+      benchmark::DoNotOptimize(y);
+      const double t0 = thread_seconds();
+      for (long it = 0; it < iters; ++it) {
+#if LADLE_HAS_SIMD
+#  define LADLE_BENCH_FMA(a) a = xsimd::fma(a, x, y)
+#else
+#  define LADLE_BENCH_FMA(a) a = a * x + y
+#endif
+        LADLE_BENCH_FMA(a0); LADLE_BENCH_FMA(a1); LADLE_BENCH_FMA(a2); LADLE_BENCH_FMA(a3);
+        LADLE_BENCH_FMA(a4); LADLE_BENCH_FMA(a5); LADLE_BENCH_FMA(a6); LADLE_BENCH_FMA(a7);
+        LADLE_BENCH_FMA(a8); LADLE_BENCH_FMA(a9); LADLE_BENCH_FMA(a10); LADLE_BENCH_FMA(a11);
+#undef LADLE_BENCH_FMA
+      }
+      B total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
+      benchmark::DoNotOptimize(total);
+      const double s = thread_seconds() - t0;
+      best = std::max(best, 2.0 * lanes * 12.0 * double(iters) / s / 1e9);
+    }
+    return best;
+  }();
+  return peak;
+}
+
+/// Reports the FMA peak as a counter (peak_GFLOPs), so every benchmark program can print it
+/// next to its own rates.
+inline void BM_fma_peak(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fma_peak_gflops());
+  state.counters["peak_GFLOPs"] = fma_peak_gflops();
 }
 
 }  // namespace ladle_bench

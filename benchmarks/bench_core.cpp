@@ -1,5 +1,6 @@
 // Core benchmarks: 16-bit <-> float conversion (bandwidth-bound, reported as a fraction of the
-// copy bandwidth measured in this binary), Philox throughput, and parallel_for overhead.
+// copy bandwidth measured in this binary), Philox throughput, parallel_for overhead, and the
+// single-thread fp32 FMA peak (fma_peak, CPU time; the reference for every "fraction of peak").
 #include "bench_common.hpp"
 
 #include <ladle/core.hpp>
@@ -20,6 +21,7 @@ void BM_copy_bandwidth_reference(benchmark::State& state) {
   ladle_bench::report_bandwidth(state, 2.0 * kElems * sizeof(float));
 }
 BENCHMARK(BM_copy_bandwidth_reference)->Unit(benchmark::kMillisecond);
+BENCHMARK(ladle_bench::BM_fma_peak)->Name("fma_peak")->Iterations(1);
 
 template <class Src, class Dst>
 void BM_convert(benchmark::State& state) {

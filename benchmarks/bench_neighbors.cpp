@@ -5,6 +5,7 @@
 // the core's fp32 FMA peak measured in this binary (BM_fma_peak: a register-resident loop of
 // independent simd::batch<float> FMAs). Args: n, d, k.
 //   bench_neighbors --benchmark_filter='knn_self/100000/64/6'
+//   bench_neighbors --once query 10000 1000000 128 10   (see run_once below)
 #include "bench_common.hpp"
 
 #include <ladle/core/random.hpp>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 #if defined(__unix__) || defined(__APPLE__)
 #  include <time.h>
@@ -22,69 +24,13 @@
 
 namespace {
 
-// Seconds of CPU time of this thread (wall time where unavailable): the machines these run on
-// are shared, and CPU time keeps the peak and the kNN rate comparable under contention.
-double thread_seconds() {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-#else
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-#endif
-}
+using ladle_bench::fma_peak_gflops;
+using ladle_bench::thread_seconds;
 
-// Single-thread fp32 FMA peak (GFLOP/s): 12 independent accumulators cover FMA latency x ports
-// (4 x 2 = 8) on current x86 cores; measured once, best of 5. (xsimd 8 spells fma on AVX-512 as
-// a multiply and an add, which GCC and Clang contract back into vfmadd: checked in the binary.)
-double fma_peak_gflops() {
-  static const double peak = [] {
-    double best = 0;
-    const long iters = 20'000'000;
-    for (int rep = 0; rep < 5; ++rep) {
-#if LADLE_HAS_SIMD
-      using B = ladle::simd::batch<float>;
-      constexpr int lanes = static_cast<int>(ladle::simd::lanes<float>);
-#else
-      using B = float;
-      constexpr int lanes = 1;
-#endif
-      // Twelve named accumulators (an array would be kept in memory once its address escapes).
-      B a0(1.0f), a1(1.1f), a2(1.2f), a3(1.3f), a4(1.4f), a5(1.5f);
-      B a6(1.6f), a7(1.7f), a8(1.8f), a9(1.9f), a10(2.0f), a11(2.1f);
-      B x(0.999999f), y(1e-7f);
-      benchmark::DoNotOptimize(x);
-      benchmark::DoNotOptimize(y);
-      const double t0 = thread_seconds();
-      for (long it = 0; it < iters; ++it) {
-#if LADLE_HAS_SIMD
-#  define LADLE_BENCH_FMA(a) a = xsimd::fma(a, x, y)
-#else
-#  define LADLE_BENCH_FMA(a) a = a * x + y
-#endif
-        LADLE_BENCH_FMA(a0); LADLE_BENCH_FMA(a1); LADLE_BENCH_FMA(a2); LADLE_BENCH_FMA(a3);
-        LADLE_BENCH_FMA(a4); LADLE_BENCH_FMA(a5); LADLE_BENCH_FMA(a6); LADLE_BENCH_FMA(a7);
-        LADLE_BENCH_FMA(a8); LADLE_BENCH_FMA(a9); LADLE_BENCH_FMA(a10); LADLE_BENCH_FMA(a11);
-#undef LADLE_BENCH_FMA
-      }
-      B total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
-      benchmark::DoNotOptimize(total);
-      const double s = thread_seconds() - t0;
-      best = std::max(best, 2.0 * lanes * 12.0 * double(iters) / s / 1e9);
-    }
-    return best;
-  }();
-  return peak;
-}
+BENCHMARK(ladle_bench::BM_fma_peak)->Name("fma_peak")->Iterations(1);
 
-void BM_fma_peak(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(fma_peak_gflops());
-  state.counters["peak_GFLOPs"] = fma_peak_gflops();
-}
-BENCHMARK(BM_fma_peak)->Iterations(1);
-
-std::vector<float> random_points(ladle::index_t n, ladle::index_t d) {
-  ladle::philox g(ladle::seed{2024});
+std::vector<float> random_points(ladle::index_t n, ladle::index_t d, std::uint64_t seed = 2024) {
+  ladle::philox g(ladle::seed{seed});
   std::vector<float> x(static_cast<std::size_t>(n * d));
   for (auto& v : x) v = static_cast<float>(ladle::normal(g));
   return x;
@@ -119,11 +65,53 @@ BENCHMARK(BM_knn_self)->Name("knn_self")->Args({10000, 64, 6, 0, 0})->Unit(bench
 BENCHMARK(BM_knn_self)->Name("knn_self")->Args({20000, 256, 6, 0, 0})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_knn_self)->Name("knn_self")->Args({100000, 64, 6, 0, 0})->Unit(benchmark::kSecond)->Iterations(1);
 
+// One timed run for the peer comparisons (benchmarks/compare/knn_vs_*.py), which interleave it
+// with the peer's runs:
+//   bench_neighbors --once self N D K          knn_self of N random normal float rows
+//   bench_neighbors --once query NQ NR D K     knn of NQ query rows against NR reference rows
+// prints `cpu_seconds=... seconds=... GFLOPs=... peak_GFLOPs=...` (CPU time of this thread; the
+// FMA peak measured in this process, before the run).
+int run_once(int argc, char** argv) {
+  const bool self = argc == 6 && std::string(argv[2]) == "self";
+  const bool query = argc == 7 && std::string(argv[2]) == "query";
+  if (!self && !query) {
+    std::fprintf(stderr, "usage: --once self N D K | --once query NQ NR D K\n");
+    return 2;
+  }
+  const long nq = std::atol(argv[3]), nr = self ? nq : std::atol(argv[4]);
+  const long d = std::atol(argv[self ? 4 : 5]), k = std::atol(argv[self ? 5 : 6]);
+  if (nq < 1 || nr <= k || d < 1 || k < 1) {
+    std::fprintf(stderr, "need NQ >= 1, NR > K >= 1, D >= 1\n");
+    return 2;
+  }
+  const double peak = fma_peak_gflops();
+  const auto ref = random_points(nr, d);
+  const auto qs = self ? std::vector<float>() : random_points(nq, d, 7);
+  ladle::knn_options opts;
+  opts.k = k;
+  ladle::tensor<ladle::index_t, 2> idx({nq, k});
+  ladle::tensor<float, 2> dist({nq, k});
+  const auto w0 = std::chrono::steady_clock::now();
+  const double c0 = thread_seconds();
+  if (self)
+    ladle::knn_self_into(ladle::seq, ladle::make_view(ref.data(), {nr, d}), idx.view(), dist.view(), opts);
+  else
+    ladle::knn_into(ladle::seq, ladle::make_view(qs.data(), {nq, d}), ladle::make_view(ref.data(), {nr, d}),
+                    idx.view(), dist.view(), opts);
+  const double cpu = thread_seconds() - c0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  benchmark::DoNotOptimize(idx.data());
+  const double gflops = 2.0 * double(nq) * double(nr) * double(d) / cpu / 1e9;
+  std::printf("knn %s nq=%ld nr=%ld d=%ld k=%ld cpu_seconds=%.4f seconds=%.4f GFLOPs=%.1f peak_GFLOPs=%.1f\n",
+              self ? "self" : "query", nq, nr, d, k, cpu, wall, gflops, peak);
+  return 0;
+}
+
 }  // namespace
 
-// An extra size from the environment, LADLE_KNN_BENCH="n,d,k" (used by
-// benchmarks/compare/knn_vs_sklearn.py to time ladle on the shape it gives scikit-learn).
+// An extra size from the environment, LADLE_KNN_BENCH="n,d,k", registered as knn_self/n/d/k.
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "--once") return run_once(argc, argv);
   if (const char* extra = std::getenv("LADLE_KNN_BENCH")) {
     long n = 0, d = 0, k = 0;
     if (std::sscanf(extra, "%ld,%ld,%ld", &n, &d, &k) == 3 && n > k && d > 0 && k > 0) {

@@ -1,6 +1,9 @@
 // Quantization benchmarks (single thread): 4096 x 4096 float32 weights.
 //   quantize / dequantize per-channel int8, int4 per-group(64) quantize+pack, fake_quantize
-//   per-channel, min-max qparams. Each reports GB/s and the fraction of the copy bandwidth
+//   per-channel, min-max qparams; the owning forms of quantize / dequantize / fake_quantize
+//   (fresh result each call) next to first_touch, the cost of writing a fresh allocation of the
+//   result's size once (page faults: the floor every owning form pays over its _into form).
+//   Each reports GB/s and the fraction of the copy bandwidth
 //   measured in this binary (bench_common.hpp). Each case warms up for 0.5 s first: the first
 //   passes over fresh buffers are slow on virtual machines and would skew the fractions. benchmarks/compare/quantization_vs_torch.py runs
 //   torch 1.13 on the same shape and prints ratios.
@@ -10,6 +13,7 @@
 #include "bench_common.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -79,6 +83,48 @@ void BM_fake_quantize_per_channel_int8(benchmark::State& state) {
   ladle_bench::report_bandwidth(state, double(n) * (4 + 4), input_bytes);
 }
 
+template <class Q>
+void BM_first_touch(benchmark::State& state) {  // allocate, write once, free: n elements of Q
+  for (auto _ : state) {
+    ladle::tensor<Q, 2> t({rows, cols}, ladle::uninitialized);
+    std::memset(static_cast<void*>(t.data()), 1, t.bytes());
+    benchmark::DoNotOptimize(t.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, double(n) * sizeof(Q), input_bytes);
+}
+
+void BM_quantize_owning_per_channel_int8(benchmark::State& state) {
+  const auto p = ladle::choose_qparams(ladle::quant_spec::symmetric(8).per_channel(0), wview());
+  for (auto _ : state) {
+    auto q = ladle::quantize<std::int8_t>(wview(), p);
+    benchmark::DoNotOptimize(q.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, double(n) * (4 + 1), input_bytes);
+}
+
+void BM_dequantize_owning_per_channel_int8(benchmark::State& state) {
+  const auto p = ladle::choose_qparams(ladle::quant_spec::symmetric(8).per_channel(0), wview());
+  const auto q = ladle::quantize<std::int8_t>(wview(), p);
+  for (auto _ : state) {
+    auto out = ladle::dequantize<float>(q.cview(), p);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, double(n) * (1 + 4), input_bytes);
+}
+
+void BM_fake_quantize_owning_per_channel_int8(benchmark::State& state) {
+  const auto p = ladle::choose_qparams(ladle::quant_spec::affine(8).per_channel(0), wview());
+  for (auto _ : state) {
+    auto out = ladle::fake_quantize(wview(), p);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, double(n) * (4 + 4), input_bytes);
+}
+
 void BM_choose_qparams_per_channel(benchmark::State& state) {
   const auto spec = ladle::quant_spec::affine(8).per_channel(0);
   for (auto _ : state) {
@@ -94,6 +140,11 @@ BENCHMARK(BM_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealT
 BENCHMARK(BM_dequantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 BENCHMARK(BM_quantize_pack_int4_group64)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 BENCHMARK(BM_fake_quantize_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_quantize_owning_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_dequantize_owning_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_fake_quantize_owning_per_channel_int8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK_TEMPLATE(BM_first_touch, std::int8_t)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK_TEMPLATE(BM_first_touch, float)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 BENCHMARK(BM_choose_qparams_per_channel)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 
 BENCHMARK_MAIN();

@@ -83,6 +83,22 @@ BENCHMARK(BM_mx_encode)
     ->ArgName("element")
     ->Unit(benchmark::kMillisecond);
 
+void BM_mx_encode_owning(benchmark::State& state) {  // mx_quantize: a fresh result per call
+  const auto e = static_cast<ladle::mx_element>(state.range(0));
+  const auto x = ladle::make_view(weights().data(), {kRows, kCols});
+  double bytes = 0;
+  for (auto _ : state) {
+    auto q = ladle::mx_quantize(x, {e});
+    benchmark::DoNotOptimize(q.data.data());
+    bytes = double(q.data.size() + q.scales.size());
+  }
+  ladle_bench::report_bandwidth(state, double(kN) * 4.0 + bytes);
+}
+BENCHMARK(BM_mx_encode_owning)
+    ->Arg(int(ladle::mx_element::fp8_e4m3))
+    ->ArgName("element")
+    ->Unit(benchmark::kMillisecond);
+
 void BM_mx_decode(benchmark::State& state) {
   const auto e = static_cast<ladle::mx_element>(state.range(0));
   const auto& w = weights();
@@ -123,6 +139,19 @@ void BM_nf4_decode(benchmark::State& state) {
   ladle_bench::report_bandwidth(state, double(kN) * (4.0 + 0.5 + 4.0 / 64));
 }
 BENCHMARK(BM_nf4_decode)->Unit(benchmark::kMillisecond);
+
+void BM_rowwise_quantize_owning(benchmark::State& state) {  // rowwise_quantize: fresh result
+  const int bits = static_cast<int>(state.range(0));
+  const auto x = ladle::make_view(weights().data(), {kN / 128, ladle::index_t(128)});
+  double bytes = 0;
+  for (auto _ : state) {
+    auto t = ladle::rowwise_quantize(x, bits);
+    benchmark::DoNotOptimize(t.data.data());
+    bytes = double(t.data.size());
+  }
+  ladle_bench::report_bandwidth(state, double(kN) * 4.0 + bytes);
+}
+BENCHMARK(BM_rowwise_quantize_owning)->Arg(8)->ArgName("bits")->Unit(benchmark::kMillisecond);
 
 void BM_rowwise_quantize(benchmark::State& state) {
   const int bits = static_cast<int>(state.range(0));

@@ -1,21 +1,27 @@
 #!/usr/bin/python3
 """Side-by-side timing: imbalanced-learn 0.10 vs ladle on the same data, single thread.
 
-    /usr/bin/python3 benchmarks/compare/resampling_vs_imblearn.py [path/to/bench_resampling]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+        /usr/bin/python3 benchmarks/compare/resampling_vs_imblearn.py [path/to/bench_resampling]
 
 Data (identical on both sides): x[i][j] = splitmix64(i*d + j) mapped to [0, 1) as float32, plus
 0.05 on every feature of the minority rows (i % 10 == 0, 10% minority); k = 5, seed/random_state
 0. imblearn runs with its BLAS and OpenMP limited to one thread; ladle runs with ladle::seq
-(`bench_resampling --once METHOD N D`, which also reports its own wall time). Both sides are
-timed as process CPU seconds of the resampling call only (data generation excluded), best of
-`REPEATS`, so a busy machine penalises neither. Peak memory is each side's max RSS in its own
-process (/usr/bin/time for ladle; resource.getrusage for imblearn, measured in a child process).
+(`bench_resampling --once METHOD N D`, which also reports its own wall time). imblearn's
+NumPy / scikit-learn use the optimised BLAS users have (the report prints library and kernel;
+peer_setup.py). Each run is one child process per side, interleaved round by round; both sides
+are timed as process CPU seconds of the resampling call only (data generation excluded), so a
+busy machine penalises neither, and summarised by the median of `REPEATS` rounds (default 3).
+Peak memory is each side's max RSS in its own process (/usr/bin/time for ladle;
+resource.getrusage for imblearn).
 """
 import os
 import sys
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = "1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_setup  # noqa: E402
+
+peer_setup.pin_one_thread()
 
 import re
 import resource
@@ -27,11 +33,13 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     HERE, "..", "..", "build", "benchmarks", "bench_resampling")
-REPEATS = int(os.environ.get("REPEATS", "2"))
+REPEATS = int(os.environ.get("REPEATS", "3"))
 CASES = [("smote", 100_000, 64), ("smote", 400_000, 256), ("borderline", 100_000, 64),
          ("adasyn", 100_000, 64)]
 if os.environ.get("QUICK"):
     CASES = [c for c in CASES if c[1] == 100_000]
+if os.environ.get("ONLY"):  # e.g. ONLY=smote,borderline
+    CASES = [c for c in CASES if c[0] in os.environ["ONLY"].split(",")]
 
 
 def splitmix64(z):
@@ -52,38 +60,47 @@ def make_data(n, d):
 
 
 def imblearn_child(method, n, d):
-    """Runs in a child process: prints best CPU seconds and max RSS (KiB)."""
+    """Runs in a child process: one timed call; prints CPU seconds, max RSS (KiB), wall seconds
+    and the BLAS in use."""
     from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
     X, y = make_data(n, d)
     make = {"smote": lambda: SMOTE(k_neighbors=5, random_state=0),
             "borderline": lambda: BorderlineSMOTE(k_neighbors=5, random_state=0),
             "adasyn": lambda: ADASYN(n_neighbors=5, random_state=0)}[method]
-    best, best_wall = float("inf"), float("inf")
-    for _ in range(REPEATS):
-        t0, w0 = time.process_time(), time.perf_counter()
-        make().fit_resample(X, y)
-        best = min(best, time.process_time() - t0)
-        best_wall = min(best_wall, time.perf_counter() - w0)
+    sampler = make()
+    t0, w0 = time.process_time(), time.perf_counter()
+    sampler.fit_resample(X, y)
+    cpu, wall = time.process_time() - t0, time.perf_counter() - w0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"RESULT {best:.4f} {rss} {best_wall:.4f}")
+    print(f"RESULT {cpu:.4f} {rss} {wall:.4f}")
+    print("BLAS", peer_setup.blas_report().replace("\n", " | "))
 
 
-def run_imblearn(method, n, d):
-    out = subprocess.run([sys.executable, __file__, "--child", method, str(n), str(d)],
-                         check=True, capture_output=True, text=True).stdout
-    sec, rss, wall = re.search(r"RESULT (\S+) (\S+) (\S+)", out).groups()
-    return float(sec), int(rss), float(wall)
+class Side:
+    def __init__(self):
+        self.wall, self.rss = [], 0
 
 
-def run_ladle(method, n, d):
-    best, best_wall, rss = float("inf"), float("inf"), 0
-    for _ in range(REPEATS):
+def imblearn_runner(method, n, d, side):
+    def run():
+        out = subprocess.run([sys.executable, __file__, "--child", method, str(n), str(d)],
+                             check=True, capture_output=True, text=True).stdout
+        sec, rss, wall = re.search(r"RESULT (\S+) (\S+) (\S+)", out).groups()
+        side.wall.append(float(wall))
+        side.rss = max(side.rss, int(rss))
+        side.blas = re.search(r"BLAS (.*)", out).group(1)
+        return float(sec)
+    return run
+
+
+def ladle_runner(method, n, d, side):
+    def run():
         p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", BENCH, "--once", method,
                             str(n), str(d)], check=True, capture_output=True, text=True)
-        best = min(best, float(re.search(r"cpu_seconds=(\S+)", p.stdout).group(1)))
-        best_wall = min(best_wall, float(re.search(r" seconds=(\S+)", p.stdout).group(1)))
-        rss = max(rss, int(re.search(r"MAXRSS (\d+)", p.stderr).group(1)))
-    return best, rss, best_wall
+        side.wall.append(float(re.search(r" seconds=(\S+)", p.stdout).group(1)))
+        side.rss = max(side.rss, int(re.search(r"MAXRSS (\d+)", p.stderr).group(1)))
+        return float(re.search(r"cpu_seconds=(\S+)", p.stdout).group(1))
+    return run
 
 
 def main():
@@ -92,15 +109,29 @@ def main():
         return
     if not os.path.exists(BENCH):
         sys.exit(f"bench_resampling not found at {BENCH}; pass its path")
-    print("CPU seconds (wall seconds in parentheses), best of", REPEATS)
-    print(f"{'method':<12}{'shape':>14}{'imblearn s':>20}{'ladle s':>18}{'speed-up':>10}"
+    import imblearn
+    import numpy
+    import sklearn
+    print("machine:", peer_setup.machine_report())
+    print(f"imbalanced-learn {imblearn.__version__}, scikit-learn {sklearn.__version__}, "
+          f"numpy {numpy.__version__}")
+    print(peer_setup.blas_report())
+    print(f"sgemm check: max relative error {peer_setup.sgemm_check():.2e}")
+    print(f"CPU seconds, median of {REPEATS} interleaved rounds (min-max); median wall in parentheses")
+    print(f"{'method':<12}{'shape':>12}{'imblearn s':>30}{'ladle s':>30}{'speed-up':>10}"
           f"{'imblearn MiB':>14}{'ladle MiB':>11}")
     for method, n, d in CASES:
-        ti, ri, wi = run_imblearn(method, n, d)
-        tl, rl, wl = run_ladle(method, n, d)
-        print(f"{method:<12}{f'{n}x{d}':>14}{f'{ti:.3f} ({wi:.3f})':>20}"
-              f"{f'{tl:.3f} ({wl:.3f})':>18}{ti / tl:>9.1f}x"
-              f"{ri / 1024:>14.0f}{rl / 1024:>11.0f}", flush=True)
+        si, sl = Side(), Side()
+        t = peer_setup.interleave({"imblearn": imblearn_runner(method, n, d, si),
+                                   "ladle": ladle_runner(method, n, d, sl)}, REPEATS)
+        ti, tl = peer_setup.median(t["imblearn"]), peer_setup.median(t["ladle"])
+        wi, wl = peer_setup.median(si.wall), peer_setup.median(sl.wall)
+        print(f"{method:<12}{f'{n}x{d}':>12}"
+              f"{peer_setup.spread(t['imblearn']) + f' ({wi:.2f})':>30}"
+              f"{peer_setup.spread(t['ladle']) + f' ({wl:.2f})':>30}{ti / tl:>9.2f}x"
+              f"{si.rss / 1024:>14.0f}{sl.rss / 1024:>11.0f}", flush=True)
+    print("BLAS in the imblearn child:", si.blas)
+    print("after:", peer_setup.load_average())
 
 
 if __name__ == "__main__":

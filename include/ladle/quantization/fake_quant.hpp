@@ -71,7 +71,7 @@ template <class Policy, class T, std::size_t R>
 void ste_mask_into(const Policy& policy, tensor_view<T, R> x, const quant_params& params,
                    tensor_view<std::uint8_t, R> mask) {
   // The mask comes out of the fake-quant kernel; the values go to a scratch tensor.
-  tensor<float, R> scratch(x.extents());
+  tensor<float, R> scratch(x.extents(), uninitialized);
   fake_quantize_into(policy, x, params, scratch.view(), mask);
 }
 

@@ -16,7 +16,9 @@
 #include "ladle/core/error.hpp"
 #include "ladle/core/tensor.hpp"
 #include "ladle/core/view.hpp"
+#include "ladle/quantization/spec.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -44,6 +46,23 @@ void unpack_codes_into(vector_view<const std::uint8_t> packed, int bits, vector_
 /// Owning form of unpack_codes_into: n codes of type Q.
 template <class Q>
 tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, int bits, index_t n);
+
+/// The same with width and range taken from the quantizer's spec instead of from Q: fields are
+/// spec.bits wide (2..8), every code must lie in the spec's [qmin, qmax] (else
+/// ladle::invalid_argument naming the first offending index and value, nothing written), and a
+/// signed spec stores two's complement fields whatever Q is. So int8 codes of an unsigned 4-bit
+/// spec (0..15) pack as the spec says, where pack_codes(codes, 4) would read them as signed.
+template <class Q>
+void pack_codes_into(vector_view<Q> codes, const quant_spec& spec, vector_view<std::uint8_t> out);
+template <class Q>
+tensor<std::uint8_t, 1> pack_codes(vector_view<Q> codes, const quant_spec& spec);
+
+/// Unpacks n codes of `spec`: sign-extended when spec.is_signed, zero-extended otherwise, whatever
+/// Q is; Q must hold [qmin, qmax] (else ladle::invalid_argument).
+template <class Q>
+void unpack_codes_into(vector_view<const std::uint8_t> packed, const quant_spec& spec, vector_view<Q> out);
+template <class Q>
+tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, const quant_spec& spec, index_t n);
 
 // ---- implementation -------------------------------------------------------------------------
 
@@ -200,7 +219,7 @@ void pack_codes_into(vector_view<Q> codes, int bits, vector_view<std::uint8_t> o
 template <class Q>
 tensor<std::uint8_t, 1> pack_codes(vector_view<Q> codes, int bits) {
   detail::check_pack_bits(bits, "pack_codes");
-  tensor<std::uint8_t, 1> out({packed_size(codes.size(), bits)});
+  tensor<std::uint8_t, 1> out({packed_size(codes.size(), bits)}, uninitialized);
   pack_codes_into(codes, bits, out.view());
   return out;
 }
@@ -238,6 +257,94 @@ tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, int bits, inde
                            bits, " bits");
   tensor<Q, 1> out({n}, uninitialized, "unpack_codes", "n");
   unpack_codes_into(packed, bits, out.view());
+  return out;
+}
+
+namespace detail {
+inline void check_spec_pack_bits(const quant_spec& spec, const char* fn) {
+  if (spec.bits < 2 || spec.bits > 8)
+    throw_invalid_argument(fn, "spec.bits", "must be in 2..8 to pack, got ", spec.bits);
+}
+/// Codes per staging chunk of the spec forms: a multiple of 8, so every chunk starts on a byte.
+inline constexpr index_t spec_pack_chunk = 4096;
+}  // namespace detail
+
+template <class Q>
+void pack_codes_into(vector_view<Q> codes, const quant_spec& spec, vector_view<std::uint8_t> out) {
+  using C = std::remove_const_t<Q>;
+  static_assert(std::is_integral<C>::value && sizeof(C) <= 4, "ladle::pack_codes: integer codes");
+  const char* fn = "pack_codes";
+  detail::check_spec_pack_bits(spec, fn);
+  detail::require_host(codes, fn, "codes");
+  detail::require_host(out, fn, "out");
+  detail::require_contiguous(codes, fn, "codes");
+  detail::require_contiguous(out, fn, "out");
+  const index_t n = codes.size();
+  detail::require_extent(out.size(), packed_size(n, spec.bits), fn, "out", "size");
+  const std::int64_t lo = spec.qmin(), hi = spec.qmax();
+  const C* in = codes.data();
+  for (index_t i = 0; i < n; ++i)  // checked before anything is written
+    if (static_cast<std::int64_t>(in[i]) < lo || static_cast<std::int64_t>(in[i]) > hi)
+      throw_invalid_argument(fn, "codes", "element ", i, " is ", static_cast<std::int64_t>(in[i]),
+                             ", outside the spec's code range [", lo, ", ", hi, "]");
+  std::int32_t stage[detail::spec_pack_chunk];
+  for (index_t at = 0; at < n; at += detail::spec_pack_chunk) {
+    const index_t len = std::min(detail::spec_pack_chunk, n - at);
+    for (index_t i = 0; i < len; ++i) stage[i] = static_cast<std::int32_t>(in[at + i]);
+    detail::with_bits(spec.bits, [&](auto b) {
+      // The low b bits of the int32 value: two's complement for a signed spec, plain otherwise.
+      detail::pack_span_unchecked<decltype(b)::value>(stage, len, out.data() + at / 8 * decltype(b)::value);
+      return 0;
+    });
+  }
+}
+
+template <class Q>
+tensor<std::uint8_t, 1> pack_codes(vector_view<Q> codes, const quant_spec& spec) {
+  detail::check_spec_pack_bits(spec, "pack_codes");
+  tensor<std::uint8_t, 1> out({packed_size(codes.size(), spec.bits)}, uninitialized);
+  pack_codes_into(codes, spec, out.view());
+  return out;
+}
+
+template <class Q>
+void unpack_codes_into(vector_view<const std::uint8_t> packed, const quant_spec& spec, vector_view<Q> out) {
+  static_assert(!std::is_const<Q>::value && std::is_integral<Q>::value && sizeof(Q) <= 4,
+                "ladle::unpack_codes: out must be writable integer codes");
+  const char* fn = "unpack_codes";
+  detail::check_spec_pack_bits(spec, fn);
+  detail::check_code_type<Q>(spec, fn, "out");
+  detail::require_host(packed, fn, "packed");
+  detail::require_host(out, fn, "out");
+  detail::require_contiguous(packed, fn, "packed");
+  detail::require_contiguous(out, fn, "out");
+  const index_t n = out.size();
+  if (packed.size() < packed_size(n, spec.bits))
+    throw_invalid_argument(fn, "packed", "has ", packed.size(), " bytes but ",
+                           packed_size(n, spec.bits), " are needed for ", n, " codes of ",
+                           spec.bits, " bits");
+  std::int32_t stage[detail::spec_pack_chunk];
+  for (index_t at = 0; at < n; at += detail::spec_pack_chunk) {
+    const index_t len = std::min(detail::spec_pack_chunk, n - at);
+    detail::with_bits(spec.bits, [&](auto b) {
+      constexpr int B = decltype(b)::value;
+      const std::uint8_t* src = packed.data() + at / 8 * B;
+      if (spec.is_signed) {
+        detail::unpack_span<B>(src, len, stage);  // int32: sign-extends each field
+      } else {
+        auto* u = reinterpret_cast<std::uint32_t*>(stage);
+        detail::unpack_span<B>(src, len, u);      // uint32: zero-extends
+      }
+      return 0;
+    });
+    for (index_t i = 0; i < len; ++i) out.data()[at + i] = static_cast<Q>(stage[i]);
+  }
+}
+
+template <class Q>
+tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, const quant_spec& spec, index_t n) {
+  tensor<Q, 1> out({n}, uninitialized);
+  unpack_codes_into(packed, spec, out.view());
   return out;
 }
 

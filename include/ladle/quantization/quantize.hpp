@@ -30,6 +30,12 @@
 
 namespace ladle {
 
+// Argument order: functions that MAKE parameters take the configuration first and the data
+// second (choose_qparams(spec, x), qparams_from_ranges(spec, lo, hi)); kernels that USE them take
+// the data first and the parameters second (quantize(x, params), dequantize(codes, params),
+// fake_quantize(x, params)), with the output of an `_into` form after both. The swapped spellings
+// do not compile (a quant_spec is not a view), so a mix-up is caught at build time.
+
 /// Min-max quantization parameters of x under `spec` (one (Δ, z) per tensor, channel or group),
 /// the way torch's MinMaxObserver / PerChannelMinMaxObserver compute them for the torch
 /// convention. Non-finite values follow spec.nonfinite (saturate: they are ignored).

@@ -96,14 +96,18 @@ struct quant_spec {
   nonfinite_policy nonfinite = nonfinite_policy::error;
   float eps = FLT_EPSILON;  ///< smallest scale a range can produce (torch's observer eps)
 
-  /// Affine quantizer with the torch conventions (unsigned codes by default, like quint8).
+  /// Affine quantizer with the torch conventions. NOTE the defaults differ between the two
+  /// factories: affine() gives UNSIGNED codes ([0, 2^b - 1], like quint8) and symmetric() gives
+  /// SIGNED codes ([-2^(b-1), 2^(b-1) - 1], like qint8). The explicit names below say which at
+  /// the call site: affine_unsigned / affine_signed / symmetric_signed / symmetric_unsigned.
   static quant_spec affine(int bits = 8, bool is_signed = false) {
     quant_spec s;
     s.bits = bits;
     s.is_signed = is_signed;
     return s;
   }
-  /// Symmetric quantizer; convention gptq and eqnet also switch to division (x / Δ).
+  /// Symmetric quantizer (SIGNED codes by default, see affine()); convention gptq and eqnet also
+  /// switch to division (x / Δ).
   static quant_spec symmetric(int bits = 8, quant_convention c = quant_convention::torch,
                               bool is_signed = true) {
     quant_spec s;
@@ -111,6 +115,16 @@ struct quant_spec {
     s.is_signed = is_signed;
     s.scheme = quant_scheme::symmetric;
     return s.with_convention(c);
+  }
+  /// The factories with the code signedness in the name (same specs as affine(bits, false),
+  /// affine(bits, true), symmetric(bits, c, true), symmetric(bits, c, false)).
+  static quant_spec affine_unsigned(int bits = 8) { return affine(bits, false); }
+  static quant_spec affine_signed(int bits = 8) { return affine(bits, true); }
+  static quant_spec symmetric_signed(int bits = 8, quant_convention c = quant_convention::torch) {
+    return symmetric(bits, c, true);
+  }
+  static quant_spec symmetric_unsigned(int bits = 8, quant_convention c = quant_convention::torch) {
+    return symmetric(bits, c, false);
   }
 
   quant_spec with_convention(quant_convention c) const {

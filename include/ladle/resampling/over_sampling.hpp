@@ -1,7 +1,8 @@
 // ladle/resampling/over_sampling.hpp: SMOTE and its variants, and random over-sampling.
 //
 // Common contract of every over-sampler here:
-//  * X is (n, d) float or double (any strides), y is (n) int32 or int64 labels. Neither is modified.
+//  * X is (n, d) float or double (any strides), y is (n) labels of any signed 32- or 64-bit
+//    integer type (int, long, long long; is_label_type_v). Neither is modified.
 //  * `strategy` follows imbalanced-learn (see sampling_strategy.hpp); classes are processed one at
 //    a time in ascending label order, each against the rest ("one-vs-rest", as imblearn): a class's
 //    synthetic rows interpolate between rows of THAT class only (Borderline-2 excepted).
@@ -73,11 +74,22 @@ struct borderline_smote_options {
 /// itself excluded) in other classes, noise if m' = m, danger if m/2 <= m' < m, else safe.
 enum class borderline_status : std::uint8_t { safe = 0, danger = 1, noise = 2 };
 
-/// The status of each row of class `label`, in ascending row order.
+/// The status of each row of class `label`, in ascending row order: entry i belongs to the i-th
+/// row of that class, NOT to input row i (borderline_status_by_row pairs them with row indices).
 template <class Policy, class TX, class L>
 std::vector<borderline_status> borderline_status_of(const Policy& policy, matrix_view<TX> X,
                                                     vector_view<L> y, std::int64_t label,
                                                     index_t m);
+
+/// borderline_status_of with the caller's row indices: status[i] is the status of input row
+/// rows[i]; rows ascending, the rows of class `label`. Same errors as borderline_status_of.
+struct borderline_rows {
+  std::vector<index_t> rows;
+  std::vector<borderline_status> status;
+};
+template <class Policy, class TX, class L>
+borderline_rows borderline_status_by_row(const Policy& policy, matrix_view<TX> X,
+                                         vector_view<L> y, std::int64_t label, index_t m);
 
 /// Borderline-SMOTE (Han et al. 2005). Only danger rows are bases; a class without any danger row
 /// gets no synthetic rows (imblearn does the same), so the result can be smaller than the

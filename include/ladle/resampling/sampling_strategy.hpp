@@ -27,8 +27,11 @@
 #include "ladle/core/view.hpp"
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ladle {
@@ -52,6 +55,15 @@ class sampling_strategy {
   inline sampling_strategy(double ratio);  // NOLINT(google-explicit-constructor)
   /// Target counts per class label (classes not named are left alone).
   inline sampling_strategy(std::map<std::int64_t, index_t> counts);  // NOLINT
+  /// The same from a map with any integer key and count types (std::map<int, int>, ...).
+  template <class K, class V,
+            class = std::enable_if_t<std::is_integral<K>::value && std::is_integral<V>::value &&
+                                     !(std::is_same<K, std::int64_t>::value &&
+                                       std::is_same<V, index_t>::value)>>
+  sampling_strategy(const std::map<K, V>& counts);  // NOLINT(google-explicit-constructor)
+  /// Target counts written inline: `opts.strategy = {{1, 50}}`, `{{0, 100}, {1, 80}}`. A label
+  /// named twice throws ladle::invalid_argument.
+  inline sampling_strategy(std::initializer_list<std::pair<std::int64_t, index_t>> counts);  // NOLINT
   /// The classes a cleaning method may remove samples from (cleaners only).
   static inline sampling_strategy targeting(std::vector<std::int64_t> classes);
 
@@ -69,13 +81,19 @@ class sampling_strategy {
   std::vector<std::int64_t> classes_;
 };
 
+/// Class label types every resampler accepts: signed integers of 32 or 64 bits, whatever their
+/// spelling (int, long, long long, std::int32_t, std::int64_t). Labels are compared as int64.
+template <class L>
+inline constexpr bool is_label_type_v = std::is_integral<L>::value && std::is_signed<L>::value &&
+                                        (sizeof(L) == 4 || sizeof(L) == 8);
+
 /// One class and how many samples it has.
 struct class_count {
   std::int64_t label;
   index_t count;
 };
 
-/// The classes present in y with their counts, in ascending label order. L is int32 or int64.
+/// The classes present in y with their counts, in ascending label order. L: is_label_type_v.
 template <class L>
 std::vector<class_count> count_classes(vector_view<L> y);
 

@@ -56,9 +56,15 @@ struct tomek_options {
 };
 
 /// Rows i and j form a Tomek link when their labels differ and each is the other's nearest
-/// neighbour (own index excluded; ties to the smaller index). True for every row in a link.
+/// neighbour (own index excluded; ties to the smaller index). One byte per input row: 1 for every
+/// row in a link, 0 otherwise (plain bytes, addressable and viewable, unlike std::vector<bool>).
 template <class Policy, class TX, class L>
-std::vector<bool> tomek_link_mask(const Policy& policy, matrix_view<TX> X, vector_view<L> y);
+std::vector<std::uint8_t> tomek_link_mask(const Policy& policy, matrix_view<TX> X,
+                                          vector_view<L> y);
+
+/// The input rows that are in a Tomek link, ascending (the rows where tomek_link_mask is 1).
+template <class Policy, class TX, class L>
+std::vector<index_t> tomek_link_rows(const Policy& policy, matrix_view<TX> X, vector_view<L> y);
 
 /// Removes the members of Tomek links that belong to targeted classes.
 template <class Policy, class TX, class L>
@@ -103,11 +109,24 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_tomek(
     const Policy& policy, matrix_view<TX> X, vector_view<L> y, const smote_options& opts,
     seed s);
 
+/// Field names mirror enn_options with an `enn_` prefix (k -> enn_k, kind -> enn_kind).
+// The pragmas keep the implicit constructors from warning about the deprecated field; code that
+// names enn_kind_sel itself still gets the warning.
+#if defined(__GNUC__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
 struct smote_enn_options {
   smote_options smote{};
-  index_t enn_k = 3;
-  enn_kind enn_kind_sel = enn_kind::all;
+  index_t enn_k = 3;  ///< ENN neighbours
+  /// Deprecated spelling of enn_kind (kept so existing code and positional initialisers still
+  /// compile); ENN uses `mode` when either field says so.
+  [[deprecated("use enn_kind")]] ladle::enn_kind enn_kind_sel = ladle::enn_kind::all;
+  ladle::enn_kind enn_kind = ladle::enn_kind::all;  ///< ENN rule, as enn_options::kind
 };
+#if defined(__GNUC__)
+#  pragma GCC diagnostic pop
+#endif
 
 /// SMOTE, then ENN over all classes (as imblearn's SMOTEENN). Same output layout as smote_tomek.
 template <class Policy, class TX, class L>

@@ -329,11 +329,11 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
     // Runs do not start on byte boundaries: quantize to bytes, then pack the whole stream.
     // Signed specs pack two's complement fields, unsigned ones plain fields.
     if (p.spec.is_signed) {
-      tensor<std::int16_t, R> tmp(x.extents());
+      tensor<std::int16_t, R> tmp(x.extents(), uninitialized);
       quantize_impl<Simd, Divide>(policy, x, p, tmp.view(), sd);
       pack_codes_into(vector_view<const std::int16_t>(tmp.data(), {l.size}), bits, packed);
     } else {
-      tensor<std::uint16_t, R> tmp(x.extents());
+      tensor<std::uint16_t, R> tmp(x.extents(), uninitialized);
       quantize_impl<Simd, Divide>(policy, x, p, tmp.view(), sd);
       pack_codes_into(vector_view<const std::uint16_t>(tmp.data(), {l.size}), bits, packed);
     }
@@ -746,7 +746,7 @@ void quantize_into(tensor_view<T, R> x, const quant_params& params, tensor_view<
 }
 template <class Q, class Policy, class T, std::size_t R>
 tensor<Q, R> quantize(const Policy& policy, tensor_view<T, R> x, const quant_params& params, seed s) {
-  tensor<Q, R> out(x.extents());
+  tensor<Q, R> out(x.extents(), uninitialized);
   quantize_into(policy, x, params, out.view(), s);
   return out;
 }
@@ -783,7 +783,7 @@ void dequantize_into(tensor_view<Q, R> codes, const quant_params& params, tensor
 }
 template <class T, class Policy, class Q, std::size_t R>
 tensor<T, R> dequantize(const Policy& policy, tensor_view<Q, R> codes, const quant_params& params) {
-  tensor<T, R> out(codes.extents());
+  tensor<T, R> out(codes.extents(), uninitialized);
   dequantize_into(policy, codes, params, out.view());
   return out;
 }
@@ -810,7 +810,7 @@ void fake_quantize_into(tensor_view<T, R> x, const quant_params& params, tensor_
 template <class Policy, class T, std::size_t R>
 tensor<std::remove_const_t<T>, R> fake_quantize(const Policy& policy, tensor_view<T, R> x,
                                                 const quant_params& params, seed s) {
-  tensor<std::remove_const_t<T>, R> out(x.extents());
+  tensor<std::remove_const_t<T>, R> out(x.extents(), uninitialized);
   fake_quantize_into(policy, x, params, out.view(), tensor_view<std::uint8_t, R>{}, s);
   return out;
 }

@@ -405,8 +405,8 @@ mx_tensor mx_quantize(const Policy& policy, matrix_view<T> x, mx_options options
   mx_tensor q;
   q.element = options.element;
   q.cols = x.extent(1);
-  q.scales = tensor<std::uint8_t, 2>({x.extent(0), x.extent(1) / mx_block_size});
-  q.data = tensor<std::uint8_t, 2>({x.extent(0), mx_packed_row_bytes(x.extent(1), options.element)});
+  q.scales = tensor<std::uint8_t, 2>({x.extent(0), x.extent(1) / mx_block_size}, uninitialized);
+  q.data = tensor<std::uint8_t, 2>({x.extent(0), mx_packed_row_bytes(x.extent(1), options.element)}, uninitialized);
   mx_quantize_into(policy, x, q.scales.view(), q.data.view(), options);
   return q;
 }

@@ -222,8 +222,8 @@ inline void nf4_double_quantize(nf4_tensor& q, index_t group) {
   for (index_t b = 0; b < nb; ++b) sum += static_cast<double>(a[b]);
   const float offset = static_cast<float>(sum / static_cast<double>(nb));
   const index_t ngroups = (nb + group - 1) / group;
-  q.absmax_codes = tensor<std::int8_t, 1>({nb});
-  q.absmax_scales = tensor<float, 1>({ngroups});
+  q.absmax_codes = tensor<std::int8_t, 1>({nb}, uninitialized);
+  q.absmax_scales = tensor<float, 1>({ngroups}, uninitialized);
   for (index_t g = 0; g < ngroups; ++g) {
     const index_t b0 = g * group, b1 = std::min(nb, b0 + group);
     float s = 0.0f;
@@ -281,8 +281,8 @@ nf4_tensor nf4_quantize(const Policy& policy, tensor_view<T, Rank> x, nf4_option
   nf4_tensor q;
   q.size = x.size();
   q.block_size = options.block_size;
-  q.codes = tensor<std::uint8_t, 1>({(q.size + 1) / 2});
-  q.absmax = tensor<float, 1>({q.blocks()});
+  q.codes = tensor<std::uint8_t, 1>({(q.size + 1) / 2}, uninitialized);
+  q.absmax = tensor<float, 1>({q.blocks()}, uninitialized);
   detail::nf4_quantize_flat(policy, data, q.size, q, true);
   if (options.double_quant) detail::nf4_double_quantize(q, options.scale_block_size);
   return q;

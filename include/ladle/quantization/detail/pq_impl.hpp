@@ -58,7 +58,7 @@ inline product_quantizer::product_quantizer(tensor<float, 3> codebooks) : codebo
     if (!std::isfinite(codebooks_.data()[i]))
       throw_domain_error(fn, "codebooks", "entry ", i, " is not finite");
   const index_t m = subspaces(), k = centroids(), d = sub_dim();
-  transposed_ = tensor<float, 3>({m, d, k});
+  transposed_ = tensor<float, 3>({m, d, k}, uninitialized);
   for (index_t s = 0; s < m; ++s)
     detail::pq_transpose(codebooks_.data() + s * k * d, k, d, transposed_.data() + s * d * k);
 }
@@ -114,7 +114,7 @@ product_quantizer pq_train(const Policy& policy, matrix_view<T> x, pq_options o,
           throw_domain_error(fn, "x", "element (", rows[static_cast<std::size_t>(i)], ", ", j, ") is not finite");
     }
   });
-  tensor<float, 3> books({m_count, k, dsub});
+  tensor<float, 3> books({m_count, k, dsub}, uninitialized);
   std::vector<std::vector<double>> per_sub(static_cast<std::size_t>(m_count));
   std::vector<float> slice(static_cast<std::size_t>(nt * dsub));
   for (index_t m = 0; m < m_count; ++m) {
@@ -170,7 +170,7 @@ void pq_encode(const product_quantizer& pq, matrix_view<T> x, matrix_view<std::u
 
 template <class Policy, class T, class>
 tensor<std::uint8_t, 2> pq_encode(const Policy& policy, const product_quantizer& pq, matrix_view<T> x) {
-  tensor<std::uint8_t, 2> codes({x.extent(0), pq.subspaces()});
+  tensor<std::uint8_t, 2> codes({x.extent(0), pq.subspaces()}, uninitialized);
   pq_encode(policy, pq, x, codes.view());
   return codes;
 }
@@ -292,7 +292,7 @@ pq_search_result pq_search(const Policy& policy, const product_quantizer& pq, ve
   detail::pq_check_codes(pq, codes, -1, fn);
   if (k < 0 || k > codes.extent(0))
     throw_invalid_argument(fn, "k", "must be in [0, ", codes.extent(0), "], got ", k);
-  tensor<float, 2> table({pq.subspaces(), pq.centroids()});
+  tensor<float, 2> table({pq.subspaces(), pq.centroids()}, uninitialized);
   pq_distance_table(pq, query, table.view(), metric);
   std::vector<float> scores(static_cast<std::size_t>(codes.extent(0)));
   pq_adc_distances(policy, table.cview(), codes, make_view(scores.data(), codes.extent(0)));

@@ -53,9 +53,8 @@ void check_inputs(const char* fn, matrix_view<T> X, vector_view<L> y) {
   using label_t = std::remove_const_t<L>;
   static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
                 "ladle resampling: features must be float or double");
-  static_assert(std::is_same<label_t, std::int32_t>::value ||
-                    std::is_same<label_t, std::int64_t>::value,
-                "ladle resampling: class labels must be int32 or int64");
+  static_assert(is_label_type_v<label_t>,
+                "ladle resampling: class labels must be signed 32- or 64-bit integers");
   require_host(X, fn, "X");
   require_host(y, fn, "y");
   require_nonempty(X, fn, "X");
@@ -338,8 +337,7 @@ resample_result<T, L> allocate_result(resample_shape shape, index_t d, const cha
 
 template <class T, class L>
 resample_output<T, L> output_of(resample_result<T, L>& r) {
-  return {r.X.view(), r.y.view(), r.sample_indices.view(), r.base.view(), r.neighbor.view(),
-          r.gap.view()};
+  return r.output();
 }
 
 /// Materialises a plan with plain interpolation (SMOTE, Borderline, ADASYN, random over-sampling).

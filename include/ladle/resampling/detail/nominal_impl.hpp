@@ -14,7 +14,7 @@ namespace detail {
 /// the smaller index. O(n^2) distance calls, O(n k) memory; parallel over rows.
 template <class Policy, class Dist>
 tensor<index_t, 2> brute_knn(const Policy& policy, index_t n, index_t k, Dist&& dist) {
-  tensor<index_t, 2> out({n, k});
+  tensor<index_t, 2> out({n, k}, uninitialized);
   parallel_for(policy, n, 64, [&](index_t b, index_t e) {
     std::vector<std::pair<double, index_t>> best;
     best.reserve(std::size_t(k) + 1);
@@ -212,7 +212,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smoten(
   const index_t d = X.extent(1), k = opts.k;
   const detail::vdm_tables vdm = detail::build_vdm(X, y, classes);
   // Column codes of every row.
-  tensor<index_t, 2> code({X.extent(0), d});
+  tensor<index_t, 2> code({X.extent(0), d}, uninitialized);
   for (index_t i = 0; i < X.extent(0); ++i)
     for (index_t f = 0; f < d; ++f) {
       const auto& vals = vdm.values[std::size_t(f)];

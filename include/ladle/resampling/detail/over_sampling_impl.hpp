@@ -380,6 +380,15 @@ std::vector<borderline_status> borderline_status_of(const Policy& policy, matrix
 }
 
 template <class Policy, class TX, class L>
+borderline_rows borderline_status_by_row(const Policy& policy, matrix_view<TX> X,
+                                         vector_view<L> y, std::int64_t label, index_t m) {
+  borderline_rows r;
+  r.status = borderline_status_of(policy, X, y, label, m);
+  r.rows = detail::rows_by_class(y).at(label);
+  return r;
+}
+
+template <class Policy, class TX, class L>
 resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> borderline_smote(
     const Policy& policy, matrix_view<TX> X, vector_view<L> y,
     const borderline_smote_options& opts, seed s) {

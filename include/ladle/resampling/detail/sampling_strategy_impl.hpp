@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 
@@ -37,6 +38,33 @@ inline sampling_strategy::sampling_strategy(std::map<std::int64_t, index_t> coun
     if (kv.second < 0)
       throw_invalid_argument("sampling_strategy", "counts", "class ", kv.first,
                              " has a negative target count ", kv.second);
+}
+
+template <class K, class V, class>
+sampling_strategy::sampling_strategy(const std::map<K, V>& counts) : kind_(kind::counts) {
+  for (const auto& kv : counts) {
+    if (static_cast<long double>(kv.second) < 0)
+      throw_invalid_argument("sampling_strategy", "counts", "class ", static_cast<std::int64_t>(kv.first),
+                             " has a negative target count ", static_cast<long long>(kv.second));
+    if (static_cast<unsigned long long>(kv.second) > static_cast<unsigned long long>(std::numeric_limits<index_t>::max()) ||
+        (std::is_unsigned<K>::value && static_cast<unsigned long long>(kv.first) >
+                                           static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max())))
+      throw_invalid_argument("sampling_strategy", "counts", "entry (", kv.first, ", ", kv.second,
+                             ") does not fit (int64 label, index_t count)");
+    counts_[static_cast<std::int64_t>(kv.first)] = static_cast<index_t>(kv.second);
+  }
+}
+
+inline sampling_strategy::sampling_strategy(
+    std::initializer_list<std::pair<std::int64_t, index_t>> counts)
+    : kind_(kind::counts) {
+  for (const auto& kv : counts) {
+    if (kv.second < 0)
+      throw_invalid_argument("sampling_strategy", "counts", "class ", kv.first,
+                             " has a negative target count ", kv.second);
+    if (!counts_.emplace(kv.first, kv.second).second)
+      throw_invalid_argument("sampling_strategy", "counts", "names class ", kv.first, " twice");
+  }
 }
 
 inline sampling_strategy sampling_strategy::targeting(std::vector<std::int64_t> classes) {
@@ -79,9 +107,8 @@ inline std::string sampling_strategy::name() const {
 template <class L>
 std::vector<class_count> count_classes(vector_view<L> y) {
   using label_t = std::remove_const_t<L>;
-  static_assert(std::is_same<label_t, std::int32_t>::value ||
-                    std::is_same<label_t, std::int64_t>::value,
-                "ladle: class labels must be int32 or int64");
+  static_assert(is_label_type_v<label_t>,
+                "ladle: class labels must be signed 32- or 64-bit integers");
   detail::require_host(y, "count_classes", "y");
   std::map<std::int64_t, index_t> m;
   for (index_t i = 0; i < y.extent(0); ++i) ++m[static_cast<std::int64_t>(y(i))];

@@ -244,14 +244,32 @@ resample_shape random_under_sample_into(const Policy& policy, matrix_view<TX> X,
   return sh;
 }
 
+namespace detail {
 template <class Policy, class TX, class L>
-std::vector<bool> tomek_link_mask(const Policy& policy, matrix_view<TX> X, vector_view<L> y) {
+std::vector<bool> tomek_mask_checked(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                                     const char* fn) {
   using T = std::remove_const_t<TX>;
-  detail::check_inputs("tomek_link_mask", X, y);
-  if (X.extent(0) < 2)
-    throw_invalid_argument("tomek_link_mask", "X", "needs at least 2 rows, got ", X.extent(0));
+  check_inputs(fn, X, y);
+  if (X.extent(0) < 2) throw_invalid_argument(fn, "X", "needs at least 2 rows, got ", X.extent(0));
   tensor<T, 2> storage;
-  return detail::tomek_mask(policy, detail::compact(X, storage), y, "tomek_link_mask");
+  return tomek_mask(policy, compact(X, storage), y, fn);
+}
+}  // namespace detail
+
+template <class Policy, class TX, class L>
+std::vector<std::uint8_t> tomek_link_mask(const Policy& policy, matrix_view<TX> X,
+                                          vector_view<L> y) {
+  const std::vector<bool> m = detail::tomek_mask_checked(policy, X, y, "tomek_link_mask");
+  return std::vector<std::uint8_t>(m.begin(), m.end());
+}
+
+template <class Policy, class TX, class L>
+std::vector<index_t> tomek_link_rows(const Policy& policy, matrix_view<TX> X, vector_view<L> y) {
+  const std::vector<bool> m = detail::tomek_mask_checked(policy, X, y, "tomek_link_rows");
+  std::vector<index_t> rows;
+  for (std::size_t i = 0; i < m.size(); ++i)
+    if (m[i]) rows.push_back(static_cast<index_t>(i));
+  return rows;
 }
 
 namespace detail {
@@ -354,8 +372,15 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_enn(
                              ", got ", opts.enn_k);
     const auto targets = resolve_sampling_strategy(sampling_strategy("all"), count_classes(ym),
                                                    sampling_type::cleaning, fn);
-    return detail::enn_kept<Policy, T>(policy, Xm, ym, targets, opts.enn_k, opts.enn_kind_sel,
-                                       fn);
+#if defined(__GNUC__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+    const enn_kind rule = opts.enn_kind != enn_kind::all ? opts.enn_kind : opts.enn_kind_sel;
+#if defined(__GNUC__)
+#  pragma GCC diagnostic pop
+#endif
+    return detail::enn_kept<Policy, T>(policy, Xm, ym, targets, opts.enn_k, rule, fn);
   });
 }
 

@@ -1,0 +1,75 @@
+// Averaging benchmarks (single thread).
+//   uniform average of 8 x 25M float32 tensors (in memory), bfloat16 in -> float32 accumulation
+//   -> bfloat16 out, and one EMA update of 25M float32 parameters. Each reports GB/s of memory
+//   traffic (every input read once, the output written once; EMA: avg and x read, avg written)
+//   and its fraction of the copy bandwidth measured in this binary (bench_common.hpp).
+//   benchmarks/compare/averaging_vs_numpy.py runs this binary and numpy side by side.
+#include <ladle/averaging.hpp>
+
+#include "bench_common.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr ladle::index_t n = 25'000'000;
+constexpr int k = 8;
+
+template <class T>
+std::vector<std::vector<T>>& inputs() {
+  static std::vector<std::vector<T>> v = [] {
+    std::vector<std::vector<T>> out(k, std::vector<T>(static_cast<std::size_t>(n)));
+    ladle::philox g(ladle::seed{3});
+    for (auto& m : out)
+      for (auto& x : m) x = T(ladle::uniform_float(g) * 2.0f - 1.0f);
+    return out;
+  }();
+  return v;
+}
+
+template <class T>
+void run_average(benchmark::State& state) {
+  auto& in = inputs<T>();
+  std::vector<ladle::state_dict> models;
+  for (int m = 0; m < k; ++m) {
+    models.emplace_back("m" + std::to_string(m));
+    models.back().add("w", ladle::make_view(in[m].data(), n));
+  }
+  std::vector<T> out(static_cast<std::size_t>(n));
+  ladle::mutable_state_dict o("out");
+  o.add("w", ladle::make_view(out.data(), n));
+  for (auto _ : state) {
+    ladle::weighted_average_into(models, {}, o);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, double(k + 1) * double(n) * sizeof(T),
+                                std::size_t(n) * sizeof(float));
+}
+
+void BM_uniform_average_8x25M_f32(benchmark::State& state) { run_average<float>(state); }
+void BM_uniform_average_8x25M_bf16(benchmark::State& state) { run_average<ladle::bfloat16>(state); }
+
+void BM_ema_update_25M_f32(benchmark::State& state) {
+  auto& in = inputs<float>();
+  std::vector<float> avg = in[0];
+  ladle::ema_options e;
+  e.decay = 0.999;
+  std::int64_t step = 0;
+  for (auto _ : state) {
+    ladle::ema_update(ladle::make_view(avg.data(), n), ladle::make_view(in[1].data(), n), e, step++);
+    benchmark::DoNotOptimize(avg.data());
+    benchmark::ClobberMemory();
+  }
+  ladle_bench::report_bandwidth(state, 3.0 * double(n) * sizeof(float), std::size_t(n) * sizeof(float));
+}
+
+}  // namespace
+
+BENCHMARK(BM_uniform_average_8x25M_f32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_uniform_average_8x25M_bf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+BENCHMARK(BM_ema_update_25M_f32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
+
+BENCHMARK_MAIN();

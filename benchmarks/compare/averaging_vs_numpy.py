@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Uniform average of 8 x 25M float32 arrays and an EMA update of 25M: ladle vs numpy.
+
+Interleaves runs of build*/benchmarks/bench_averaging (one repetition each) with numpy's
+in-place forms (out = a0.copy(); out += a_k ...; out *= 1/8 and ema += (1-d)(x - ema) with
+in-place ops), `rounds` times, and prints medians of wall and CPU time and the ratios.
+On a shared machine the CPU time is the fairer number; both are printed with the load.
+
+  python3 benchmarks/compare/averaging_vs_numpy.py build-bench/benchmarks/bench_averaging [rounds]
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+N, K = 25_000_000, 8
+
+
+def ladle_run(binary, name):
+    out = subprocess.run([binary, "--benchmark_filter=" + name, "--benchmark_format=json",
+                          "--benchmark_min_warmup_time=0.3"], check=True, capture_output=True,
+                         text=True).stdout
+    b = json.loads(out)["benchmarks"][0]
+    scale = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9, "s": 1.0}[b["time_unit"]]
+    return b["real_time"] * scale, b["cpu_time"] * scale
+
+
+def timed(f):
+    w, c = time.perf_counter(), time.process_time()
+    f()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def main():
+    binary = sys.argv[1]
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    try:
+        from threadpoolctl import threadpool_info
+        print("numpy", np.__version__, "thread pools:", [(p["internal_api"], p["num_threads"]) for p in threadpool_info()])
+    except ImportError:
+        print("numpy", np.__version__, "(threadpoolctl not installed; elementwise ops are single-threaded)")
+    rng = np.random.default_rng(0)
+    xs = [rng.random(N, dtype=np.float32) for _ in range(K)]
+    out = np.empty(N, np.float32)
+    ema = xs[0].copy()
+
+    def np_average():
+        np.copyto(out, xs[0])
+        for a in xs[1:]:
+            np.add(out, a, out=out)
+        np.multiply(out, np.float32(1.0 / K), out=out)
+
+    tmp = np.empty(N, np.float32)
+
+    def np_ema():
+        np.subtract(xs[1], ema, out=tmp)
+        np.multiply(tmp, np.float32(1 - 0.999), out=tmp)
+        np.add(ema, tmp, out=ema)
+
+    res = {k: [] for k in ["ladle_avg", "np_avg", "ladle_ema", "np_ema"]}
+    np_average(), np_ema()  # warm
+    for _ in range(rounds):
+        res["ladle_avg"].append(ladle_run(binary, "BM_uniform_average_8x25M_f32"))
+        res["np_avg"].append(timed(np_average))
+        res["ladle_ema"].append(ladle_run(binary, "BM_ema_update_25M_f32"))
+        res["np_ema"].append(timed(np_ema))
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in res.items()}
+    print("load average:", os.getloadavg())
+    for task, moved in (("avg", (K + 1) * N * 4), ("ema", 3 * N * 4)):
+        lw, lc = med["ladle_" + task]
+        nw, nc = med["np_" + task]
+        print("%s: ladle wall %.1f ms cpu %.1f ms (%.2f GB/s by cpu) | numpy wall %.1f ms cpu %.1f ms "
+              "(%.2f GB/s by cpu) | numpy/ladle: wall %.2fx cpu %.2fx"
+              % (task, lw * 1e3, lc * 1e3, moved / lc / 1e9, nw * 1e3, nc * 1e3, moved / nc / 1e9,
+                 nw / lw, nc / lc))
+
+
+if __name__ == "__main__":
+    main()

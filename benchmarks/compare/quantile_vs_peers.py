@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Quantile family vs its peers, single thread, interleaved rounds, medians of CPU seconds.
+
+  isotonic: sklearn IsotonicRegression().fit on 1e6 random points  vs  bench_quantile isotonic_1d
+  sort:     np.sort(q, axis=1) of a [rows, 9] float32 array       vs  sort_rows / sort_isotonic_rows
+  fit:      scipy linprog(method="highs") of the medium aggregator's LP (M = 10, N = 1e5, K = 9,
+            one LP per level, as the problem separates)              vs  fit_first_order on the same
+            data (written to a temporary file), with the objective gap
+  aggregate predict [16, 1e6, 9] float: ladle's fraction of the copy bandwidth (no peer).
+
+    /usr/bin/python3 benchmarks/compare/quantile_vs_peers.py [--rounds 5] [--rows 2000000] [--skip-fit]
+
+The issue asks for [1.6e7 x 9] rows; the default 2e6 keeps memory modest on a shared machine
+(--rows 16000000 runs the full size). CPU seconds (process_time / Google Benchmark cpu_time) keep
+the ratios meaningful on a loaded machine; `uptime` is printed with the results.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import numpy as np  # noqa: E402
+
+try:
+    from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+    threadpool_limits(limits=1)
+except ImportError:  # pragma: no cover
+    threadpool_info = None
+
+
+def find_bench(explicit):
+    if explicit:
+        return pathlib.Path(explicit)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for build in sorted(root.glob("build*")):
+        candidate = build / "benchmarks" / "bench_quantile"
+        if candidate.exists():
+            return candidate
+    sys.exit("bench_quantile not found; build it (ninja bench_quantile) or pass --bench PATH")
+
+
+def ladle_times(bench, pattern, env=None):
+    out = subprocess.run([str(bench), "--benchmark_filter=" + pattern, "--benchmark_format=json"],
+                         capture_output=True, text=True, check=True, env=env)
+    data = json.loads(out.stdout)
+    res = {}
+    for b in data["benchmarks"]:
+        unit = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9, "s": 1.0}[b.get("time_unit", "ns")]
+        res[b["name"].split("/")[0]] = (b["cpu_time"] * unit, b)
+    return res, out.stderr
+
+
+def sklearn_isotonic(n):
+    from sklearn.isotonic import IsotonicRegression
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 10, n)
+    y = np.sin(x) + 0.3 * x + rng.normal(size=n)
+    t = time.process_time()
+    IsotonicRegression().fit(x, y)
+    return time.process_time() - t
+
+
+def numpy_sort(q):
+    t = time.process_time()
+    np.sort(q, axis=1)
+    return time.process_time() - t
+
+
+def fit_problem(rng, M=10, N=100000, K=9):
+    z = np.array([-1.2816, -0.8416, -0.5244, -0.2533, 0, 0.2533, 0.5244, 0.8416, 1.2816])
+    x = rng.uniform(-3, 3, N)
+    mu, sd = np.sin(x), 0.3 + 0.4 * np.abs(x)
+    y = mu + sd * rng.normal(size=N)
+    preds = np.empty((M, N, K))
+    for m in range(M):
+        preds[m] = (mu + 0.1 * (m % 3))[:, None] + (0.6 + 0.1 * m) * sd[:, None] * z[None, :] \
+            + 0.05 * (m + 1) * rng.normal(size=(N, K))
+    return preds, y, np.linspace(0.1, 0.9, K)
+
+
+def highs_fit(preds, y, levels):
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+    M, N, K = preds.shape
+    total, t0 = 0.0, time.process_time()
+    for k in range(K):
+        tau = levels[k]
+        c = np.concatenate([np.zeros(M), np.full(N, tau / (K * N)), np.full(N, (1 - tau) / (K * N))])
+        eye = sp.identity(N, format="csr")
+        A = sp.hstack([sp.csr_matrix(preds[:, :, k].T), eye, -eye], format="csr")
+        G = sp.csr_matrix(np.concatenate([np.ones(M), np.zeros(2 * N)])[None, :])
+        res = linprog(c, A_eq=sp.vstack([A, G], format="csr"), b_eq=np.concatenate([y, [1.0]]),
+                      bounds=(0, None), method="highs")
+        assert res.status == 0, res.message
+        total += res.fun
+    return time.process_time() - t0, total
+
+
+def median(v):
+    return float(np.median(np.asarray(v)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rows", type=int, default=2000000)
+    ap.add_argument("--bench")
+    ap.add_argument("--skip-fit", action="store_true")
+    args = ap.parse_args()
+    bench = find_bench(args.bench)
+    if threadpool_info:
+        print("threadpools:", [(i["internal_api"], i["num_threads"]) for i in threadpool_info()])
+    q = np.random.default_rng(2).normal(size=(args.rows, 9)).astype(np.float32)
+    t = {k: [] for k in ("sk_iso", "ladle_iso", "np_sort", "ladle_sort", "ladle_sort_iso", "ladle_agg_frac")}
+    pattern = f"isotonic_1d|sort_rows/{args.rows}|sort_isotonic_rows/{args.rows}|aggregate"
+    env = dict(os.environ)
+    for r in range(args.rounds):
+        t["sk_iso"].append(sklearn_isotonic(1000000))
+        res, _ = ladle_times(bench, pattern, env)
+        t["ladle_iso"].append(res["isotonic_1d"][0])
+        t["ladle_sort"].append(res["sort_rows"][0])
+        t["ladle_sort_iso"].append(res["sort_isotonic_rows"][0])
+        t["ladle_agg_frac"].append(res["aggregate"][1]["bw_frac"])
+        t["np_sort"].append(numpy_sort(q))
+        print(f"round {r}: " + ", ".join(f"{k} {v[-1]:.4g}" for k, v in t.items()), flush=True)
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(f"isotonic 1e6:      sklearn {median(t['sk_iso']):.3f} s, ladle {median(t['ladle_iso']):.3f} s,"
+          f" ratio {median(t['sk_iso']) / median(t['ladle_iso']):.2f}x")
+    print(f"sort [{args.rows}x9]: numpy {median(t['np_sort']):.3f} s, ladle sort {median(t['ladle_sort']):.3f} s"
+          f" ({median(t['np_sort']) / median(t['ladle_sort']):.2f}x), sort+isotonic"
+          f" {median(t['ladle_sort_iso']):.3f} s ({median(t['np_sort']) / median(t['ladle_sort_iso']):.2f}x)")
+    print(f"aggregate [16,1e6,9] predict: {median(t['ladle_agg_frac']):.2f} of the copy bandwidth")
+    if args.skip_fit:
+        return
+    preds, y, levels = fit_problem(np.random.default_rng(4))
+    with tempfile.TemporaryDirectory() as d:
+        prefix = os.path.join(d, "fit")
+        preds.astype(np.float64).tofile(prefix + ".preds")
+        y.astype(np.float64).tofile(prefix + ".y")
+        env = dict(os.environ, LADLE_QUANTILE_FIT_DATA=prefix)
+        fits, highs = [], []
+        for r in range(max(1, args.rounds // 2)):
+            res, err = ladle_times(bench, "fit_first_order", env)
+            fits.append((res["fit_first_order"][0], res["fit_first_order"][1]["objective"],
+                         res["fit_first_order"][1]["gap_bound"]))
+            highs.append(highs_fit(preds, y, levels))
+            print(f"fit round {r}: ladle {fits[-1][0]:.3f} s obj {fits[-1][1]:.10g}"
+                  f" (bound {fits[-1][2]:.3g}), highs {highs[-1][0]:.3f} s obj {highs[-1][1]:.10g}", flush=True)
+    lt, ht = median([f[0] for f in fits]), median([h[0] for h in highs])
+    gap = (fits[0][1] - highs[0][1]) / highs[0][1]
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(f"fit M=10 N=1e5 K=9: HiGHS {ht:.2f} s, ladle first-order {lt:.3f} s, ratio {ht / lt:.1f}x,"
+          f" relative objective gap {gap:.2e} (ladle's certified bound {fits[0][2] / fits[0][1]:.2e})")
+
+
+if __name__ == "__main__":
+    main()

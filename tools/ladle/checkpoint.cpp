@@ -1,0 +1,192 @@
+// tools/ladle/checkpoint.cpp: see checkpoint.hpp.
+#include "checkpoint.hpp"
+
+#include "common.hpp"
+
+#include <ladle/core/dtype.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace ladle_cli {
+
+ladle::safetensors_checkpoint open_checkpoint(const std::string& path) {
+  check_input(path, /*allow_directory=*/true);
+  try {
+    return ladle::safetensors_checkpoint::open(path);
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+}
+
+std::uint64_t checkpoint_bytes(const ladle::safetensors_checkpoint& c) {
+  std::uint64_t n = 0;
+  for (const auto& f : c.files()) n += f.file_size();
+  return n;
+}
+
+tensor_sink::tensor_sink(const std::string& path, std::uint64_t shard_bytes,
+                         std::vector<ladle::safetensors_tensor_spec> specs,
+                         std::map<std::string, std::string> metadata)
+    : path_(path) {
+  try {
+    if (shard_bytes == 0) {
+      single_ = std::make_unique<ladle::safetensors_writer>(path, std::move(specs), std::move(metadata));
+    } else {
+      ladle::safetensors_shard_options o;
+      o.max_shard_bytes = shard_bytes;
+      sharded_ = std::make_unique<ladle::safetensors_sharded_writer>(path, std::move(specs),
+                                                                     std::move(metadata), o);
+    }
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+}
+
+tensor_sink::~tensor_sink() = default;
+
+void tensor_sink::write(const std::string& name, const void* data, std::uint64_t bytes) {
+  try {
+    if (single_) single_->write(name, data, bytes);
+    else sharded_->write(name, data, bytes);
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+}
+
+void tensor_sink::commit() {
+  try {
+    if (single_) single_->commit();
+    else sharded_->commit();
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+}
+
+std::uint64_t tensor_sink::bytes_written() const {
+  if (single_) return single_->file_bytes();
+  std::uint64_t n = 0;
+  std::vector<std::string> files = sharded_->shard_names();
+  if (files.size() > 1) files.push_back(ladle::detail::base_name(sharded_->checkpoint_path()));
+  for (const auto& f : files) {
+    struct stat st;
+    if (::stat((path_ + "/" + f).c_str(), &st) == 0) n += static_cast<std::uint64_t>(st.st_size);
+  }
+  return n;
+}
+
+void to_float(const ladle::safetensors_checkpoint::entry& e, std::vector<float>& out) {
+  const auto& t = *e.tensor;
+  const std::size_t n = static_cast<std::size_t>(t.elements());
+  out.resize(n);
+  const unsigned char* src = e.file->data(t);
+  // The mapping may leave a tensor unaligned (files written without padding): copy through
+  // memcpy-sized chunks instead of typed views.
+  constexpr std::size_t chunk = 4096;
+  switch (t.dtype) {
+    case ladle::safetensors_dtype::f32: std::memcpy(out.data(), src, n * 4); break;
+    case ladle::safetensors_dtype::f64:
+      for (std::size_t i = 0; i < n; ++i) {
+        double v;
+        std::memcpy(&v, src + 8 * i, 8);
+        out[i] = static_cast<float>(v);
+      }
+      break;
+    case ladle::safetensors_dtype::f16:
+    case ladle::safetensors_dtype::bf16: {
+      std::vector<std::uint16_t> buf(chunk);
+      for (std::size_t i = 0; i < n; i += chunk) {
+        const std::size_t m = std::min(chunk, n - i);
+        std::memcpy(buf.data(), src + 2 * i, 2 * m);
+        if (t.dtype == ladle::safetensors_dtype::f16)
+          ladle::convert_n(reinterpret_cast<const ladle::half*>(buf.data()), out.data() + i,
+                           static_cast<ladle::index_t>(m));
+        else
+          ladle::convert_n(reinterpret_cast<const ladle::bfloat16*>(buf.data()), out.data() + i,
+                           static_cast<ladle::index_t>(m));
+      }
+      break;
+    }
+    default:
+      throw failure(e.file->path() + ": tensor '" + t.name + "' has dtype " +
+                    ladle::safetensors_dtype_name(t.dtype) + ", not a float type");
+  }
+}
+
+void from_float(ladle::safetensors_dtype dtype, const float* in, std::size_t n,
+                std::vector<unsigned char>& out) {
+  out.resize(n * ladle::safetensors_dtype_size(dtype));
+  switch (dtype) {
+    case ladle::safetensors_dtype::f32: std::memcpy(out.data(), in, n * 4); break;
+    case ladle::safetensors_dtype::f64:
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = in[i];
+        std::memcpy(out.data() + 8 * i, &v, 8);
+      }
+      break;
+    case ladle::safetensors_dtype::f16:
+      ladle::convert_n(in, reinterpret_cast<ladle::half*>(out.data()), static_cast<ladle::index_t>(n));
+      break;
+    case ladle::safetensors_dtype::bf16:
+      ladle::convert_n(in, reinterpret_cast<ladle::bfloat16*>(out.data()), static_cast<ladle::index_t>(n));
+      break;
+    default: throw failure(std::string("cannot write dtype ") + ladle::safetensors_dtype_name(dtype));
+  }
+}
+
+std::string quant_key(const std::string& name) { return "ladle.quant." + name; }
+
+nlohmann::ordered_json quant_record::to_json() const {
+  nlohmann::ordered_json j;
+  j["format"] = format;
+  j["bits"] = bits;
+  j["scheme"] = scheme;
+  j["granularity"] = granularity;
+  j["axis"] = axis;
+  j["group_size"] = group_size;
+  j["signed"] = is_signed;
+  j["packed"] = packed;
+  if (!observer.empty()) j["observer"] = observer;
+  j["dtype"] = dtype;
+  j["shape"] = shape;
+  return j;
+}
+
+quant_record quant_record::from_json(const std::string& name, const std::string& text) {
+  auto bad = [&](const std::string& what) -> failure {
+    return failure("tensor '" + name + "': metadata '" + quant_key(name) + "' " + what);
+  };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const std::exception&) {
+    throw bad("is not valid JSON");
+  }
+  if (!j.is_object()) throw bad("is not a JSON object");
+  quant_record r;
+  try {
+    r.format = j.at("format").get<std::string>();
+    r.bits = j.at("bits").get<int>();
+    r.scheme = j.at("scheme").get<std::string>();
+    r.granularity = j.at("granularity").get<std::string>();
+    r.axis = j.at("axis").get<int>();
+    r.group_size = j.at("group_size").get<std::int64_t>();
+    r.is_signed = j.at("signed").get<bool>();
+    r.packed = j.at("packed").get<bool>();
+    if (j.contains("observer")) r.observer = j.at("observer").get<std::string>();
+    r.dtype = j.at("dtype").get<std::string>();
+    r.shape = j.at("shape").get<std::vector<std::int64_t>>();
+  } catch (const std::exception& e) {
+    throw bad(std::string("is missing a field or has a wrong type (") + e.what() + ")");
+  }
+  for (auto s : r.shape)
+    if (s < 0) throw bad("has a negative shape entry");
+  ladle::safetensors_dtype d;
+  if (!ladle::safetensors_dtype_from_name(r.dtype, d) || !ladle::safetensors_dtype_is_float(d))
+    throw bad("names dtype '" + r.dtype + "', not F64, F32, F16 or BF16");
+  return r;
+}
+
+}  // namespace ladle_cli
