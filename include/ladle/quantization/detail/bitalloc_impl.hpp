@@ -170,6 +170,9 @@ bit_allocation allocate_bits_impl(vector_view<T> s, const W* weights, index_t wn
   if (!std::isfinite(avg) || avg < lo || avg > hi)
     throw_invalid_argument(fn, "average_bits", "must lie in [min_bits, max_bits] = [", lo, ", ", hi,
                            "], got ", avg);
+  if (static_cast<unsigned>(o.rounding) > static_cast<unsigned>(bit_rounding::integer_levels))
+    throw_invalid_argument(fn, "options.rounding", "is not a bit_rounding (", unsigned(o.rounding),
+                           ")");
   if (o.rounding != bit_rounding::none && !std::isfinite(lo))
     throw_invalid_argument(fn, "options", "integer rounding needs a finite min_bits");
   detail::bitalloc_problem p;
@@ -196,6 +199,14 @@ bit_allocation allocate_bits_impl(vector_view<T> s, const W* weights, index_t wn
   bit_allocation r;
   r.target_bits = avg;
   bitalloc_continuous(p, avg, lo, hi, r);
+  // Integer levels are counted exactly in double and int64: at most 2^53 of them.
+  constexpr double max_integer_bits = 53;
+  if (o.rounding != bit_rounding::none)
+    for (std::size_t i = 0; i < r.bits.size(); ++i)
+      if (r.bits[i] > max_integer_bits)
+        throw_domain_error(fn, "average_bits", "of ", avg, " gives element ", i, " ", r.bits[i],
+                           " bits; integer rounding supports at most ", max_integer_bits,
+                           " (2^53 levels)");
   if (o.rounding != bit_rounding::none)
     bitalloc_round(p, lo, hi, o.rounding == bit_rounding::integer_levels, r);
   double total = 0, err = 0;
