@@ -11,3 +11,4 @@
 #include "ladle/neighbors.hpp"
 #include "ladle/quantization.hpp"
 #include "ladle/resampling.hpp"
+#include "ladle/selection.hpp"
