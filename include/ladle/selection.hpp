@@ -1,7 +1,8 @@
 // ladle/selection.hpp: the selection family: which samples are used.
 //
 // Random subsets (uniform, stratified), weighted sampling without replacement at any n, alias
-// tables, (weighted) reservoirs with merge(); see docs/selection.md.
+// tables, (weighted) reservoirs with merge(); RS2 schedules; see docs/selection.md.
 #pragma once
 
 #include "ladle/selection/sampling.hpp"
+#include "ladle/selection/rs2.hpp"
