@@ -6,3 +6,4 @@
 
 #include "ladle/selection/sampling.hpp"
 #include "ladle/selection/rs2.hpp"
+#include "ladle/selection/scores.hpp"
