@@ -7,3 +7,4 @@
 #include "ladle/selection/sampling.hpp"
 #include "ladle/selection/rs2.hpp"
 #include "ladle/selection/scores.hpp"
+#include "ladle/selection/k_center.hpp"

@@ -1,0 +1,181 @@
+// Definitions for ladle/selection/k_center.hpp.
+#pragma once
+
+#include "ladle/selection/detail/common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ladle {
+namespace detail {
+
+/// Exact squared distance in one fixed order (see k_center.hpp): the formula of
+/// neighbors/'s knn::exact_sq_distance, reading float or double rows.
+template <class T>
+inline double exact_sq_distance_rows(const T* LADLE_RESTRICT a, const T* LADLE_RESTRICT b,
+                                     index_t d) noexcept {
+  double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  index_t j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (index_t l = 0; l < 8; ++l) {
+      const double e = static_cast<double>(a[j + l]) - static_cast<double>(b[j + l]);
+      s[l] = std::fma(e, e, s[l]);
+    }
+  for (; j < d; ++j) {
+    const double e = static_cast<double>(a[j]) - static_cast<double>(b[j]);
+    s[j % 8] = std::fma(e, e, s[j % 8]);
+  }
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+struct farthest {
+  double value = -1;
+  index_t pos = -1;
+};
+
+template <class Policy, class T>
+k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const index_t* cand,
+                              index_t m, index_t budget, seed s,
+                              const std::vector<index_t>& initial, const char* fn) {
+  using value_t = std::remove_const_t<T>;
+  static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
+                "ladle::k_center_greedy: X must be float or double");
+  require_host(X, fn, "X");
+  require_nonempty(X, fn, "X");
+  const index_t n = X.extent(0), d = X.extent(1);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < d; ++j)
+      if (!std::isfinite(X(i, j)))
+        throw_domain_error(fn, "X", "has a non-finite value (", X(i, j), ") at row ", i,
+                           ", column ", j);
+  // Candidate position of each row (-1: not a candidate).
+  std::vector<index_t> pos_of;
+  if (cand != nullptr) {
+    pos_of.assign(static_cast<std::size_t>(n), -1);
+    for (index_t p = 0; p < m; ++p) {
+      if (cand[p] < 0 || cand[p] >= n)
+        throw_invalid_argument(fn, "candidates", "has ", cand[p], " at position ", p,
+                               ", outside [0, ", n, ")");
+      if (pos_of[std::size_t(cand[p])] != -1)
+        throw_invalid_argument(fn, "candidates", "repeats row ", cand[p]);
+      pos_of[std::size_t(cand[p])] = p;
+    }
+  }
+  auto row_of = [&](index_t p) { return cand != nullptr ? cand[p] : p; };
+  auto pos = [&](index_t row) { return cand != nullptr ? pos_of[std::size_t(row)] : row; };
+  std::vector<bool> seen(static_cast<std::size_t>(n), false);
+  index_t taken = 0;
+  for (std::size_t t = 0; t < initial.size(); ++t) {
+    const index_t r = initial[t];
+    if (r < 0 || r >= n)
+      throw_invalid_argument(fn, "initial", "has ", r, " at position ", t, ", outside [0, ", n,
+                             ")");
+    if (seen[std::size_t(r)]) throw_invalid_argument(fn, "initial", "repeats row ", r);
+    seen[std::size_t(r)] = true;
+    taken += pos(r) >= 0;
+  }
+  if (budget < 0) throw_invalid_argument(fn, "budget", "must not be negative, got ", budget);
+  if (budget > m - taken)
+    throw_invalid_argument(fn, "budget", "is ", budget, " but only ", m - taken,
+                           " rows are not chosen yet");
+
+  // Rows as contiguous vectors: X itself when its rows are, else a packed copy.
+  std::vector<value_t> packed;
+  const value_t* base = X.data();
+  index_t ld = X.stride(0);
+  if (X.stride(1) != 1 && d > 1) {
+    packed.resize(static_cast<std::size_t>(n * d));
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j < d; ++j) packed[std::size_t(i * d + j)] = X(i, j);
+    base = packed.data();
+    ld = d;
+  }
+  auto row = [&](index_t r) { return base + r * ld; };
+
+  constexpr double unchosen = std::numeric_limits<double>::infinity();
+  std::vector<double> mins(static_cast<std::size_t>(m), unchosen);
+  // One fused pass for a new centre: distances, min-update, argmax (ties to the lowest
+  // position; chunks are folded in order, so the answer is the same for every policy).
+  auto add_centre = [&](index_t r) {
+    const index_t p = pos(r);
+    if (p >= 0) mins[std::size_t(p)] = -1;  // chosen: never the farthest again
+    const value_t* c = row(r);
+    double* mn = mins.data();
+    return parallel_reduce(
+        policy, m, 2048, farthest{},
+        [&](index_t begin, index_t end) {
+          farthest best;
+          for (index_t q = begin; q < end; ++q) {
+            double v = mn[q];
+            if (v < 0) continue;
+            const double dist = exact_sq_distance_rows(row(row_of(q)), c, d);
+            if (dist < v) mn[q] = v = dist;
+            if (v > best.value) best = {v, q};
+          }
+          return best;
+        },
+        [](farthest a, farthest b) { return b.value > a.value ? b : a; });
+  };
+
+  k_center_result res;
+  res.order.reserve(static_cast<std::size_t>(budget));
+  res.gains.reserve(static_cast<std::size_t>(budget));
+  farthest next;
+  for (const index_t r : initial) next = add_centre(r);
+  if (initial.empty() && budget > 0) {
+    philox g(s, stream_k_center);
+    const index_t r = row_of(uniform_index(g, m));
+    res.order.push_back(r);
+    res.gains.push_back(std::numeric_limits<double>::infinity());
+    next = add_centre(r);
+  }
+  while (static_cast<index_t>(res.order.size()) < budget) {
+    const index_t r = row_of(next.pos);
+    res.order.push_back(r);
+    res.gains.push_back(std::sqrt(next.value));
+    next = add_centre(r);
+  }
+  if (initial.empty() && budget == 0)
+    res.radius = std::numeric_limits<double>::infinity();  // no centre at all
+  else
+    res.radius = next.pos < 0 ? 0.0 : std::sqrt(next.value);
+  return res;
+}
+
+}  // namespace detail
+
+template <class Policy, class T>
+k_center_result k_center_greedy(const Policy& policy, matrix_view<T> X, index_t budget, seed s,
+                                const std::vector<index_t>& initial) {
+  return detail::k_center_impl(policy, X, nullptr, X.extent(0), budget, s, initial,
+                               "k_center_greedy");
+}
+
+template <class T>
+k_center_result k_center_greedy(matrix_view<T> X, index_t budget, seed s,
+                                const std::vector<index_t>& initial) {
+  return k_center_greedy(seq, X, budget, s, initial);
+}
+
+template <class Policy, class T>
+k_center_result k_center_greedy(const Policy& policy, matrix_view<T> X,
+                                const std::vector<index_t>& candidates, index_t budget, seed s,
+                                const std::vector<index_t>& initial) {
+  if (candidates.empty())
+    throw_invalid_argument("k_center_greedy", "candidates", "is empty");
+  return detail::k_center_impl(policy, X, candidates.data(),
+                               static_cast<index_t>(candidates.size()), budget, s, initial,
+                               "k_center_greedy");
+}
+
+inline std::size_t k_center_workspace_bytes(index_t m, index_t n, index_t d,
+                                            std::size_t element_size, bool rows_contiguous) {
+  const auto um = static_cast<std::size_t>(m), un = static_cast<std::size_t>(n);
+  std::size_t bytes = um * sizeof(double) + un / 8 + 1;  // mins + chosen flags
+  if (m != n) bytes += un * sizeof(index_t);               // candidate positions
+  if (!rows_contiguous) bytes += un * static_cast<std::size_t>(d) * element_size;
+  return bytes;
+}
+
+}  // namespace ladle
