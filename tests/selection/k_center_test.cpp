@@ -73,6 +73,22 @@ std::vector<T> random_matrix(index_t n, index_t d, std::uint64_t s, bool grid) {
 
 }  // namespace
 
+TEST_CASE_TEMPLATE("exact squared distance: vector path gives the scalar path's bits", T, float,
+                   double) {
+  for (index_t d : {1, 7, 8, 9, 64 + 3, 128, 1000 + 5}) {
+    CAPTURE(d);
+    const auto a = random_matrix<T>(2, d, std::uint64_t(d), false);
+    const double want = ladle::detail::exact_sq_distance_scalar(a.data(), a.data() + d, d);
+    CHECK(ladle::detail::exact_sq_distance_rows(a.data(), a.data() + d, d) == want);
+    double plain = 0;
+    for (index_t j = 0; j < d; ++j) {
+      const double e = double(a[std::size_t(j)]) - double(a[std::size_t(d + j)]);
+      plain += e * e;
+    }
+    CHECK(want == doctest::Approx(plain).epsilon(1e-13));
+  }
+}
+
 TEST_CASE("k_center_greedy on a line: {0, 10, 5}") {
   std::vector<double> x;
   for (int i = 0; i <= 10; ++i) x.push_back(i);

@@ -277,6 +277,23 @@ TEST_CASE("weighted_sample: same bits for every thread count; zero weights never
   for (auto i : all) CHECK(w[std::size_t(i)] > 0);
 }
 
+TEST_CASE("weighted_sample: a draw-order prefix is the smaller sample (pilot thresholds)") {
+  // n >= 2^19 switches on the pilot threshold, which depends on k: the exact k smallest keys
+  // must not. Weights sorted increasingly make the evenly spaced pilot as unrepresentative
+  // of the chunks as possible.
+  const index_t n = 700001;
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) w[std::size_t(i)] = i % 5 == 0 ? 0.0 : double(i) * 1e-3;
+  const auto wv = ladle::make_view(static_cast<const double*>(w.data()), w.size());
+  const auto big = ladle::weighted_sample(wv, n / 8, seed{21}, ladle::sample_order::draw);
+  for (index_t k : {index_t(1), index_t(100), index_t(20000), n / 8 - 1}) {
+    CAPTURE(k);
+    const auto small = ladle::weighted_sample(ladle::par(2), wv, k, seed{21}, ladle::sample_order::draw);
+    CHECK(std::equal(small.begin(), small.end(), big.begin()));
+  }
+  CHECK(ladle::weighted_sample(ladle::par(3), wv, n / 8, seed{21}, ladle::sample_order::draw) == big);
+}
+
 TEST_CASE("weighted_sample beyond 2^24 items: a tiny weight at the end stays reachable") {
   const index_t n = (index_t(1) << 24) + 100;
   std::vector<float> w(static_cast<std::size_t>(n), 0.0f);

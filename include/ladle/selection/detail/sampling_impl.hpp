@@ -328,20 +328,24 @@ struct keyed {
   double key;
   index_t index;
 };
-inline bool key_less(const keyed& a, const keyed& b) noexcept {
-  return a.key < b.key || (a.key == b.key && a.index < b.index);
-}
+struct key_order {
+  bool operator()(const keyed& a, const keyed& b) const noexcept {
+    return a.key < b.key || (a.key == b.key && a.index < b.index);
+  }
+};
+constexpr key_order key_less{};
 
 /// Keeps the k smallest (key, index) pairs pushed into it, in O(k) memory: a buffer of up to
 /// 2k candidates, trimmed to k by nth_element whenever it fills, with a threshold rejecting
 /// keys that can no longer make it.
 class smallest_k {
  public:
-  explicit smallest_k(index_t k) : k_(static_cast<std::size_t>(k)) {
-    buf_.reserve(std::max<std::size_t>(2 * k_, 64));
-  }
+  explicit smallest_k(index_t k, double tau = std::numeric_limits<double>::infinity())
+      : k_(static_cast<std::size_t>(k)), tau_(tau) {}
   bool admits(double key) const noexcept { return key < tau_; }
+  double threshold() const noexcept { return tau_; }
   void push(double key, index_t index) {
+    ++pushed_;
     buf_.push_back({key, index});
     if (buf_.size() >= std::max<std::size_t>(2 * k_, 64)) trim();
   }
@@ -352,15 +356,17 @@ class smallest_k {
     buf_.resize(k_);
   }
   std::vector<keyed>& items() { return buf_; }
+  index_t pushed() const noexcept { return pushed_; }
 
  private:
   std::size_t k_;
-  double tau_ = std::numeric_limits<double>::infinity();
+  double tau_;
+  index_t pushed_ = 0;
   std::vector<keyed> buf_;
 };
 
-/// The standard exponential draw of item i: 64 bits of Philox block i/2 (half i%2).
-struct exponential_keys {
+/// The open uniform draw of item i, u in (0, 1): 64 bits of Philox block i/2 (half i%2).
+struct item_uniforms {
   philox gen;
   std::uint64_t cached_block = ~std::uint64_t(0);
   philox4x32::counter_type bits{};
@@ -372,62 +378,120 @@ struct exponential_keys {
     }
     const unsigned h = static_cast<unsigned>(i & 1) * 2;
     const std::uint64_t u64 = std::uint64_t(bits[h]) | (std::uint64_t(bits[h + 1]) << 32);
-    const double u = (static_cast<double>(u64 >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    return -std::log(u);
+    return (static_cast<double>(u64 >> 11) + 0.5) * (1.0 / 9007199254740992.0);
   }
 };
 
 template <class Policy, class W>
 void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t k, seed s,
                           sample_order order, index_t* out, const char* fn) {
+  using value_t = std::remove_const_t<W>;
+  static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
+                "ladle selection: weights must be float or double");
+  require_host(weights, fn, "weights");
   const index_t n = weights.extent(0);
-  const index_t positive = check_weights(weights, fn, "weights");
-  if (k > positive)
-    throw_invalid_argument(fn, "k", "is ", k, " but only ", positive, " of ", n,
-                           " weights are positive");
-  if (k == 0) return;
+  // One pass: validation, number of positive weights, their range.
+  index_t positive = 0;
   double wmax = 0, wmin = std::numeric_limits<double>::infinity();
   for (index_t i = 0; i < n; ++i) {
     const double w = static_cast<double>(weights(i));
+    if (!(w >= 0) || !(w <= std::numeric_limits<double>::max()))
+      throw_domain_error(fn, "weights", "has ", weights(i), " at index ", i,
+                         "; weights must be finite and non-negative");
     if (w > 0) {
+      ++positive;
       wmax = std::max(wmax, w);
       wmin = std::min(wmin, w);
     }
   }
-  // Keys E_i / w_i. Scaling every weight by the same power of two (exact) puts the largest at
-  // [0.5, 1), so no key underflows; when the smallest weight is so far below the largest that
-  // E / w could overflow, the keys are taken in log space instead, log E_i - log w_i (same
-  // order, two logarithms per item instead of one).
+  if (k > positive)
+    throw_invalid_argument(fn, "k", "is ", k, " but only ", positive, " of ", n,
+                           " weights are positive");
+  if (k == 0) return;
+  // Keys E_i / w_i with E_i = -log(u_i). Scaling every weight by the same power of two (exact)
+  // puts the largest at [0.5, 1), so no key underflows; when the smallest weight is so far
+  // below the largest that E / w could overflow, the keys are taken in log space instead,
+  // log E_i - log w_i (same order, two logarithms per item).
   int e = 0;
   std::frexp(wmax, &e);
   const double scale = std::ldexp(1.0, -e);
   const bool log_space = wmin * scale < 0x1p-960;
+  const W* wp = weights.data();
+  const index_t stride = weights.stride(0);
+  // The key of item i, or +inf when it cannot get below tau (without the logarithm when
+  // -log(u) >= 1 - u already settles it: the 2^-40 margin covers every rounding on the way,
+  // so no item whose computed key would be admitted is skipped).
+  auto key_of = [&](item_uniforms& draw, index_t i, double tau) {
+    const double w = static_cast<double>(wp[i * stride]);
+    if (!(w > 0)) return std::numeric_limits<double>::infinity();
+    const double u = draw(i);
+    if (log_space) return std::log(-std::log(u)) - std::log(w);
+    const double ws = w * scale;
+    if (1.0 - u >= tau * ws * (1.0 + 0x1p-40)) return std::numeric_limits<double>::infinity();
+    return -std::log(u) / ws;
+  };
+  // A starting threshold from a pilot of evenly spaced items, set to admit about 1.25 k items;
+  // if fewer than k get in, the pass is redone without it. Either way the result is the exact
+  // k smallest keys; the pilot only saves work.
+  double tau0 = std::numeric_limits<double>::infinity();
+  const index_t pilot = 65536;
+  if (n >= 8 * pilot && k <= n / 8) {
+    std::vector<double> keys(static_cast<std::size_t>(pilot));
+    item_uniforms draw{philox(s, stream_weighted)};
+    const index_t step = n / pilot;
+    for (index_t j = 0; j < pilot; ++j)
+      keys[std::size_t(j)] = key_of(draw, j * step, std::numeric_limits<double>::infinity());
+    const double expect = static_cast<double>(k) * static_cast<double>(pilot) / static_cast<double>(n);
+    const auto q = static_cast<index_t>(1.25 * expect + 4.0 * std::sqrt(expect) + 16.0);
+    if (q < pilot) {
+      std::nth_element(keys.begin(), keys.begin() + std::ptrdiff_t(q), keys.end());
+      tau0 = keys[std::size_t(q)];
+    }
+  }
   // The k smallest keys are a function of the keys alone, so the split over threads (one part
   // per thread, at least 2^16 items each) cannot change the result.
   const index_t parts = std::max<index_t>(1, std::min<index_t>(policy.threads(), n >> 16));
   const index_t grain = (n + parts - 1) / parts;
   std::vector<std::vector<keyed>> partial(static_cast<std::size_t>(chunk_count(n, grain)));
-  parallel_for(policy, n, grain, [&](index_t begin, index_t end) {
-    smallest_k best(k);
-    exponential_keys draw{philox(s, stream_weighted)};
-    for (index_t i = begin; i < end; ++i) {
-      const double w = static_cast<double>(weights(i));
-      if (!(w > 0)) continue;
-      const double E = draw(i);
-      const double key = log_space ? std::log(E) - std::log(w) : E / (w * scale);
-      if (best.admits(key)) best.push(key, i);
-    }
-    best.trim();
-    partial[std::size_t(begin / grain)] = std::move(best.items());
-  });
+  std::vector<index_t> pushed(partial.size(), 0);
+  auto run = [&](double tau_start) {
+    parallel_for(policy, n, grain, [&](index_t begin, index_t end) {
+      smallest_k best(k, tau_start);
+      item_uniforms draw{philox(s, stream_weighted)};
+      for (index_t i = begin; i < end; ++i) {
+        const double key = key_of(draw, i, best.threshold());
+        if (best.admits(key)) best.push(key, i);
+      }
+      best.trim();
+      pushed[std::size_t(begin / grain)] = best.pushed();
+      partial[std::size_t(begin / grain)] = std::move(best.items());
+    });
+    index_t total = 0;
+    for (auto c : pushed) total += c;
+    return total;
+  };
+  if (run(tau0) < k) run(std::numeric_limits<double>::infinity());
   smallest_k all(k);
-  for (auto& p : partial)
-    for (const auto& kv : p) all.push(kv.key, kv.index);
+  if (partial.size() == 1) {
+    all.items() = std::move(partial[0]);
+  } else {
+    for (auto& p : partial)
+      for (const auto& kv : p) all.push(kv.key, kv.index);
+  }
   all.trim();
   auto& chosen = all.items();
   if (order == sample_order::draw) {
     std::sort(chosen.begin(), chosen.end(), key_less);
     for (index_t j = 0; j < k; ++j) out[j] = chosen[std::size_t(j)].index;
+    return;
+  }
+  if (n <= 32 * k) {  // ascending through a bit set: O(n / 64) instead of O(k log k)
+    std::vector<std::uint64_t> bits(static_cast<std::size_t>((n + 63) / 64), 0);
+    for (const auto& kv : chosen) bits[std::size_t(kv.index >> 6)] |= std::uint64_t(1) << (kv.index & 63);
+    index_t w = 0;
+    for (std::size_t word = 0; word < bits.size(); ++word)
+      for (std::uint64_t b = bits[word]; b != 0; b &= b - 1)
+        out[w++] = static_cast<index_t>(word * 64) + count_trailing_zeros(b);
     return;
   }
   for (index_t j = 0; j < k; ++j) out[j] = chosen[std::size_t(j)].index;
