@@ -1,10 +1,12 @@
 // ladle/core/tensor.hpp: a small owning, 64-byte aligned, row-major tensor.
 //
 // Used for results ladle returns by value and for scratch space. Elements must be trivially
-// copyable (numbers, Eigen::half, Eigen::bfloat16); new tensors are zero-filled.
+// copyable (numbers, Eigen::half, Eigen::bfloat16); new tensors are zero-filled unless made with
+// the `uninitialized` tag.
 #pragma once
 
 #include "ladle/core/error.hpp"
+#include "ladle/core/size.hpp"
 #include "ladle/core/view.hpp"
 
 #include <array>
@@ -16,31 +18,6 @@
 #include <utility>
 
 namespace ladle {
-
-/// Alignment of every buffer ladle allocates (one cache line; enough for AVX-512).
-inline constexpr std::size_t buffer_alignment = 64;
-
-namespace detail {
-
-struct aligned_deleter {
-  void operator()(void* p) const noexcept {
-    ::operator delete(p, std::align_val_t(buffer_alignment));
-  }
-};
-
-template <class T>
-std::unique_ptr<T, aligned_deleter> allocate_aligned(index_t count) {
-  if (count == 0) return nullptr;
-  if (count < 0 || static_cast<std::size_t>(count) > std::numeric_limits<std::size_t>::max() /
-                                                           sizeof(T))
-    throw_invalid_argument("tensor", "extents", "describe ", count,
-                           " elements, more than can be allocated");
-  void* p = ::operator new(static_cast<std::size_t>(count) * sizeof(T),
-                           std::align_val_t(buffer_alignment));
-  return std::unique_ptr<T, aligned_deleter>(static_cast<T*>(p));
-}
-
-}  // namespace detail
 
 template <class T, std::size_t Rank>
 class tensor {
@@ -55,28 +32,31 @@ class tensor {
   tensor() = default;
 
   /// A zero-filled tensor of the given extents.
-  explicit tensor(const extents_type& extents) : extents_(extents) {
-    for (std::size_t i = 0; i < Rank; ++i)
-      if (extents[i] < 0)
-        throw_invalid_argument("tensor", "extents", "extent ", i, " is negative (", extents[i],
-                               ")");
-    data_ = detail::allocate_aligned<T>(size());
+  explicit tensor(const extents_type& extents) : tensor(extents, uninitialized) {
     if (size() > 0) std::memset(static_cast<void*>(data_.get()), 0, bytes());
   }
 
+  /// A tensor whose elements are left uninitialised: for results a kernel overwrites entirely,
+  /// so large owning results do not pay for a zero fill they never read. Extents are checked
+  /// (non-negative, product and bytes within index_t and the allocation limit of core/size.hpp).
+  tensor(const extents_type& extents, uninitialized_t) : extents_(extents) {
+    data_ = detail::allocate_aligned<T>(detail::checked_size(extents, "tensor", "extents"),
+                                        "tensor", "extents");
+  }
+
   /// A tensor of the given extents with every element equal to `value`.
-  tensor(const extents_type& extents, const T& value) : tensor(extents) {
+  tensor(const extents_type& extents, const T& value) : tensor(extents, uninitialized) {
     for (index_t i = 0; i < size(); ++i) data_.get()[i] = value;
   }
 
   /// A deep copy of any host view with the same rank.
   template <class U, class = std::enable_if_t<std::is_same<std::remove_cv_t<U>, T>::value>>
-  explicit tensor(const tensor_view<U, Rank>& source) : tensor(source.extents()) {
+  explicit tensor(const tensor_view<U, Rank>& source) : tensor(source.extents(), uninitialized) {
     detail::require_host(source, "tensor", "source");
     copy_from(source);
   }
 
-  tensor(const tensor& other) : tensor(other.extents_) {
+  tensor(const tensor& other) : tensor(other.extents_, uninitialized) {
     if (size() > 0) std::memcpy(static_cast<void*>(data_.get()), other.data(), bytes());
   }
   tensor& operator=(const tensor& other) {
@@ -140,7 +120,7 @@ class tensor {
     }
   }
 
-  std::unique_ptr<T, detail::aligned_deleter> data_;
+  detail::aligned_ptr<T> data_;
   extents_type extents_{};
 };
 

@@ -7,9 +7,11 @@
 
 #include "ladle/config.hpp"
 #include "ladle/core/error.hpp"
+#include "ladle/core/size.hpp"
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <type_traits>
 
@@ -57,14 +59,13 @@ class tensor_view {
   tensor_view(pointer data, const extents_type& extents, device dev = device::host())
       : tensor_view(data, extents, row_major_strides(extents), dev) {}
 
-  /// A view with explicit element strides (any sign; zero strides broadcast).
+  /// A view with explicit element strides (any sign; zero strides broadcast). Extents must be
+  /// non-negative and the layout addressable: the element count and the furthest element's
+  /// offset must fit a 64-bit index, else ladle::invalid_argument.
   tensor_view(pointer data, const extents_type& extents, const strides_type& strides,
               device dev = device::host())
       : data_(data), extents_(extents), strides_(strides), device_(dev) {
-    for (std::size_t i = 0; i < Rank; ++i)
-      if (extents_[i] < 0)
-        throw_invalid_argument("tensor_view", "extents", "extent ", i, " is negative (",
-                               extents_[i], ")");
+    detail::check_layout(extents_, strides_, sizeof(T), "tensor_view", "extents");
     if (data_ == nullptr && size() != 0)
       throw_invalid_argument("tensor_view", "data", "is null but the view has ", size(),
                              " elements");
@@ -94,8 +95,9 @@ class tensor_view {
   constexpr bool is_host() const noexcept { return device_.is_host(); }
 
   /// True when elements are laid out compactly in row-major order (strides of a C array).
-  /// Extents of 0 or 1 place no constraint on their stride.
+  /// Extents of 0 or 1 place no constraint on their stride; an empty view is contiguous.
   constexpr bool is_contiguous() const noexcept {
+    if (empty()) return true;
     index_t expected = 1;
     for (std::size_t r = Rank; r-- > 0;) {
       if (extents_[r] > 1 && strides_[r] != expected) return false;
@@ -133,8 +135,8 @@ class tensor_view {
                              ") is not inside [0, ", extents_[0], ")");
     extents_type e = extents_;
     e[0] = end - begin;
-    return tensor_view(data_ == nullptr ? nullptr : data_ + begin * strides_[0], e,
-                       strides_, device_);
+    return tensor_view(unchecked_tag{}, data_ == nullptr ? nullptr : data_ + begin * strides_[0],
+                       e, strides_, device_);
   }
 
   /// Row i of a rank-2 (or higher) view, as a view of rank Rank - 1.
@@ -145,21 +147,33 @@ class tensor_view {
       e[k - 1] = extents_[k];
       s[k - 1] = strides_[k];
     }
-    return tensor_view<T, Rank - 1>(data_ + i * strides_[0], e, s, device_);
+    return tensor_view<T, Rank - 1>(typename tensor_view<T, Rank - 1>::unchecked_tag{},
+                                    data_ + i * strides_[0], e, s, device_);
   }
 
   /// Row-major strides for the given extents.
+  /// (Computed in wrapping unsigned arithmetic: extents that overflow are refused by the
+  /// constructor's layout check, and an empty view's strides are never used.)
   static constexpr strides_type row_major_strides(const extents_type& extents) noexcept {
     strides_type s{};
-    index_t step = 1;
+    std::uint64_t step = 1;
     for (std::size_t r = Rank; r-- > 0;) {
-      s[r] = step;
-      step *= extents[r] > 0 ? extents[r] : 1;
+      s[r] = static_cast<index_t>(step);
+      step *= extents[r] > 0 ? static_cast<std::uint64_t>(extents[r]) : 1u;
     }
     return s;
   }
 
  private:
+  template <class, std::size_t>
+  friend class tensor_view;
+
+  // Sub-views of a validated view (row, slice) are valid by construction: skip the checks.
+  struct unchecked_tag {};
+  constexpr tensor_view(unchecked_tag, pointer data, const extents_type& extents,
+                        const strides_type& strides, ladle::device dev) noexcept
+      : data_(data), extents_(extents), strides_(strides), device_(dev) {}
+
   pointer data_;
   extents_type extents_;
   strides_type strides_;
@@ -204,51 +218,6 @@ tensor_view<const T, Rank> as_const(const tensor_view<T, Rank>& v) noexcept {
   return v;
 }
 
-namespace detail {
-
-// Argument checks shared by every family; each names the calling function and argument.
-
-template <class T, std::size_t R>
-void require_host(const tensor_view<T, R>& v, const char* fn, const char* arg) {
-  if (!v.is_host())
-    throw_invalid_argument(fn, arg, "is device memory (cuda:", v.device().ordinal,
-                           ") but this routine runs on the host; use ladle/cuda/ or copy first");
-}
-
-template <class T, std::size_t R>
-void require_contiguous(const tensor_view<T, R>& v, const char* fn, const char* arg) {
-  if (!v.is_contiguous())
-    throw_invalid_argument(fn, arg, "must be contiguous row-major");
-}
-
-template <class T, std::size_t R>
-void require_nonempty(const tensor_view<T, R>& v, const char* fn, const char* arg) {
-  if (v.empty()) throw_invalid_argument(fn, arg, "is empty");
-}
-
-inline void require_extent(index_t got, index_t want, const char* fn, const char* arg,
-                           const char* what) {
-  if (got != want)
-    throw_invalid_argument(fn, arg, "has ", what, " ", got, " but ", want, " was expected");
-}
-
-/// True when the memory of a and b overlaps (both host views).
-template <class T, std::size_t R, class U, std::size_t S>
-bool overlaps(const tensor_view<T, R>& a, const tensor_view<U, S>& b) noexcept {
-  if (a.empty() || b.empty()) return false;
-  auto span_of = [](const auto& v) {
-    using E = std::remove_pointer_t<decltype(v.data())>;
-    const char* lo = reinterpret_cast<const char*>(v.data());
-    const char* hi = lo;
-    for (std::size_t i = 0; i < v.rank(); ++i) {
-      const index_t reach = (v.extent(i) - 1) * v.stride(i) * static_cast<index_t>(sizeof(E));
-      (reach < 0 ? lo : hi) += reach;
-    }
-    return std::array<const char*, 2>{lo, hi + sizeof(E)};
-  };
-  const auto sa = span_of(a), sb = span_of(b);
-  return sa[0] < sb[1] && sb[0] < sa[1];
-}
-
-}  // namespace detail
 }  // namespace ladle
+
+#include "ladle/core/checks.hpp"

@@ -1,0 +1,197 @@
+// ladle/core/size.hpp: overflow-checked sizes and guarded allocation.
+//
+// DESIGN.md promises that no size computed from caller input overflows and that no allocation is
+// sized by unchecked input. Every view, tensor, DLPack import and workspace computation goes
+// through these helpers:
+//  * checked_mul / checked_add / checked_size / check_layout: size arithmetic that throws a
+//    ladle::error instead of wrapping;
+//  * checked_bytes, allocate_aligned, make_buffer, reserve_buffer: requests that are negative,
+//    larger than the machine's memory, or that the allocator refuses become a ladle::error
+//    naming the function and the size (never std::length_error, std::bad_alloc or a sanitizer
+//    abort).
+// Each helper takes the *public* function's name (`fn`) and the caller's argument name.
+#pragma once
+
+#include "ladle/config.hpp"
+#include "ladle/core/error.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#  include <unistd.h>
+#endif
+
+// LADLE_MAX_ALLOCATION_BYTES: the largest single buffer ladle will request. Requests above it are
+// refused with a ladle::runtime_error before reaching the allocator (a sanitizer build would abort
+// on them, and an overcommitting kernel would accept them and kill the process later). 0, the
+// default, means "the machine's physical memory".
+#ifndef LADLE_MAX_ALLOCATION_BYTES
+#  define LADLE_MAX_ALLOCATION_BYTES 0
+#endif
+
+namespace ladle {
+
+/// Alignment of every buffer ladle allocates (one cache line; enough for AVX-512).
+inline constexpr std::size_t buffer_alignment = 64;
+
+/// Tag for owning constructors that skip the zero fill: `tensor<float, 2>(ext, uninitialized)`.
+struct uninitialized_t {
+  explicit constexpr uninitialized_t() = default;
+};
+inline constexpr uninitialized_t uninitialized{};
+
+namespace detail {
+
+// ---- overflow-checked size arithmetic -----------------------------------------------------------
+
+/// a * b for non-negative sizes; throws when the product does not fit index_t.
+inline index_t checked_mul(index_t a, index_t b, const char* fn, const char* arg) {
+  if (a < 0 || b < 0)
+    throw_invalid_argument(fn, arg, "has a negative size (", a < 0 ? a : b, ")");
+  if (a != 0 && b > std::numeric_limits<index_t>::max() / a)
+    throw_invalid_argument(fn, arg, "describes ", a, " x ", b,
+                           " elements, more than a 64-bit size can hold");
+  return a * b;
+}
+
+/// a + b for non-negative sizes; throws when the sum does not fit index_t.
+inline index_t checked_add(index_t a, index_t b, const char* fn, const char* arg) {
+  if (a < 0 || b < 0)
+    throw_invalid_argument(fn, arg, "has a negative size (", a < 0 ? a : b, ")");
+  if (b > std::numeric_limits<index_t>::max() - a)
+    throw_invalid_argument(fn, arg, "describes ", a, " + ", b,
+                           " elements, more than a 64-bit size can hold");
+  return a + b;
+}
+
+/// Product of extents, each checked to be non-negative, the product checked not to overflow.
+template <std::size_t Rank>
+index_t checked_size(const std::array<index_t, Rank>& extents, const char* fn, const char* arg) {
+  for (std::size_t i = 0; i < Rank; ++i)
+    if (extents[i] < 0)
+      throw_invalid_argument(fn, arg, "extent ", i, " is negative (", extents[i], ")");
+  for (std::size_t i = 0; i < Rank; ++i)
+    if (extents[i] == 0) return 0;
+  index_t n = 1;
+  for (std::size_t i = 0; i < Rank; ++i) n = checked_mul(n, extents[i], fn, arg);
+  return n;
+}
+
+/// Validates a strided layout: the element count fits index_t and the furthest element
+/// (sum of (extent - 1) * |stride| elements of `element_size` bytes) is addressable.
+template <std::size_t Rank>
+void check_layout(const std::array<index_t, Rank>& extents, const std::array<index_t, Rank>& strides,
+                  std::size_t element_size, const char* fn, const char* arg) {
+  if (checked_size(extents, fn, arg) == 0) return;
+  constexpr index_t max = std::numeric_limits<index_t>::max();
+  // The byte just past the furthest element must be addressable: reach + 1 elements in bytes.
+  const index_t max_elements = max / static_cast<index_t>(element_size) - 1;
+  index_t reach = 0;
+  for (std::size_t i = 0; i < Rank; ++i) {
+    if (strides[i] == std::numeric_limits<index_t>::min())
+      throw_invalid_argument(fn, arg, "stride ", i, " (", strides[i], ") is out of range");
+    const index_t step = strides[i] < 0 ? -strides[i] : strides[i];
+    const index_t span = extents[i] - 1;
+    if (step != 0 && span > (max_elements - reach) / step)
+      throw_invalid_argument(fn, arg, "extent ", i, " (", extents[i], ") with stride ", strides[i],
+                             " reaches past the addressable range");
+    reach += span * step;
+  }
+}
+
+// ---- guarded allocation -------------------------------------------------------------------------
+
+/// The largest single request ladle makes (LADLE_MAX_ALLOCATION_BYTES, else physical memory).
+inline std::size_t max_allocation_bytes() noexcept {
+  if (LADLE_MAX_ALLOCATION_BYTES != 0) return static_cast<std::size_t>(LADLE_MAX_ALLOCATION_BYTES);
+  static const std::size_t limit = [] {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 &&
+        static_cast<unsigned long long>(pages) <=
+            std::numeric_limits<std::size_t>::max() / static_cast<unsigned long long>(page))
+      return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+#endif
+    return std::size_t{1} << 40;
+  }();
+  return limit;
+}
+
+/// Bytes of `count` elements of `element_size`, refusing negative counts and requests above
+/// max_allocation_bytes() with an error naming fn, arg and the size.
+inline std::size_t checked_bytes(index_t count, std::size_t element_size, const char* fn,
+                                 const char* arg) {
+  if (count < 0) throw_invalid_argument(fn, arg, "asks for a negative number of elements (", count, ")");
+  const std::size_t limit = max_allocation_bytes();
+  if (static_cast<std::size_t>(count) > limit / element_size)
+    throw_runtime_error(fn, arg, "would need ", count, " elements of ", element_size,
+                        " bytes, more than this machine's memory (", limit, " bytes)");
+  return static_cast<std::size_t>(count) * element_size;
+}
+
+[[noreturn]] inline void allocation_failed(std::size_t bytes, const char* fn, const char* arg) {
+  throw_runtime_error(fn, arg, "could not allocate ", bytes, " bytes");
+}
+
+struct aligned_deleter {
+  void operator()(void* p) const noexcept {
+    ::operator delete(p, std::align_val_t(buffer_alignment));
+  }
+};
+
+template <class T>
+using aligned_ptr = std::unique_ptr<T, aligned_deleter>;
+
+/// Uninitialised 64-byte-aligned storage for `count` trivially copyable elements (null for 0).
+template <class T>
+aligned_ptr<T> allocate_aligned(index_t count, const char* fn = "tensor",
+                                const char* arg = "extents") {
+  static_assert(std::is_trivially_copyable<T>::value, "allocate_aligned: trivially copyable only");
+  const std::size_t bytes = checked_bytes(count, sizeof(T), fn, arg);
+  if (bytes == 0) return nullptr;
+  void* p = ::operator new(bytes, std::align_val_t(buffer_alignment), std::nothrow);
+  if (p == nullptr) allocation_failed(bytes, fn, arg);
+  return aligned_ptr<T>(static_cast<T*>(p));
+}
+
+/// A std::vector of n value-initialised (or `value`) elements, the size checked first.
+template <class T>
+std::vector<T> make_buffer(index_t n, const char* fn, const char* arg, const T& value = T{}) {
+  const std::size_t bytes = checked_bytes(n, sizeof(T), fn, arg);
+#if LADLE_HAS_EXCEPTIONS
+  try {
+    return std::vector<T>(static_cast<std::size_t>(n), value);
+  } catch (const std::bad_alloc&) {
+    allocation_failed(bytes, fn, arg);
+  }
+#else
+  (void)bytes;
+  return std::vector<T>(static_cast<std::size_t>(n), value);
+#endif
+}
+
+/// v.reserve(n) with the size checked first (for buffers filled by push_back).
+template <class T>
+void reserve_buffer(std::vector<T>& v, index_t n, const char* fn, const char* arg) {
+  const std::size_t bytes = checked_bytes(n, sizeof(T), fn, arg);
+#if LADLE_HAS_EXCEPTIONS
+  try {
+    v.reserve(static_cast<std::size_t>(n));
+  } catch (const std::bad_alloc&) {
+    allocation_failed(bytes, fn, arg);
+  }
+#else
+  (void)bytes;
+  v.reserve(static_cast<std::size_t>(n));
+#endif
+}
+
+}  // namespace detail
+}  // namespace ladle

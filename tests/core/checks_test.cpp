@@ -1,0 +1,182 @@
+// The shared contract helpers: checked sizes, guarded allocation, overlap, index-naming errors.
+#include <ladle/core/checks.hpp>
+#include <ladle/core/size.hpp>
+#include <ladle/core/tensor.hpp>
+#include <ladle/core/view.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+using ladle::index_t;
+namespace d = ladle::detail;
+
+namespace {
+
+constexpr index_t big = std::numeric_limits<index_t>::max();
+
+// Runs f, expects a ladle::error whose message contains every fragment.
+template <class F>
+void expect_error(F&& f, std::initializer_list<const char*> fragments) {
+  try {
+    f();
+    FAIL("no exception");
+  } catch (const ladle::error& e) {
+    const std::string what = e.what();
+    for (const char* frag : fragments) {
+      INFO(what);
+      CHECK(what.find(frag) != std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("checked_mul / checked_add refuse overflow and negative sizes at the boundary") {
+  CHECK(d::checked_mul(0, big, "f", "n") == 0);
+  CHECK(d::checked_mul(big, 1, "f", "n") == big);
+  CHECK(d::checked_mul(3037000499, 3037000499, "f", "n") == index_t{3037000499} * 3037000499);
+  expect_error([] { d::checked_mul(3037000500, 3037000500, "f", "n"); }, {"ladle::f", "'n'"});
+  expect_error([] { d::checked_mul(big / 2 + 1, 2, "f", "n"); }, {"64-bit"});
+  expect_error([] { d::checked_mul(-1, 2, "f", "n"); }, {"negative"});
+  CHECK(d::checked_add(big - 1, 1, "f", "n") == big);
+  expect_error([] { d::checked_add(big, 1, "f", "n"); }, {"64-bit"});
+  expect_error([] { d::checked_add(1, -1, "f", "n"); }, {"negative"});
+}
+
+TEST_CASE("views refuse extents and strides whose reach overflows") {
+  std::vector<float> b(8);
+  // The hostile-caller example: stride INT64_MAX/2 on a 4-row view.
+  expect_error([&] { ladle::make_view(b.data(), {4, 2}, {big / 2, 1}); },
+               {"ladle::tensor_view", "'extents'", "addressable"});
+  // Element count overflows even with compact strides.
+  expect_error([&] { ladle::make_view(b.data(), {big / 2, 3}); }, {"64-bit"});
+  expect_error([&] { ladle::make_view(b.data(), {-1, 3}); }, {"negative"});
+  expect_error([&] { ladle::make_view(b.data(), {2, 2}, {std::numeric_limits<index_t>::min(), 1}); },
+               {"stride"});
+  // Bytes, not elements: 2^61 floats reach 2^63 bytes.
+  expect_error([&] { ladle::make_view(b.data(), {index_t{1} << 61}); }, {"addressable"});
+  // The largest reach that still fits is accepted (never dereferenced here).
+  CHECK_NOTHROW(ladle::make_view(b.data(), {2, 2}, {(big / 4) - 8, 1}));
+  // Empty views: any other extent is fine, and they are contiguous.
+  auto e = ladle::make_view(b.data(), {4, 0});
+  CHECK(e.is_contiguous());
+  CHECK(e.empty());
+  auto e2 = ladle::make_view(b.data(), {0, big});
+  CHECK(e2.size() == 0);
+  CHECK(e2.is_contiguous());
+}
+
+TEST_CASE("guarded allocation names the function and size instead of bad_alloc") {
+  expect_error([] { d::make_buffer<double>(big, "knn_self", "k"); },
+               {"ladle::knn_self", "'k'", "machine's memory"});
+  expect_error([] { d::make_buffer<double>(-5, "smote", "n"); }, {"negative"});
+  expect_error([] { d::allocate_aligned<float>(big / 2, "quantize", "out"); },
+               {"ladle::quantize", "machine's memory"});
+  std::vector<int> v;
+  expect_error([&] { d::reserve_buffer(v, big / 8, "f", "count"); }, {"'count'"});
+  CHECK(d::make_buffer<int>(3, "f", "n", 7) == std::vector<int>{7, 7, 7});
+  CHECK(d::allocate_aligned<float>(0, "f", "n") == nullptr);
+  auto p = d::allocate_aligned<float>(5, "f", "n");
+  CHECK(reinterpret_cast<std::uintptr_t>(p.get()) % ladle::buffer_alignment == 0);
+  CHECK(d::max_allocation_bytes() > (std::size_t{1} << 20));
+}
+
+TEST_CASE("tensor: checked extents, uninitialised form, zero fill") {
+  expect_error([] { ladle::tensor<float, 2> t({big / 2, 4}); }, {"ladle::tensor", "64-bit"});
+  expect_error([] { ladle::tensor<float, 1> t({big / 8}); }, {"machine's memory"});
+  expect_error([] { ladle::tensor<float, 2> t({3, -1}); }, {"negative"});
+  ladle::tensor<float, 2> u({3, 5}, ladle::uninitialized);
+  CHECK(u.size() == 15);
+  for (float& x : u) x = 1.0f;
+  ladle::tensor<float, 2> z({3, 5});
+  for (float x : z) CHECK(x == 0.0f);
+  ladle::tensor<float, 2> f({2, 2}, 2.5f);
+  for (float x : f) CHECK(x == 2.5f);
+  ladle::tensor<float, 2> empty({4, 0});
+  CHECK(empty.view().is_contiguous());
+}
+
+TEST_CASE("overlaps: extent- and stride-aware") {
+  std::vector<float> b(64);
+  float* p = b.data();
+  // Partial overlap of two vectors (the softmax(b, b + 1) case).
+  CHECK(d::overlaps(ladle::make_view(p, 4), ladle::make_view(p + 1, 4)));
+  CHECK(d::overlaps(ladle::make_view(p, 4), ladle::make_view(p + 3, 4)));
+  CHECK_FALSE(d::overlaps(ladle::make_view(p, 4), ladle::make_view(p + 4, 4)));
+  // Columns of one 8x2 row-major matrix interleave without sharing a byte.
+  auto col0 = ladle::make_view(p, {8}, {2});
+  auto col1 = ladle::make_view(p + 1, {8}, {2});
+  CHECK_FALSE(d::overlaps(col0, col1));
+  CHECK(d::overlaps(col0, ladle::make_view(p + 2, {8}, {2})));
+  // Different element sizes on the same lattice: a double at p covers both floats of a pair.
+  auto dbl = ladle::make_view(reinterpret_cast<double*>(p), {8}, {1});
+  CHECK(d::overlaps(dbl, col1));
+  // Byte views into float storage: byte 2 of each float vs float starts.
+  auto bytes = ladle::make_view(reinterpret_cast<unsigned char*>(p) + 2, {16}, {4});
+  CHECK(d::overlaps(bytes, ladle::make_view(p, {16}, {1})));
+  CHECK_FALSE(d::overlaps(bytes, ladle::make_view(reinterpret_cast<unsigned char*>(p), {16}, {4})));
+  // Negative strides reach backwards.
+  auto rev = ladle::make_view(p + 7, {8}, {-1});
+  CHECK(d::overlaps(rev, ladle::make_view(p, 1)));
+  CHECK_FALSE(d::overlaps(rev, ladle::make_view(p + 8, 8)));
+  // A transposed 4x4 against its source: same bytes.
+  CHECK(d::overlaps(ladle::make_view(p, {4, 4}, {1, 4}), ladle::make_view(p + 15, 1)));
+  // Empty views overlap nothing.
+  CHECK_FALSE(d::overlaps(ladle::make_view(p, 0), ladle::make_view(p, 4)));
+}
+
+TEST_CASE("require_disjoint / require_disjoint_or_same") {
+  std::vector<float> b(16);
+  auto x = ladle::make_view(b.data(), 8);
+  auto same = ladle::make_view(b.data(), 8);
+  auto shifted = ladle::make_view(b.data() + 1, 8);
+  auto other = ladle::make_view(b.data() + 8, 8);
+  CHECK_NOTHROW(d::require_disjoint(other, "out", x, "x", "softmax"));
+  expect_error([&] { d::require_disjoint(same, "out", x, "x", "softmax"); },
+               {"ladle::softmax", "'out'", "overlaps 'x'"});
+  CHECK_NOTHROW(d::require_disjoint_or_same(same, "out", x, "x", "softmax"));
+  expect_error([&] { d::require_disjoint_or_same(shifted, "out", x, "x", "softmax"); },
+               {"'out'", "partially overlaps 'x'"});
+  // Same start, different extent or stride: not exact aliasing.
+  expect_error([&] { d::require_disjoint_or_same(ladle::make_view(b.data(), 4), "out", x, "x", "f"); },
+               {"partially"});
+  expect_error(
+      [&] { d::require_disjoint_or_same(ladle::make_view(b.data(), {8}, {2}), "out", x, "x", "f"); },
+      {"partially"});
+  // Same bytes, different element type (int32 codes written over float input): refused.
+  auto bytes = ladle::make_view(reinterpret_cast<std::int32_t*>(b.data()), 8);
+  expect_error([&] { d::require_disjoint_or_same(bytes, "out", x, "x", "f"); }, {"partially"});
+}
+
+TEST_CASE("require_finite names the caller's index") {
+  std::vector<float> b(12, 1.0f);
+  b[7] = std::numeric_limits<float>::quiet_NaN();
+  expect_error([&] { d::require_finite(ladle::make_view(b.data(), {3, 4}), "smote", "X"); },
+               {"ladle::smote", "'X'", "row 1, column 3"});
+  expect_error([&] { d::require_finite(ladle::make_view(b.data(), 12), "f", "x"); },
+               {"element 7"});
+  // Strided: the transposed view finds it at (3, 1).
+  expect_error([&] { d::require_finite(ladle::make_view(b.data(), {4, 3}, {1, 4}), "f", "x"); },
+               {"row 3, column 1"});
+  b[7] = -std::numeric_limits<float>::infinity();
+  b[2] = std::numeric_limits<float>::infinity();
+  expect_error([&] { d::require_finite(ladle::make_view(b.data(), 12), "f", "x"); },
+               {"element 2", "inf"});
+  b[7] = b[2] = 0.0f;
+  CHECK_NOTHROW(d::require_finite(ladle::make_view(b.data(), {3, 4}), "f", "x"));
+  CHECK(d::index_text(std::array<index_t, 3>{1, 0, 4}) == "index (1, 0, 4)");
+  CHECK(d::unflatten<2>(7, {3, 4}) == std::array<index_t, 2>{1, 3});
+}
+
+TEST_CASE("require_nonempty says which axis is empty") {
+  std::vector<float> b(4);
+  expect_error([&] { d::require_nonempty(ladle::make_view(b.data(), {7, 0}), "smote", "X"); },
+               {"'X'", "no elements (shape 7 x 0)"});
+  expect_error([&] { d::require_nonempty(ladle::make_view(b.data(), 0), "f", "y"); },
+               {"'y' is empty"});
+}
