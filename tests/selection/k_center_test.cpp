@@ -237,6 +237,6 @@ TEST_CASE("k_center_greedy errors") {
                        doctest::Contains("row 2, column 0"), ladle::domain_error);
   const std::vector<double> none;
   CHECK_THROWS_WITH_AS(ladle::k_center_greedy(ladle::make_view(none.data(), {index_t(0), index_t(3)}), 0, seed{1}),
-                       doctest::Contains("'X' is empty"), ladle::invalid_argument);
+                       doctest::Contains("'X' has no elements (shape 0 x 3)"), ladle::invalid_argument);
   CHECK(ladle::k_center_workspace_bytes(100, 100, 8, 4, true) >= 800);
 }

@@ -75,6 +75,9 @@ TEST_CASE("uniform_subset: every k-subset equally likely, ascending, both member
                          ladle::invalid_argument);
     CHECK_THROWS_AS(ladle::uniform_subset(5, -1, seed{1}), ladle::error);
     CHECK_THROWS_AS(ladle::uniform_subset(-5, 0, seed{1}), ladle::error);
+    // An absurd k is refused before any allocation.
+    CHECK_THROWS_WITH_AS(ladle::uniform_subset(index_t(1) << 61, index_t(1) << 60, seed{1}),
+                         doctest::Contains("ladle::uniform_subset: 'k'"), ladle::runtime_error);
   }
 }
 
@@ -326,6 +329,14 @@ TEST_CASE("weighted_sample errors leave the output untouched") {
       ladle::weighted_sample_into(ladle::seq, ladle::make_view(out.data(), 2), wv, seed{1}),
       doctest::Contains("'weights' has -1 at index 2"), ladle::domain_error);
   CHECK(out == std::vector<index_t>{-1, -1});
+  w[2] = 1;
+  // out aliasing the weights' bytes is refused
+  std::vector<double> both = {1, 2, 3, 4};
+  CHECK_THROWS_WITH_AS(
+      ladle::weighted_sample_into(ladle::seq,
+                                  ladle::make_view(reinterpret_cast<index_t*>(both.data()), 2),
+                                  ladle::make_view(static_cast<const double*>(both.data()), 4), seed{1}),
+      doctest::Contains("'out' overlaps 'weights'"), ladle::invalid_argument);
   w[2] = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_AS(ladle::weighted_sample(wv, 1, seed{1}), ladle::domain_error);
   w[2] = std::numeric_limits<double>::infinity();

@@ -130,7 +130,7 @@ inline std::vector<index_t> uniform_subset(index_t n, index_t k, seed s) {
   constexpr const char* fn = "uniform_subset";
   if (n < 0) throw_invalid_argument(fn, "n", "must not be negative, got ", n);
   detail::require_count(k, n, fn, "k", "indices");
-  std::vector<index_t> out(static_cast<std::size_t>(k));
+  auto out = detail::make_buffer<index_t>(k, fn, "k");
   philox g(s, detail::stream_uniform_subset);
   detail::floyd_sorted(n, k, g, out.data());
   return out;
@@ -140,7 +140,7 @@ inline std::vector<index_t> random_permutation_prefix(index_t n, index_t k, seed
   constexpr const char* fn = "random_permutation_prefix";
   if (n < 0) throw_invalid_argument(fn, "n", "must not be negative, got ", n);
   detail::require_count(k, n, fn, "k", "indices");
-  std::vector<index_t> out(static_cast<std::size_t>(k));
+  auto out = detail::make_buffer<index_t>(k, fn, "k");
   philox g(s, detail::stream_permutation);
   // Fisher-Yates from the front: step i swaps slot i with a uniform slot in [i, n). Only the
   // slots touched so far are stored (dense array when n is small compared with k).
@@ -506,7 +506,7 @@ std::vector<index_t> weighted_sample(const Policy& policy, vector_view<W> weight
   constexpr const char* fn = "weighted_sample";
   if (k < 0) throw_invalid_argument(fn, "k", "must not be negative, got ", k);
   detail::require_count(k, weights.extent(0), fn, "k", "weights");
-  std::vector<index_t> out(static_cast<std::size_t>(k));
+  auto out = detail::make_buffer<index_t>(k, fn, "k");
   detail::weighted_sample_impl(policy, weights, k, s, order, out.data(), fn);
   return out;
 }
@@ -524,8 +524,7 @@ void weighted_sample_into(const Policy& policy, vector_view<index_t> out, vector
   detail::require_host(out, fn, "out");
   const index_t k = out.extent(0);
   detail::require_count(k, weights.extent(0), fn, "out", "weights");
-  if (detail::overlaps(out, weights))
-    throw_invalid_argument(fn, "out", "overlaps 'weights'");
+  detail::require_disjoint(out, "out", weights, "weights", fn);
   std::vector<index_t> tmp(static_cast<std::size_t>(k));
   detail::weighted_sample_impl(policy, weights, k, s, order, tmp.data(), fn);
   for (index_t i = 0; i < k; ++i) out(i) = tmp[std::size_t(i)];
@@ -585,7 +584,7 @@ template <class Policy>
 std::vector<index_t> alias_table::sample(const Policy& policy, index_t count, seed s) const {
   if (count < 0)
     throw_invalid_argument("alias_table::sample", "count", "must not be negative, got ", count);
-  std::vector<index_t> out(static_cast<std::size_t>(count));
+  auto out = detail::make_buffer<index_t>(count, "alias_table::sample", "count");
   parallel_for(policy, count, 1 << 16, [&](index_t begin, index_t end) {
     for (index_t j = begin; j < end; ++j) {
       philox g(s, derive_stream(detail::stream_alias, static_cast<std::uint64_t>(j)));
