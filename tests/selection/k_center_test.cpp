@@ -80,6 +80,12 @@ TEST_CASE_TEMPLATE("exact squared distance: vector path gives the scalar path's 
     const auto a = random_matrix<T>(2, d, std::uint64_t(d), false);
     const double want = ladle::detail::exact_sq_distance_scalar(a.data(), a.data() + d, d);
     CHECK(ladle::detail::exact_sq_distance_rows(a.data(), a.data() + d, d) == want);
+    const T* rows[4] = {a.data(), a.data() + d, a.data(), a.data() + d};
+    double four[4];
+    ladle::detail::exact_sq_distance_rows4(rows, a.data() + d, d, four);
+    CHECK(four[0] == want);
+    CHECK(four[1] == 0.0);
+    CHECK(four[2] == want);
     double plain = 0;
     for (index_t j = 0; j < d; ++j) {
       const double e = double(a[std::size_t(j)]) - double(a[std::size_t(d + j)]);

@@ -72,9 +72,65 @@ inline double exact_sq_distance_fma(const T* LADLE_RESTRICT a, const T* LADLE_RE
   }
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
+
+/// Four rows at once: the same arithmetic per row as exact_sq_distance_fma, with eight
+/// independent fma chains in flight instead of two (one row is latency-bound).
+template <class T>
+inline void exact_sq_distance_fma4(const T* const* rows, const T* LADLE_RESTRICT c, index_t d,
+                                   double* out) noexcept {
+  __m256d s[4][2];
+  for (int r = 0; r < 4; ++r) s[r][0] = s[r][1] = _mm256_setzero_pd();
+  index_t j = 0;
+  for (; j + 8 <= d; j += 8) {
+    __m256d c0, c1;
+    if constexpr (std::is_same<T, float>::value) {
+      const __m256 cv = _mm256_loadu_ps(c + j);
+      c0 = _mm256_cvtps_pd(_mm256_castps256_ps128(cv));
+      c1 = _mm256_cvtps_pd(_mm256_extractf128_ps(cv, 1));
+    } else {
+      c0 = _mm256_loadu_pd(c + j);
+      c1 = _mm256_loadu_pd(c + j + 4);
+    }
+    for (int r = 0; r < 4; ++r) {
+      __m256d a0, a1;
+      if constexpr (std::is_same<T, float>::value) {
+        const __m256 av = _mm256_loadu_ps(rows[r] + j);
+        a0 = _mm256_cvtps_pd(_mm256_castps256_ps128(av));
+        a1 = _mm256_cvtps_pd(_mm256_extractf128_ps(av, 1));
+      } else {
+        a0 = _mm256_loadu_pd(rows[r] + j);
+        a1 = _mm256_loadu_pd(rows[r] + j + 4);
+      }
+      const __m256d e0 = _mm256_sub_pd(a0, c0), e1 = _mm256_sub_pd(a1, c1);
+      s[r][0] = _mm256_fmadd_pd(e0, e0, s[r][0]);
+      s[r][1] = _mm256_fmadd_pd(e1, e1, s[r][1]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    alignas(32) double t[8];
+    _mm256_store_pd(t, s[r][0]);
+    _mm256_store_pd(t + 4, s[r][1]);
+    for (index_t q = j; q < d; ++q) {
+      const double e = static_cast<double>(rows[r][q]) - static_cast<double>(c[q]);
+      t[q % 8] = std::fma(e, e, t[q % 8]);
+    }
+    out[r] = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+  }
+}
 #else
 #  define LADLE_K_CENTER_FMA_KERNEL 0
 #endif
+
+/// Distances of four rows to c (the single-row formula, four times).
+template <class T>
+inline void exact_sq_distance_rows4(const T* const* rows, const T* c, index_t d,
+                                    double* out) noexcept {
+#if LADLE_K_CENTER_FMA_KERNEL
+  exact_sq_distance_fma4(rows, c, d, out);
+#else
+  for (int r = 0; r < 4; ++r) out[r] = exact_sq_distance_scalar(rows[r], c, d);
+#endif
+}
 
 template <class T>
 inline double exact_sq_distance_rows(const T* LADLE_RESTRICT a, const T* LADLE_RESTRICT b,
@@ -163,7 +219,21 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
         policy, m, 2048, farthest{},
         [&](index_t begin, index_t end) {
           farthest best;
-          for (index_t q = begin; q < end; ++q) {
+          index_t q = begin;
+          for (; q + 4 <= end; q += 4) {
+            if (mn[q] < 0 && mn[q + 1] < 0 && mn[q + 2] < 0 && mn[q + 3] < 0) continue;
+            const value_t* rows4[4] = {row(row_of(q)), row(row_of(q + 1)), row(row_of(q + 2)),
+                                       row(row_of(q + 3))};
+            double dist[4];
+            exact_sq_distance_rows4(rows4, c, d, dist);
+            for (index_t r = 0; r < 4; ++r) {
+              double v = mn[q + r];
+              if (v < 0) continue;
+              if (dist[r] < v) mn[q + r] = v = dist[r];
+              if (v > best.value) best = {v, q + r};
+            }
+          }
+          for (; q < end; ++q) {
             double v = mn[q];
             if (v < 0) continue;
             const double dist = exact_sq_distance_rows(row(row_of(q)), c, d);
