@@ -8,3 +8,4 @@
 #include "ladle/selection/rs2.hpp"
 #include "ladle/selection/scores.hpp"
 #include "ladle/selection/k_center.hpp"
+#include "ladle/selection/sha256.hpp"
