@@ -46,8 +46,12 @@ show "
 show "$("$ladle" weights --labels "$data/breast_cancer_imbalanced.csv" --scheme balanced -q | tr -d ' \n' | sed 's/.*"classes":\(\[.*\]\).*/\1/')"
 # Quantile aggregation over three made-up forecasters (the predictions need numpy to generate;
 # the step is skipped, saying so, without it).
-if python3 -c 'import numpy' 2>/dev/null; then
-  python3 - <<'PY'
+py=
+for p in /usr/bin/python3 python3; do
+  if "$p" -c 'import numpy' 2>/dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
+  "$py" - <<'PY'
 import numpy as np
 rng = np.random.default_rng(0)
 y = 10 + 3 * rng.standard_normal(400)
