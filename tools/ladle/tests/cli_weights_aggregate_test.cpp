@@ -156,8 +156,8 @@ void make_aggregate_inputs(std::vector<double>& P, std::vector<double>& Y) {
       const double centre = Y[static_cast<std::size_t>(i)] + bias[m] + 1.5 * ladle::normal(rng);
       for (ladle::index_t k = 0; k < K; ++k) P[static_cast<std::size_t>((m * N + i) * K + k)] = centre + spread[m] * z[k];
     }
-  ladle::save_npy(at("a_P.npy"), ladle::make_view(static_cast<const double*>(P.data()), {M, N, K}));
-  ladle::save_npy(at("a_Y.npy"), ladle::make_view(static_cast<const double*>(Y.data()), N));
+  ladle::save_npy(at("a_P.npy"), ladle::make_view(static_cast<const double*>(P.data()), {M, N, K}), true);
+  ladle::save_npy(at("a_Y.npy"), ladle::make_view(static_cast<const double*>(Y.data()), N), true);
 }
 
 std::vector<double> read_npy_doubles(const std::string& path, std::vector<ladle::index_t>& shape) {
