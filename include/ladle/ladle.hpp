@@ -13,4 +13,5 @@
 #include "ladle/quantization.hpp"
 #include "ladle/quantile.hpp"
 #include "ladle/resampling.hpp"
+#include "ladle/selection.hpp"
 #include "ladle/weighting.hpp"

@@ -55,9 +55,10 @@ TEST_CASE("affine: hand-computed goldens for each convention (4-bit)") {
   // amax 7.5. torch/full: Δ = 7.5 / 7.5 = 1, signed codes [-8, 7], z = 0.
   const std::vector<float> x = {-7.5f, 7.5f, 2.5f, -0.5f, 0.0f, 3.5f};
   CHECK(codes_of<std::int8_t>(quant_spec::symmetric(4), x) == std::vector<int>{-8, 7, 2, 0, 0, 4});
-  // Unsigned torch symmetric: z = 8.
+  // Unsigned torch symmetric below 8 bits: z = (0 + 15) // 2 = 7, as torch's observers give
+  // quint8 with quant_min = 0, quant_max = 15.
   CHECK(codes_of<std::uint8_t>(quant_spec::symmetric(4, quant_convention::torch, false), x) ==
-        std::vector<int>{0, 15, 10, 8, 8, 12});
+        std::vector<int>{0, 15, 9, 7, 7, 11});
   // Narrow range: Δ = 7.5 / 7, codes ±7.
   {
     const auto s = quant_spec::symmetric(4).with_narrow_range();

@@ -139,6 +139,33 @@ TEST_CASE("affine: choose_qparams matches torch MinMaxObserver / PerChannelMinMa
   }
 }
 
+TEST_CASE("affine: 2..7-bit observers and fake quantization match torch's custom ranges") {
+  // torch's symmetric quint8 with quant_min/quant_max uses zero point (qmin + qmax) // 2.
+  int checked = 0;
+  for (const auto& c : affine_fixtures::low_bit_cases) {
+    const std::vector<float> x = floats(c.x, 5 * 33);
+    const auto xv = ladle::make_view(x.data(), {5, 33});
+    auto spec = c.symmetric ? ladle::quant_spec::symmetric(c.bits, ladle::quant_convention::torch,
+                                                           c.is_signed != 0)
+                            : ladle::quant_spec::affine(c.bits, c.is_signed != 0);
+    if (c.per_channel) spec = spec.per_channel(0);
+    const auto p = ladle::choose_qparams(spec, xv);
+    REQUIRE(p.count() == c.nslots);
+    int bad = 0;
+    for (int i = 0; i < c.nslots; ++i) {
+      bad += to_bits(p.scale[static_cast<std::size_t>(i)]) != c.scale[i];
+      bad += p.zero_point[static_cast<std::size_t>(i)] != c.zp[i];
+    }
+    const auto fq = ladle::fake_quantize(xv, p);
+    for (int i = 0; i < 5 * 33; ++i) bad += to_bits(fq[i]) != c.fq[i];
+    CHECK_MESSAGE(bad == 0, "bits ", c.bits, " signed ", c.is_signed, " symmetric ", c.symmetric,
+                  " per_channel ", c.per_channel, " zp[0] ladle ", p.zero_point[0], " torch ",
+                  c.zp[0]);
+    ++checked;
+  }
+  CHECK(checked == 4 * 6 * 2 * 2 * 2);
+}
+
 TEST_CASE("affine: GPTQ/BAQ and EQ-Net symmetric conventions match their reference formulas") {
   for (const auto& c : affine_fixtures::convention_cases) {
     const std::vector<float> x = floats(c.x, 5 * 40);

@@ -203,3 +203,29 @@ TEST_CASE("bit allocation errors") {
   std::vector<float> sf = {1.0f, 0.5f};
   CHECK(ladle::allocate_bits(ladle::make_view(sf.data(), 2), 2.0).average_bits == doctest::Approx(2.0));
 }
+
+TEST_CASE("integer rounding ends quickly when weights span many orders of magnitude") {
+  // The one-unit greedy would add ~2^40 levels to the nearly weightless item one at a time (a
+  // libFuzzer timeout); the bulk step must give an allocation with the greedy's properties: within
+  // budget, and no item can take one more unit without exceeding it.
+  const std::vector<double> s = {1.0, 3.0, 2.0};
+  const std::vector<double> w = {1.0, 1e-12, 5.0};
+  const ladle::bit_allocation_options o{0.0, 40.0, ladle::bit_rounding::integer_levels};
+  const auto r = ladle::allocate_bits(ladle::make_view(s.data(), 3), ladle::make_view(w.data(), 3),
+                                      6.0, o);
+  const double wsum = 1.0 + 1e-12 + 5.0, budget = 6.0 * wsum;
+  double spent = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(r.levels[i] >= 1);
+    CHECK(r.bits[i] == std::log2(static_cast<double>(r.levels[i])));
+    spent += w[i] * r.bits[i];
+  }
+  CHECK(spent <= budget * (1 + 1e-9));
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (r.levels[i] >= (std::int64_t{1} << 40)) continue;  // at max_bits
+    const double more = w[i] * (std::log2(static_cast<double>(r.levels[i] + 1)) - r.bits[i]);
+    CHECK(spent + more > budget - 1e-6);  // nothing left that one more unit of i could use
+  }
+  // The nearly weightless item is worth many bits at almost no cost.
+  CHECK(r.bits[1] > 30.0);
+}

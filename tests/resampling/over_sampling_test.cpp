@@ -240,6 +240,33 @@ TEST_CASE_TEMPLATE("ADASYN allocation equals imblearn's; rows follow it", T, flo
   }
 }
 
+TEST_CASE_TEMPLATE("ADASYN rounds exact halves to even, from integers", T, float, double) {
+  // rint(G * Delta_i / sum(Delta)) with exact .5 ties: the repro (imblearn keeps 23 rows)
+  // and random sets against imblearn 0.10 and against the exact rational rounding.
+  for (std::size_t s = 0; s < fx::adasyn_tie_sets.size(); ++s) {
+    const auto& c = fx::adasyn_tie_sets[s];
+    CAPTURE(s);
+    const auto Xt = rt::features<T>(c.X, c.n, 2);
+    const auto yt = rt::labels<std::int64_t>(c.y);
+    const auto X = Xt.cview();
+    const auto y = yt.cview();
+    std::vector<long> gen;
+    for (std::size_t j = 0; j + 1 < c.label_G.size(); j += 2) {
+      const auto a = ladle::adasyn_allocation_of(ladle::seq, X, y, c.label_G[j], c.label_G[j + 1],
+                                                 c.k);
+      gen.insert(gen.end(), a.generate.begin(), a.generate.end());
+    }
+    CHECK(gen == c.exact_gen);
+    ladle::adasyn_options opts;
+    opts.k = c.k;
+    const auto r = ladle::adasyn(X, y, opts, ladle::seed{0});
+    if (c.imblearn_exact) {
+      CHECK(gen == c.imblearn_gen);
+      CHECK(r.X.extent(0) == c.imblearn_rows);
+    }
+  }
+}
+
 TEST_CASE("ADASYN refuses a class without other-class neighbours") {
   // Two far-apart clusters: the minority's neighbours are all minority.
   std::vector<double> X;

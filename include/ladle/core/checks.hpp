@@ -52,6 +52,19 @@ inline void require_extent(index_t got, index_t want, const char* fn, const char
     throw_invalid_argument(fn, arg, "has ", what, " ", got, " but ", want, " was expected");
 }
 
+/// A view whose layout is validated under the caller's names: adaptors (DLPack, Eigen, mdspan)
+/// call this so a bad shape is reported as `fn`'s `arg`, not as the tensor_view constructor's.
+template <class T, std::size_t R>
+tensor_view<T, R> checked_view(T* data, const std::array<index_t, R>& extents,
+                               const std::array<index_t, R>& strides, device dev, const char* fn,
+                               const char* arg) {
+  check_layout(extents, strides, sizeof(T), fn, arg);
+  if (data == nullptr && checked_size(extents, fn, arg) != 0)
+    throw_invalid_argument(fn, arg, "has a null data pointer but ",
+                           checked_size(extents, fn, arg), " elements");
+  return tensor_view<T, R>(data, extents, strides, dev);
+}
+
 // ---- overlap ------------------------------------------------------------------------------------
 
 /// Byte range [lo, hi) touched by a non-empty host view.

@@ -256,6 +256,8 @@ void convert(tensor_view<Src, Rank> in, tensor_view<Dst, Rank> out) {
   detail::require_host(out, "convert", "out");
   for (std::size_t r = 0; r < Rank; ++r)
     detail::require_extent(out.extent(r), in.extent(r), "convert", "out", "extent");
+  // Same-type in-place conversion is a no-op copy; any other sharing would read converted data.
+  detail::require_disjoint_or_same(out, "out", in, "in", "convert");
   if (in.is_contiguous() && out.is_contiguous()) {
     convert_n(in.data(), out.data(), in.size());
     return;

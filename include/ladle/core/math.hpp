@@ -23,12 +23,6 @@ void require_float_view(const char*) {
   static_assert(std::is_floating_point<std::remove_cv_t<T>>::value,
                 "this ladle::math function takes float or double views");
 }
-template <class T>
-void require_finite(vector_view<T> x, const char* fn, const char* arg) {
-  for (index_t i = 0; i < x.extent(0); ++i)
-    if (!std::isfinite(x(i)))
-      throw_domain_error(fn, arg, "element ", i, " is not finite (", x(i), ")");
-}
 }  // namespace detail
 
 /// Compensated (Kahan-Babuska-Neumaier) sum; error ~ eps * sum|x|, independent of n.
@@ -82,6 +76,7 @@ void softmax(vector_view<T> x, vector_view<U> out, V temperature = V(1)) {
   detail::require_float_view<T>("softmax");
   detail::require_nonempty(x, "softmax", "x");
   detail::require_extent(out.extent(0), x.extent(0), "softmax", "out", "length");
+  detail::require_disjoint_or_same(out, "out", x, "x", "softmax");
   if (!(temperature > 0) || !std::isfinite(temperature))
     throw_domain_error("softmax", "temperature", "must be finite and > 0, got ", temperature);
   detail::require_finite(x, "softmax", "x");
@@ -104,6 +99,7 @@ void log_softmax(vector_view<T> x, vector_view<U> out, V temperature = V(1)) {
   detail::require_float_view<T>("log_softmax");
   detail::require_nonempty(x, "log_softmax", "x");
   detail::require_extent(out.extent(0), x.extent(0), "log_softmax", "out", "length");
+  detail::require_disjoint_or_same(out, "out", x, "x", "log_softmax");
   if (!(temperature > 0) || !std::isfinite(temperature))
     throw_domain_error("log_softmax", "temperature", "must be finite and > 0, got ", temperature);
   detail::require_finite(x, "log_softmax", "x");
@@ -121,9 +117,10 @@ enum class order { ascending, descending };
 /// Indices that sort x (stable: equal values keep index order). NaN is rejected.
 template <class T>
 std::vector<index_t> argsort(vector_view<T> x, order ord = order::ascending) {
+  detail::require_host(x, "argsort", "x");
   for (index_t i = 0; i < x.extent(0); ++i)
     if (x(i) != x(i)) throw_domain_error("argsort", "x", "element ", i, " is NaN");
-  std::vector<index_t> idx(static_cast<std::size_t>(x.extent(0)));
+  std::vector<index_t> idx = detail::make_buffer<index_t>(x.extent(0), "argsort", "x");
   std::iota(idx.begin(), idx.end(), index_t(0));
   if (ord == order::ascending)
     std::stable_sort(idx.begin(), idx.end(), [&](index_t a, index_t b) { return x(a) < x(b); });
@@ -146,7 +143,7 @@ std::vector<index_t> top_k(vector_view<T> x, index_t k, order ord = order::desce
     return a < b;
   };
   std::vector<index_t> heap;
-  heap.reserve(static_cast<std::size_t>(k));
+  detail::reserve_buffer(heap, k, "top_k", "k");
   for (index_t i = 0; i < n && k > 0; ++i) {
     if (static_cast<index_t>(heap.size()) < k) {
       heap.push_back(i);
@@ -168,7 +165,7 @@ std::vector<index_t> select_k(vector_view<T> x, index_t k, order ord = order::de
   if (k < 0 || k > n) throw_invalid_argument("select_k", "k", "must be in [0, ", n, "], got ", k);
   for (index_t i = 0; i < n; ++i)
     if (x(i) != x(i)) throw_domain_error("select_k", "x", "element ", i, " is NaN");
-  std::vector<index_t> idx(static_cast<std::size_t>(n));
+  std::vector<index_t> idx = detail::make_buffer<index_t>(n, "select_k", "x");
   std::iota(idx.begin(), idx.end(), index_t(0));
   if (k == 0 || k == n) {
     idx.resize(static_cast<std::size_t>(k));

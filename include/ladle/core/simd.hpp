@@ -13,8 +13,10 @@
 #pragma once
 
 #include "ladle/config.hpp"
+#include "ladle/core/fp_contract.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -190,6 +192,41 @@ LADLE_FORCE_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m,
 template <class T, class A>
 LADLE_FORCE_INLINE xsimd::batch_bool<T, A> nonfinite(const xsimd::batch<T, A>& v) noexcept {
   return xsimd::isnan(v - v);
+}
+
+/// a * b rounded per lane, never fused with a later addition (see core/fp_contract.hpp).
+template <class T, class A>
+LADLE_FORCE_INLINE xsimd::batch<T, A> mul_rounded(const xsimd::batch<T, A>& a,
+                                                  const xsimd::batch<T, A>& b) noexcept {
+  typename xsimd::batch<T, A>::register_type p = a * b;
+  return xsimd::batch<T, A>(::ladle::detail::fp_barrier(p));
+}
+
+/// Whether this build's SIMD fma is one fused instruction. xsimd::fma falls back to x * y + z
+/// (two roundings) on targets without one, such as baseline x86-64 (SSE2).
+#  if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__) || defined(_M_ARM64)
+inline constexpr bool has_fused_fma = true;
+#  else
+inline constexpr bool has_fused_fma = false;
+#  endif
+
+/// a * b + c rounded once in every lane, on every target: the fused instruction where the ISA
+/// has one, a lane-wise std::fma (exact, slower) where it does not. Use it where a kernel means
+/// a fused multiply-add, with std::fma in its scalar path, so both give the same bits.
+template <class T, class A>
+LADLE_FORCE_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
+                                          const xsimd::batch<T, A>& c) noexcept {
+  if constexpr (has_fused_fma) {
+    return xsimd::fma(a, b, c);
+  } else {
+    constexpr std::size_t n = xsimd::batch<T, A>::size;
+    alignas(A::alignment()) T ta[n], tb[n], tc[n];
+    a.store_aligned(ta);
+    b.store_aligned(tb);
+    c.store_aligned(tc);
+    for (std::size_t i = 0; i < n; ++i) ta[i] = std::fma(ta[i], tb[i], tc[i]);
+    return xsimd::batch<T, A>::load_aligned(ta);
+  }
 }
 
 /// Number of true lanes.

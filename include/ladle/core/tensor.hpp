@@ -31,6 +31,17 @@ class tensor {
 
   tensor() = default;
 
+  /// A tensor whose size is checked under a public function's name (`fn`, `arg` in messages):
+  /// for owning results sized by caller input.
+  tensor(const extents_type& extents, uninitialized_t, const char* fn, const char* arg)
+      : extents_(extents) {
+    data_ = detail::allocate_aligned<T>(detail::checked_size(extents, fn, arg), fn, arg);
+  }
+  tensor(const extents_type& extents, const char* fn, const char* arg)
+      : tensor(extents, uninitialized, fn, arg) {
+    if (size() > 0) std::memset(static_cast<void*>(data_.get()), 0, bytes());
+  }
+
   /// A zero-filled tensor of the given extents.
   explicit tensor(const extents_type& extents) : tensor(extents, uninitialized) {
     if (size() > 0) std::memset(static_cast<void*>(data_.get()), 0, bytes());

@@ -15,7 +15,9 @@
 //   code = clamp(rint((x - min) * inv), 0, Q).
 // 4 and 2 bits (Q = 15 or 3): bias = fp16(min); range = max - bias; scale = fp16(range / Q)
 // (1 for a constant row, or when that scale is 0 or its reciprocal overflows);
-// code = clamp(rint((x - bias) * (1 / scale)), 0, Q). Values need |x| < 65504 (fp16 bias).
+// code = clamp(rint((x - bias) * (1 / scale)), 0, Q). Values need |x| <= 65504 (fp16 bias); a
+// row beyond it is rejected (ladle::domain_error), as is an 8/16-bit row whose range max - min
+// overflows float.
 // All rounding is to nearest, ties to even.
 // Dequantization is code * scale + bias, rounded after the product and after the sum (as
 // FBGEMM; never fused into an fma). A constant row stores codes 0 and decodes exactly.

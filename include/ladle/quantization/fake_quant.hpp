@@ -13,6 +13,7 @@
 // one Δ and Qp the largest positive code; EQ-Net uses 2^b in place of Qp (lsq_options).
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/view.hpp"
 #include "ladle/quantization/quantize.hpp"
@@ -89,6 +90,19 @@ void lsq_backward_into(const Policy& policy, tensor_view<T, R> x, tensor_view<G,
   detail::aq::check_pair(x, grad_out, fn, "x", "grad_out");
   const bool want_gx = grad_x.data() != nullptr;
   if (want_gx) detail::aq::check_pair(x, grad_x, fn, "x", "grad_x");
+  if (want_gx) {
+    detail::require_disjoint_or_same(grad_x, "grad_x", grad_out, "grad_out", fn);  // documented
+    detail::require_disjoint(grad_x, "grad_x", x, "x", fn);
+  }
+  for (auto* v : {&grad_scale, &grad_zero_point})
+    if (v->data() != nullptr) {
+      const char* name = v == &grad_scale ? "grad_scale" : "grad_zero_point";
+      detail::require_disjoint(*v, name, x, "x", fn);
+      detail::require_disjoint(*v, name, grad_out, "grad_out", fn);
+      if (want_gx) detail::require_disjoint(*v, name, grad_x, "grad_x", fn);
+    }
+  if (grad_scale.data() != nullptr && grad_zero_point.data() != nullptr)
+    detail::require_disjoint(grad_scale, "grad_scale", grad_zero_point, "grad_zero_point", fn);
   if (params.spec.rounding != rounding_mode::nearest_even)
     throw_invalid_argument(fn, "params.spec.rounding", "must be nearest_even for LSQ gradients");
   const auto l = detail::make_quant_layout(params.spec, x.extents(), fn);
@@ -98,6 +112,17 @@ void lsq_backward_into(const Policy& policy, tensor_view<T, R> x, tensor_view<G,
       detail::require_host(*v, fn, "grad_scale/grad_zero_point");
       detail::require_extent(v->extent(0), l.slots, fn, "grad_scale/grad_zero_point", "size");
     }
+  if (want_gx) detail::aq::precheck_in_place(x, grad_x, params.spec, fn);
+  if (want_gx && detail::same_memory(grad_x, grad_out) &&
+      params.spec.nonfinite == nonfinite_policy::error)
+    detail::require_finite(x, fn, "x");  // grad_out is overwritten in place: fail before writing
+  if (l.size == 0) {  // nothing to differentiate: zero gradients, no per-scale division by 0
+    for (index_t k = 0; k < l.slots; ++k) {
+      if (grad_scale.data()) grad_scale(k) = 0.0f;
+      if (grad_zero_point.data()) grad_zero_point(k) = 0.0f;
+    }
+    return;
+  }
   const double qp = opts.eqnet_levels ? std::ldexp(1.0, params.spec.bits) : static_cast<double>(params.spec.qmax());
   const double g = opts.grad_factor >= 0.0 ? opts.grad_factor : lsq_grad_scale(l.size / l.slots, qp > 0 ? qp : 1.0);
   const std::vector<detail::aq::slot> slots = detail::aq::make_slots(params);
@@ -119,17 +144,17 @@ void lsq_backward_into(const Policy& policy, tensor_view<T, R> x, tensor_view<G,
       const bool inside = r >= s.lo && r <= s.hi;
       if (want_gx) gx[i] = from_float<GX>(inside ? static_cast<float>(go) : 0.0f);
       if (inside) {
-        acc_s += go * (static_cast<double>(r) - static_cast<double>(t));
+        acc_s += detail::mul_rounded(go, static_cast<double>(r) - static_cast<double>(t));
       } else {
-        acc_s += go * static_cast<double>(r < s.lo ? s.lo : s.hi);
-        acc_z -= go * static_cast<double>(s.scale);
+        acc_s += detail::mul_rounded(go, static_cast<double>(r < s.lo ? s.lo : s.hi));
+        acc_z -= detail::mul_rounded(go, static_cast<double>(s.scale));
       }
     }
     ds[static_cast<std::size_t>(si)] = acc_s;
     dz[static_cast<std::size_t>(si)] = acc_z;
     if (b) bad.store(true, std::memory_order_relaxed);
   });
-  detail::aq::report_nonfinite(bad.load(), params.spec, fn);
+  detail::aq::report_nonfinite(bad.load(), params.spec, fn, xin, l.size);
   for (index_t k = 0; k < l.slots; ++k) {
     if (grad_scale.data()) grad_scale(k) = static_cast<float>(g * ds[static_cast<std::size_t>(k)]);
     if (grad_zero_point.data()) grad_zero_point(k) = static_cast<float>(g * dz[static_cast<std::size_t>(k)]);

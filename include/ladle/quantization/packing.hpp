@@ -9,7 +9,8 @@
 // n codes take packed_size(n, b) = ceil(n*b / 8) bytes; unused high bits of the last byte are 0.
 // Signed codes are stored as their low b bits (two's complement) and sign-extended on unpack.
 // A code that does not fit in b bits (unsigned: outside [0, 2^b); signed: outside
-// [-2^(b-1), 2^(b-1))) is rejected with ladle::invalid_argument, never truncated.
+// [-2^(b-1), 2^(b-1))) is rejected with ladle::invalid_argument, never truncated; `out` may then
+// hold the codes packed before it (its contents are unspecified), `codes` is never modified.
 #pragma once
 
 #include "ladle/core/error.hpp"
@@ -206,6 +207,7 @@ void pack_codes_into(vector_view<Q> codes, int bits, vector_view<std::uint8_t> o
   detail::require_contiguous(codes, "pack_codes", "codes");
   detail::require_contiguous(out, "pack_codes", "out");
   detail::require_extent(out.size(), packed_size(codes.size(), bits), "pack_codes", "out", "size");
+  detail::require_disjoint(out, "out", codes, "codes", "pack_codes");
   const bool ok = detail::with_bits(bits, [&](auto b) {
     return detail::pack_span<decltype(b)::value>(codes.data(), codes.size(), out.data());
   });
@@ -238,6 +240,7 @@ void unpack_codes_into(vector_view<const std::uint8_t> packed, int bits, vector_
   if (std::is_signed<Q>::value ? bits > 8 * static_cast<int>(sizeof(Q))
                                : bits > 8 * static_cast<int>(sizeof(Q)))
     throw_invalid_argument("unpack_codes", "out", "element type is narrower than ", bits, " bits");
+  detail::require_disjoint(out, "out", packed, "packed", "unpack_codes");
   detail::with_bits(bits, [&](auto b) {
     detail::unpack_span<decltype(b)::value>(packed.data(), out.size(), out.data());
     return 0;
@@ -246,7 +249,13 @@ void unpack_codes_into(vector_view<const std::uint8_t> packed, int bits, vector_
 
 template <class Q>
 tensor<Q, 1> unpack_codes(vector_view<const std::uint8_t> packed, int bits, index_t n) {
-  tensor<Q, 1> out({n}, uninitialized);
+  // n is checked against the packed bytes before the result is allocated.
+  detail::check_pack_bits(bits, "unpack_codes");
+  if (n < 0 || n / 8 > packed.size() / bits || packed_size(n, bits) > packed.size())
+    throw_invalid_argument("unpack_codes", "n", "is ", n, " but ", packed.size(),
+                           " packed bytes hold at most ", packed.size() * 8 / bits, " codes of ",
+                           bits, " bits");
+  tensor<Q, 1> out({n}, uninitialized, "unpack_codes", "n");
   unpack_codes_into(packed, bits, out.view());
   return out;
 }

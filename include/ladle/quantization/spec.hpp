@@ -13,7 +13,9 @@
 //
 // Codes: `bits` in 2..8 or 16. Unsigned codes span [0, 2^b − 1]; signed codes are the same grid
 // shifted by −2^(b−1), i.e. [−2^(b−1), 2^(b−1) − 1], with z shifted by the same amount, so a
-// signed and an unsigned quantizer of the same spec produce the same x̂. `narrow_range` drops
+// signed and an unsigned quantizer of the same spec produce the same x̂ (except torch-convention
+// symmetric specs below 8 bits, whose unsigned z is torch's lower middle code; see the table).
+// `narrow_range` drops
 // the lowest code ([1, 2^b − 1] unsigned, [−2^(b−1) + 1, 2^(b−1) − 1] signed).
 //
 // Conventions (the libraries disagree; pick the one whose numbers you must reproduce):
@@ -21,7 +23,10 @@
 //   convention | scale from range                       | z (unsigned codes)   | t computed as
 //   -----------+----------------------------------------+----------------------+---------------
 //   torch      | affine: (hi − lo)/(qmax − qmin)        | qmin − round(lo/Δ)   | x * (1.0f/Δ)
-//              | symmetric: amax/((qmax − qmin)/2)      | 2^(b−1)              |
+//              | symmetric: amax/((qmax − qmin)/2)      | 2^(b−1) at 8 and 16  |
+//              |                                        | bits, else (qmin +   |
+//              |                                        | qmax) // 2 (torch's  |
+//              |                                        | custom quant ranges) |
 //   gptq       | same formulas (GPTQ and BAQ "sym":     | affine as torch;     | x / Δ
 //              |   Δ = 2·amax/(2^b − 1))                | symmetric 2^(b−1)    |
 //   eqnet      | same formulas (EQ-Net base_uaq.py)     | affine as torch;     | x / Δ
@@ -71,8 +76,11 @@ enum class rounding_mode : std::uint8_t { nearest_even, stochastic };
 /// The two differ in the last bit for some x, which moves ties.
 enum class scale_division : std::uint8_t { multiply_by_inverse, divide };
 
-/// What NaN and ±Inf inputs do. error: throw ladle::domain_error (output contents then
-/// unspecified). saturate: ±Inf map to qmax/qmin, NaN maps to z (dequantizes to 0).
+/// What NaN and ±Inf inputs do. error: throw ladle::domain_error naming the first offending
+/// element; the inputs are untouched, a separate output buffer's contents are then unspecified
+/// (some elements may be written), and an output aliasing its input (in-place fake_quantize,
+/// lsq grad_x over grad_out) is checked before any write, so it too is left unchanged.
+/// saturate: ±Inf map to qmax/qmin, NaN maps to z (dequantizes to 0).
 enum class nonfinite_policy : std::uint8_t { error, saturate };
 
 /// A value describing one integer quantizer. Build it with the named constructors and refine
@@ -165,6 +173,22 @@ struct quant_spec {
       throw_invalid_argument(fn, "spec.bits", "must be in 2..8 or 16, got ", bits);
     if (!(eps > 0.0f) || !std::isfinite(eps))
       throw_invalid_argument(fn, "spec.eps", "must be positive and finite, got ", eps);
+    // Enumerations may hold any value of their underlying type (a cast, a memcpy'd struct).
+    if (static_cast<unsigned>(scheme) > 1)
+      throw_invalid_argument(fn, "spec.scheme", "is not a quant_scheme (", unsigned(scheme), ")");
+    if (static_cast<unsigned>(convention) > 2)
+      throw_invalid_argument(fn, "spec.convention", "is not a quant_convention (",
+                             unsigned(convention), ")");
+    if (static_cast<unsigned>(granularity) > 2)
+      throw_invalid_argument(fn, "spec.granularity", "is not a quant_granularity (",
+                             unsigned(granularity), ")");
+    if (static_cast<unsigned>(rounding) > 1)
+      throw_invalid_argument(fn, "spec.rounding", "is not a rounding_mode (", unsigned(rounding), ")");
+    if (static_cast<unsigned>(division) > 1)
+      throw_invalid_argument(fn, "spec.division", "is not a scale_division (", unsigned(division), ")");
+    if (static_cast<unsigned>(nonfinite) > 1)
+      throw_invalid_argument(fn, "spec.nonfinite", "is not a nonfinite_policy (",
+                             unsigned(nonfinite), ")");
     if (granularity == quant_granularity::per_group && group_size <= 0)
       throw_invalid_argument(fn, "spec.group_size", "must be positive for per_group, got ",
                              group_size);
@@ -202,13 +226,20 @@ inline std::pair<float, std::int32_t> qparams_for_range(const quant_spec& spec, 
   if (spec.scheme == quant_scheme::symmetric) {
     const float amax = std::max(-lo0, hi0);
     const float scale = std::max(amax / (levels / 2.0f), spec.eps);
-    // Unsigned middle code, shifted like the codes when signed.
+    // Unsigned middle code, shifted like the codes when signed. torch's observers give quint8
+    // its default 128 at 8 bits, but (quant_min + quant_max) // 2 for the custom ranges that
+    // express fewer bits: 2^(b-1) - 1 for [0, 2^b - 1].
     std::int32_t z = std::int32_t(1) << (spec.bits - 1);
     if (spec.convention == quant_convention::eqnet) z -= 1;
+    if (spec.convention == quant_convention::torch && !spec.is_signed && spec.bits < 8)
+      z = (qmin + qmax) / 2;
     if (spec.is_signed) z -= std::int32_t(1) << (spec.bits - 1);
     return {scale, z};
   }
-  const float scale = std::max((hi0 - lo0) / levels, spec.eps);
+  // A range wider than FLT_MAX (hi0 - lo0 overflows) splits the division; same value otherwise.
+  const float width = hi0 - lo0;
+  const float scale = std::max(std::isfinite(width) ? width / levels : hi0 / levels - lo0 / levels,
+                               spec.eps);
   const float shift = std::nearbyint(lo0 / scale);
   float zf = static_cast<float>(qmin) - shift;
   zf = std::min(std::max(zf, static_cast<float>(qmin)), static_cast<float>(qmax));

@@ -115,7 +115,7 @@ struct adasyn_allocation {
   std::vector<index_t> rows;             ///< the class's rows, ascending
   std::vector<index_t> other_neighbors;  ///< Delta_i: other-class rows among the k nearest
   std::vector<double> weight;            ///< Delta_i / sum(Delta)
-  std::vector<index_t> generate;         ///< rint(weight_i * G) (round half to even)
+  std::vector<index_t> generate;         ///< rint(G * Delta_i / sum(Delta)), exact, ties to even
 };
 
 /// The allocation ADASYN uses for class `label` when asked for `n_generate` rows. Throws

@@ -76,26 +76,25 @@ tensor_view<T, Rank> view_of_dltensor(const DLTensor& t, const char* fn) {
   if (t.shape == nullptr) throw_invalid_argument(fn, "shape", "is null for ndim ", t.ndim);
 
   std::array<index_t, Rank> extents{}, strides{};
-  bool empty = false;
   for (std::size_t r = 0; r < Rank; ++r) {
     if (t.shape[r] < 0)
       throw_invalid_argument(fn, "shape", "has extent ", t.shape[r], " on axis ", r,
                              ", expected >= 0");
     extents[r] = static_cast<index_t>(t.shape[r]);
-    empty = empty || extents[r] == 0;
   }
+  // The element count must fit index_t (and the strides, below, an addressable range) before
+  // anything is computed from them.
+  const index_t count = checked_size(extents, fn, "shape");
   if (t.strides == nullptr) {
     strides = tensor_view<T, Rank>::row_major_strides(extents);
   } else {
     for (std::size_t r = 0; r < Rank; ++r) strides[r] = static_cast<index_t>(t.strides[r]);
   }
+  check_layout(extents, strides, sizeof(T), fn, t.strides == nullptr ? "shape" : "strides");
 
   if (t.data == nullptr) {
-    if (!empty) {
-      index_t n = 1;
-      for (index_t e : extents) n *= e;
-      throw_invalid_argument(fn, "data", "is null, expected a pointer to ", n, " elements");
-    }
+    if (count != 0)
+      throw_invalid_argument(fn, "data", "is null, expected a pointer to ", count, " elements");
     return tensor_view<T, Rank>(nullptr, extents, strides, dev);
   }
   if (t.byte_offset > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max()))

@@ -71,7 +71,9 @@ typename detail::eigen_traits<E>::matrix_view_type from_eigen(E&& m) {
     const index_t inner = m.innerStride(), outer = m.outerStride();
     const index_t row_step = object::IsRowMajor ? outer : inner;
     const index_t col_step = object::IsRowMajor ? inner : outer;
-    return typename traits::matrix_view_type(m.data(), {m.rows(), m.cols()}, {row_step, col_step});
+    using element = typename traits::element;
+    return detail::checked_view<element, 2>(m.data(), {m.rows(), m.cols()}, {row_step, col_step},
+                                            device::host(), "from_eigen", "m");
   } else {
     return {};
   }

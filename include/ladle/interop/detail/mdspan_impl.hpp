@@ -91,7 +91,7 @@ typename detail::mdspan_traits<M>::view_type from_mdspan(const M& m, device dev)
       throw_invalid_argument("from_mdspan", "m", "has extent ", m.extents().extent(r), " on axis ",
                              r, ", which does not fit ladle::index_t");
   }
-  return typename traits::view_type(m.data_handle(), extents, strides, dev);
+  return detail::checked_view(m.data_handle(), extents, strides, dev, "from_mdspan", "m");
 }
 
 #if LADLE_HAS_STD_MDSPAN

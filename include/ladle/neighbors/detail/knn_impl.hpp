@@ -183,8 +183,9 @@ inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_optio
                               std::size_t elem) {
   index_t rb = opts.reference_block;
   if (rb <= 0) {
-    const index_t fit = static_cast<index_t>((std::size_t(256) << 10) /
-                                             (elem * std::size_t(d > 0 ? d : 1)));
+    // (Divided in two steps: elem * d may not fit a size_t for a hostile d.)
+    const index_t fit = static_cast<index_t>(((std::size_t(256) << 10) / elem) /
+                                             std::size_t(d > 0 ? d : 1));
     rb = std::min<index_t>(256, std::max<index_t>(64, fit / 16 * 16));
   }
   index_t qb = opts.query_block;
@@ -210,31 +211,49 @@ inline void check_sizes(const char* fn, index_t nq, index_t nr, index_t d, const
 }
 
 inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_options& opts,
-                                   std::size_t elem) {
+                                   std::size_t elem, const char* fn) {
   const knn_tiles t = choose_tiles(nq, nr, d, opts, elem);
-  const std::size_t qb = std::size_t(t.query_block), rb = std::size_t(t.reference_block);
-  const std::size_t dd = std::size_t(d), k = std::size_t(opts.k);
-  std::size_t bytes = 0;
-  bytes += qb * dd * elem;                        // query tile
-  bytes += rb * dd * elem;                        // reference tile
-  bytes += (qb + rb) * dd * sizeof(double);       // verbatim copies in double (exact re-measure)
-  bytes += qb * rb * elem;                        // distance (dot product) tile
-  bytes += (qb + rb) * dd * elem;                 // Eigen's packed GEMM operands (heap or stack)
-  bytes += rb * elem;                             // reference terms a_j
-  bytes += qb * (sizeof(double) + elem);          // query norms and thresholds
-  bytes += qb * k * (elem + sizeof(index_t));     // candidate lists
-  bytes += qb * (2 * sizeof(void*) + 2 * sizeof(index_t));  // their headers
-  bytes += 10 * buffer_alignment;                 // alignment padding of the ten buffers
-  return bytes;
+  const index_t qb = t.query_block, rb = t.reference_block, k = opts.k;
+  const auto e = static_cast<index_t>(elem), w = static_cast<index_t>(sizeof(double));
+  const auto ix = static_cast<index_t>(sizeof(index_t));
+  auto mul = [&](index_t a, index_t b) { return checked_mul(a, b, fn, "workspace"); };
+  auto add = [&](index_t a, index_t b) { return checked_add(a, b, fn, "workspace"); };
+  const index_t qd = mul(qb, d), rd = mul(rb, d);
+  index_t bytes = 0;
+  bytes = add(bytes, mul(qd, e));                    // query tile
+  bytes = add(bytes, mul(rd, e));                    // reference tile
+  bytes = add(bytes, mul(add(qd, rd), w));           // verbatim copies in double (exact re-measure)
+  bytes = add(bytes, mul(mul(qb, rb), e));           // distance (dot product) tile
+  bytes = add(bytes, mul(add(qd, rd), e));           // Eigen's packed GEMM operands
+  bytes = add(bytes, mul(rb, e));                    // reference terms a_j
+  bytes = add(bytes, mul(qb, w + e));                // query norms and thresholds
+  bytes = add(bytes, mul(mul(qb, k), e + ix));       // candidate lists
+  bytes = add(bytes, mul(qb, 2 * index_t(sizeof(void*)) + 2 * ix));  // their headers
+  bytes = add(bytes, 10 * index_t(buffer_alignment));  // alignment padding of the ten buffers
+  return static_cast<std::size_t>(bytes);
 }
+
+/// Names a kNN search reports its errors under: the public function, the caller's argument names
+/// and, when the points are a subset of the caller's rows (resampling's per-class searches), the
+/// caller's row of each local row.
+struct context {
+  const char* fn;
+  const char* queries;
+  const char* references;
+  const index_t* query_rows = nullptr;      // caller row of local query row i, or null
+  const index_t* reference_rows = nullptr;  // caller row of local reference row i, or null
+};
+
+inline index_t caller_row(const index_t* map, index_t i) noexcept { return map ? map[i] : i; }
 
 template <class T>
 using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Runs the blocked search. self: queries are the references and i never lists i.
 template <class Policy, class T, class TQ, class TR, class TI, class TD>
-void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
+void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
          matrix_view<TI> I, matrix_view<TD> D, const knn_options& opts) {
+  const char* fn = cx.fn;
   const index_t nq = Q.extent(0), nr = R.extent(0), d = R.extent(1), k = opts.k;
   if (nq == 0) return;
   const knn_tiles tiles = choose_tiles(nq, nr, d, opts, sizeof(T));
@@ -251,48 +270,50 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
   const index_t qs0 = Q.stride(0), qs1 = Q.stride(1), rs0 = R.stride(0), rs1 = R.stride(1);
   const TQ* qdata = Q.data();
   const TR* rdata = R.data();
-  auto check_finite = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg) {
+  auto check_finite = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg,
+                          const index_t* rows) {
     parallel_for(policy, n, grain, [&](index_t b, index_t e) {
       for (index_t i = b; i < e; ++i)
         for (index_t j = 0; j < d; ++j) {
           const auto x = data[i * s0 + j * s1];
           if (!std::isfinite(x))
-            throw_domain_error(fn, arg, "row ", i, " feature ", j, " is ", x,
-                               "; kNN needs finite values");
+            throw_domain_error(fn, arg, "has ", x, " at row ", caller_row(rows, i), ", column ",
+                               j, "; kNN needs finite values");
         }
     });
   };
-  check_finite(rdata, rs0, rs1, nr, self ? "points" : "references");
-  if (!self) check_finite(qdata, qs0, qs1, nq, "queries");
+  check_finite(rdata, rs0, rs1, nr, cx.references, cx.reference_rows);
+  if (!self) check_finite(qdata, qs0, qs1, nq, cx.queries, cx.query_rows);
 
   // The mean, on this thread (one pass, O(d) memory; it only steers the filter, never the result).
-  std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
+  std::vector<double> sum = make_buffer<double>(d, fn, "dim");
   for (index_t i = 0; i < nr; ++i)
     for (index_t j = 0; j < d; ++j) sum[std::size_t(j)] += double(rdata[i * rs0 + j * rs1]);
-  std::vector<T> mu(static_cast<std::size_t>(d));
+  std::vector<T> mu = make_buffer<T>(d, fn, "dim");
   for (index_t j = 0; j < d; ++j) mu[std::size_t(j)] = static_cast<T>(sum[std::size_t(j)] / double(nr));
 
   // Pass 2: centred squared norms must stay far from overflow in T (the GEMM works in T).
   const double norm_limit = double(std::numeric_limits<T>::max()) / 64.0;
-  auto check_norms = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg) {
+  auto check_norms = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg,
+                         const index_t* rows) {
     parallel_for(policy, n, grain, [&](index_t b, index_t e) {
       for (index_t i = b; i < e; ++i) {
         double s = 0.0;
         for (index_t j = 0; j < d; ++j) {
           const double x = double(static_cast<T>(data[i * s0 + j * s1] - mu[std::size_t(j)]));
-          s += x * x;
+          s += mul_rounded(x, x);
         }
         if (!(s <= norm_limit))
-          throw_domain_error(fn, arg, "row ", i, " lies too far from the others: squared "
+          throw_domain_error(fn, arg, "row ", caller_row(rows, i), " lies too far from the others: squared "
                              "distances would overflow the element type");
       }
     });
   };
-  check_norms(rdata, rs0, rs1, nr, self ? "points" : "references");
-  if (!self) check_norms(qdata, qs0, qs1, nq, "queries");
+  check_norms(rdata, rs0, rs1, nr, cx.references, cx.reference_rows);
+  if (!self) check_norms(qdata, qs0, qs1, nq, cx.queries, cx.query_rows);
 
   const double u = double(std::numeric_limits<T>::epsilon()) / 2.0;
-  const double cu = (6.0 * double(d) + 64.0) * u;
+  const double cu = (mul_rounded(6.0, double(d)) + 64.0) * u;
   const double slack = double(std::numeric_limits<T>::min());
   const T inf = std::numeric_limits<T>::infinity();
 
@@ -300,7 +321,7 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
   auto threshold = [&](T kth, double qn) -> T {
     if (kth == inf) return inf;
     if (kth == T(0)) return -inf;  // nothing can beat a distance of 0 with a larger index
-    const double td = double(kth) - (1.0 - cu) * qn + slack;
+    const double td = double(kth) - mul_rounded(1.0 - cu, qn) + slack;
     T t = static_cast<T>(td);
     if (double(t) < td) t = std::nextafter(t, inf);
     return t;
@@ -312,17 +333,17 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
 
   parallel_for(policy, nq, qb, [&](index_t q0, index_t q1) {
     const index_t m = q1 - q0;
-    auto qt = allocate_aligned<T>(m * d);
-    auto rt = allocate_aligned<T>(rb * d);
-    auto qraw = allocate_aligned<double>(m * d);
-    auto rraw = allocate_aligned<double>(rb * d);
-    auto ct = allocate_aligned<T>(m * rb);
+    auto qt = allocate_aligned<T>(m * d, fn, "queries");
+    auto rt = allocate_aligned<T>(rb * d, fn, "references");
+    auto qraw = allocate_aligned<double>(m * d, fn, "queries");
+    auto rraw = allocate_aligned<double>(rb * d, fn, "references");
+    auto ct = allocate_aligned<T>(m * rb, fn, "query_block");
     std::memset(static_cast<void*>(ct.get()), 0, std::size_t(m * rb) * sizeof(T));
-    auto at = allocate_aligned<T>(rb);
-    auto qn = allocate_aligned<double>(m);
-    auto th = allocate_aligned<T>(m);
-    auto vals = allocate_aligned<T>(m * k);
-    auto ids = allocate_aligned<index_t>(m * k);
+    auto at = allocate_aligned<T>(rb, fn, "reference_block");
+    auto qn = allocate_aligned<double>(m, fn, "query_block");
+    auto th = allocate_aligned<T>(m, fn, "query_block");
+    auto vals = allocate_aligned<T>(m * k, fn, "k");
+    auto ids = allocate_aligned<index_t>(m * k, fn, "k");
     std::vector<candidate_list<T>> lists(static_cast<std::size_t>(m));
 
     for (index_t i = 0; i < m; ++i) {
@@ -372,29 +393,24 @@ void run(const Policy& policy, const char* fn, matrix_view<TQ> Q, matrix_view<TR
   });
 }
 
-template <class TQ, class TR, class TI, class TD>
-void check_common(const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
-                  matrix_view<TI> I, matrix_view<TD> D, const knn_options& opts) {
+/// Checks everything that does not involve the outputs: run before anything is allocated.
+template <class TQ, class TR>
+void check_inputs(const context& cx, matrix_view<TQ> Q, matrix_view<TR> R, bool self,
+                  const knn_options& opts) {
   using T = std::remove_const_t<TQ>;
   static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
                 "ladle::knn: points must be float or double");
   static_assert(std::is_same<T, std::remove_const_t<TR>>::value,
                 "ladle::knn: queries and references must have the same element type");
-  static_assert(std::is_integral<TI>::value && !std::is_const<TI>::value,
-                "ladle::knn: indices must be a mutable integer view");
-  static_assert(std::is_floating_point<TD>::value && !std::is_const<TD>::value,
-                "ladle::knn: sq_distances must be a mutable float or double view");
-  const char* qname = self ? "points" : "queries";
-  const char* rname = self ? "points" : "references";
-  require_host(Q, fn, qname);
-  require_host(R, fn, rname);
-  require_host(I, fn, "indices");
-  require_host(D, fn, "sq_distances");
+  const char* fn = cx.fn;
+  require_host(Q, fn, cx.queries);
+  require_host(R, fn, cx.references);
   check_sizes(fn, Q.extent(0), R.extent(0), R.extent(1), opts);
-  if (R.extent(1) == 0) throw_invalid_argument(fn, rname, "has no features (dim 0)");
+  if (R.extent(1) == 0)
+    throw_invalid_argument(fn, cx.references, "has no features (shape ", R.extent(0), " x 0)");
   if (!self && Q.extent(1) != R.extent(1))
-    throw_invalid_argument(fn, "queries", "have ", Q.extent(1), " features but the references have ",
-                           R.extent(1));
+    throw_invalid_argument(fn, cx.queries, "have ", Q.extent(1), " features but '", cx.references,
+                           "' have ", R.extent(1));
   const index_t nr = R.extent(0);
   if (self) {
     if (opts.k > nr - 1)
@@ -403,17 +419,55 @@ void check_common(const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool sel
   } else if (opts.k > nr) {
     throw_invalid_argument(fn, "k", "must be <= the number of references ", nr, ", got ", opts.k);
   }
+}
+
+template <class TQ, class TR, class TI, class TD>
+void check_outputs(const context& cx, matrix_view<TQ> Q, matrix_view<TR> R, matrix_view<TI> I,
+                   matrix_view<TD> D, const knn_options& opts) {
+  static_assert(std::is_integral<TI>::value && !std::is_const<TI>::value,
+                "ladle::knn: indices must be a mutable integer view");
+  static_assert(std::is_floating_point<TD>::value && !std::is_const<TD>::value,
+                "ladle::knn: sq_distances must be a mutable float or double view");
+  const char* fn = cx.fn;
+  require_host(I, fn, "indices");
+  require_host(D, fn, "sq_distances");
+  const index_t nr = R.extent(0);
   if (nr - 1 > static_cast<index_t>(std::numeric_limits<TI>::max()))
     throw_invalid_argument(fn, "indices", "element type cannot hold reference index ", nr - 1);
   require_extent(I.extent(0), Q.extent(0), fn, "indices", "rows");
   require_extent(I.extent(1), opts.k, fn, "indices", "columns (k)");
   require_extent(D.extent(0), Q.extent(0), fn, "sq_distances", "rows");
   require_extent(D.extent(1), opts.k, fn, "sq_distances", "columns (k)");
-  if (overlaps(I, Q) || overlaps(I, R))
-    throw_invalid_argument(fn, "indices", "overlaps the input points");
-  if (overlaps(D, Q) || overlaps(D, R))
-    throw_invalid_argument(fn, "sq_distances", "overlaps the input points");
-  if (overlaps(I, D)) throw_invalid_argument(fn, "indices", "overlaps 'sq_distances'");
+  require_disjoint(I, "indices", Q, cx.queries, fn);
+  require_disjoint(I, "indices", R, cx.references, fn);
+  require_disjoint(D, "sq_distances", Q, cx.queries, fn);
+  require_disjoint(D, "sq_distances", R, cx.references, fn);
+  require_disjoint(I, "indices", D, "sq_distances", fn);
+}
+
+/// The whole search under the caller's names (the entry point resampling uses, so its errors
+/// name smote, 'X' and the caller's rows rather than knn_self).
+template <class Policy, class TQ, class TR, class TI, class TD>
+void search(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view<TR> R,
+            bool self, matrix_view<TI> I, matrix_view<TD> D, const knn_options& opts) {
+  check_inputs(cx, Q, R, self, opts);
+  check_outputs(cx, Q, R, I, D, opts);
+  run<Policy, std::remove_const_t<TQ>>(policy, cx, Q, R, self, I, D, opts);
+}
+
+/// An owning result, its size validated (k against the data) before anything is allocated.
+template <class Policy, class TQ, class TR>
+knn_result<std::remove_const_t<TQ>> search_owning(const Policy& policy, const context& cx,
+                                                  matrix_view<TQ> Q, matrix_view<TR> R, bool self,
+                                                  const knn_options& opts) {
+  using T = std::remove_const_t<TQ>;
+  check_inputs(cx, Q, R, self, opts);
+  const std::array<index_t, 2> shape = {Q.extent(0), opts.k};
+  knn_result<T> out{tensor<index_t, 2>(shape, uninitialized, cx.fn, "k"),
+                    tensor<T, 2>(shape, uninitialized, cx.fn, "k")};
+  check_outputs(cx, Q, R, out.indices.view(), out.sq_distances.view(), opts);
+  run<Policy, T>(policy, cx, Q, R, self, out.indices.view(), out.sq_distances.view(), opts);
+  return out;
 }
 
 }  // namespace knn
@@ -422,9 +476,8 @@ void check_common(const char* fn, matrix_view<TQ> Q, matrix_view<TR> R, bool sel
 template <class Policy, class TQ, class TR, class TI, class TD, class>
 void knn_into(const Policy& policy, matrix_view<TQ> queries, matrix_view<TR> references,
               matrix_view<TI> indices, matrix_view<TD> sq_distances, const knn_options& opts) {
-  detail::knn::check_common("knn", queries, references, false, indices, sq_distances, opts);
-  detail::knn::run<Policy, std::remove_const_t<TQ>>(policy, "knn", queries, references, false,
-                                                    indices, sq_distances, opts);
+  detail::knn::search(policy, {"knn", "queries", "references"}, queries, references, false,
+                      indices, sq_distances, opts);
 }
 
 template <class TQ, class TR, class TI, class TD>
@@ -436,9 +489,8 @@ void knn_into(matrix_view<TQ> queries, matrix_view<TR> references, matrix_view<T
 template <class Policy, class TX, class TI, class TD, class>
 void knn_self_into(const Policy& policy, matrix_view<TX> points, matrix_view<TI> indices,
                    matrix_view<TD> sq_distances, const knn_options& opts) {
-  detail::knn::check_common("knn_self", points, points, true, indices, sq_distances, opts);
-  detail::knn::run<Policy, std::remove_const_t<TX>>(policy, "knn_self", points, points, true,
-                                                    indices, sq_distances, opts);
+  detail::knn::search(policy, {"knn_self", "points", "points"}, points, points, true, indices,
+                      sq_distances, opts);
 }
 
 template <class TX, class TI, class TD>
@@ -450,11 +502,8 @@ void knn_self_into(matrix_view<TX> points, matrix_view<TI> indices, matrix_view<
 template <class Policy, class TQ, class TR, class>
 knn_result<std::remove_const_t<TQ>> knn(const Policy& policy, matrix_view<TQ> queries,
                                         matrix_view<TR> references, const knn_options& opts) {
-  using T = std::remove_const_t<TQ>;
-  const index_t k = opts.k < 0 ? 0 : opts.k;
-  knn_result<T> out{tensor<index_t, 2>({queries.extent(0), k}, uninitialized), tensor<T, 2>({queries.extent(0), k}, uninitialized)};
-  knn_into(policy, queries, references, out.indices.view(), out.sq_distances.view(), opts);
-  return out;
+  return detail::knn::search_owning(policy, {"knn", "queries", "references"}, queries, references,
+                                    false, opts);
 }
 
 template <class TQ, class TR>
@@ -466,11 +515,8 @@ knn_result<std::remove_const_t<TQ>> knn(matrix_view<TQ> queries, matrix_view<TR>
 template <class Policy, class TX, class>
 knn_result<std::remove_const_t<TX>> knn_self(const Policy& policy, matrix_view<TX> points,
                                              const knn_options& opts) {
-  using T = std::remove_const_t<TX>;
-  const index_t k = opts.k < 0 ? 0 : opts.k;
-  knn_result<T> out{tensor<index_t, 2>({points.extent(0), k}, uninitialized), tensor<T, 2>({points.extent(0), k}, uninitialized)};
-  knn_self_into(policy, points, out.indices.view(), out.sq_distances.view(), opts);
-  return out;
+  return detail::knn::search_owning(policy, {"knn_self", "points", "points"}, points, points, true,
+                                    opts);
 }
 
 template <class TX>
@@ -491,7 +537,8 @@ inline std::size_t knn_workspace_bytes(index_t n_queries, index_t n_references, 
   detail::knn::check_sizes("knn_workspace_bytes", n_queries, n_references, dim, opts);
   if (elem_size != 4 && elem_size != 8)
     throw_invalid_argument("knn_workspace_bytes", "elem_size", "must be 4 or 8, got ", elem_size);
-  return detail::knn::workspace_bytes(n_queries, n_references, dim, opts, elem_size);
+  return detail::knn::workspace_bytes(n_queries, n_references, dim, opts, elem_size,
+                                      "knn_workspace_bytes");
 }
 
 }  // namespace ladle

@@ -125,10 +125,27 @@ void check_pair(const tensor_view<T, R>& in, const tensor_view<U, S>& out, const
     for (std::size_t r = 0; r < R; ++r) require_extent(out.extent(r), in.extent(r), fn, out_name, "extent");
 }
 
-inline void report_nonfinite(bool bad, const quant_spec& spec, const char* fn) {
-  if (bad && spec.nonfinite == nonfinite_policy::error)
-    throw_domain_error(fn, "x", "contains NaN or Inf (set spec.nonfinite = saturate to map "
-                       "them to the code range)");
+/// Raises the NaN/Inf error after a kernel flagged one, naming the first offending element of
+/// the input (`in`, `n` elements, row-major): the scan runs only on this error path.
+template <class V>
+void report_nonfinite(bool bad, const quant_spec& spec, const char* fn, const V* in, index_t n) {
+  if (!bad || spec.nonfinite != nonfinite_policy::error) return;
+  for (index_t i = 0; i < n; ++i) {
+    const float v = to_float(in[i]);
+    if (!std::isfinite(v))
+      throw_domain_error(fn, "x", "has ", v, " at element ", i, " (row-major); set spec.nonfinite "
+                         "= saturate to map NaN and Inf to the code range");
+  }
+  throw_domain_error(fn, "x", "contains NaN or Inf (set spec.nonfinite = saturate to map "
+                     "them to the code range)");
+}
+
+/// An output that aliases its input is checked for NaN/Inf before anything is written, so an
+/// error under nonfinite_policy::error leaves the caller's data untouched.
+template <class T, std::size_t R, class U, std::size_t S>
+void precheck_in_place(const tensor_view<T, R>& x, const tensor_view<U, S>& out,
+                       const quant_spec& spec, const char* fn) {
+  if (spec.nonfinite == nonfinite_policy::error && overlaps(x, out)) require_finite(x, fn, "x");
 }
 
 // ---- where codes go ---------------------------------------------------------------------
@@ -225,7 +242,7 @@ void quantize_runs(const Policy& policy, const V* in, const quant_params& p, con
       }
       if (b) bad.store(true, std::memory_order_relaxed);
     });
-    report_nonfinite(bad.load(), p.spec, fn);
+    report_nonfinite(bad.load(), p.spec, fn, in, l.size);
     return;
   }
 #if LADLE_HAS_SIMD
@@ -244,7 +261,7 @@ void quantize_runs(const Policy& policy, const V* in, const quant_params& p, con
         if (b) bad.store(true, std::memory_order_relaxed);
         chunk_done();
       });
-      report_nonfinite(bad.load(), p.spec, fn);
+      report_nonfinite(bad.load(), p.spec, fn, in, l.size);
       return;
     }
   }
@@ -275,7 +292,7 @@ void quantize_runs(const Policy& policy, const V* in, const quant_params& p, con
     }
     if (b) bad.store(true, std::memory_order_relaxed);
   });
-  report_nonfinite(bad.load(), p.spec, fn);
+  report_nonfinite(bad.load(), p.spec, fn, in, l.size);
 }
 
 template <bool Simd, bool Divide, class Policy, class T, class Q, std::size_t R>
@@ -283,6 +300,7 @@ void quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params
                    tensor_view<Q, R> codes, seed sd) {
   const char* fn = "quantize";
   check_pair(x, codes, fn, "x", "codes");
+  require_disjoint(codes, "codes", x, "x", fn);
   const quant_layout l = make_quant_layout(p.spec, x.extents(), fn);
   check_params(p, l, fn);
   check_code_type<Q>(p.spec, fn, "codes");
@@ -302,6 +320,7 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
   const int bits = p.spec.bits;
   if (bits > 8) throw_invalid_argument(fn, "spec.bits", "must be at most 8 to pack, got ", bits);
   require_extent(packed.size(), packed_size(l.size, bits), fn, "packed", "size");
+  require_disjoint(packed, "packed", x, "x", fn);
   const index_t len = l.granularity == quant_granularity::per_tensor ? tensor_run
                       : l.granularity == quant_granularity::per_group ? l.group
                       : use_varying(l, p.spec)                       ? l.channels
@@ -387,6 +406,7 @@ void dequantize_impl(const Policy& policy, tensor_view<Q, R> codes, const quant_
   static_assert(is_float_like_v<T>, "ladle::dequantize: out must be float, double, half or bfloat16");
   const char* fn = "dequantize";
   check_pair(codes, out, fn, "codes", "out");
+  require_disjoint(out, "out", codes, "codes", fn);
   const quant_layout l = make_quant_layout(p.spec, codes.extents(), fn);
   check_params(p, l, fn);
   check_code_type<std::remove_const_t<Q>>(p.spec, fn, "codes");
@@ -473,10 +493,14 @@ void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_p
   check_pair(x, out, fn, "x", "out");
   const bool with_mask = mask.data() != nullptr;
   if (with_mask) check_pair(x, mask, fn, "x", "mask");
-  if (static_cast<const void*>(x.data()) != static_cast<const void*>(out.data()) && overlaps(x, out))
-    throw_invalid_argument(fn, "out", "overlaps x without being the same memory");
+  require_disjoint_or_same(out, "out", x, "x", fn);  // documented: in place is allowed
+  if (with_mask) {
+    require_disjoint(mask, "mask", x, "x", fn);
+    require_disjoint(mask, "mask", out, "out", fn);
+  }
   const quant_layout l = make_quant_layout(p.spec, x.extents(), fn);
   check_params(p, l, fn);
+  precheck_in_place(x, out, p.spec, fn);
   const std::int32_t qmin = p.spec.qmin(), qmax = p.spec.qmax();
   const bool stochastic = p.spec.rounding == rounding_mode::stochastic;
   std::atomic<bool> bad{false};
@@ -490,7 +514,7 @@ void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_p
         fake_quantize_float_direct<Divide, true>(policy, in, p, l, dst, m, bad);
       else
         fake_quantize_float_direct<Divide, false>(policy, in, p, l, dst, m, bad);
-      report_nonfinite(bad.load(), p.spec, fn);
+      report_nonfinite(bad.load(), p.spec, fn, in, l.size);
       return;
     }
   }
@@ -511,7 +535,7 @@ void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_p
       }
       if (b) bad.store(true, std::memory_order_relaxed);
     });
-    report_nonfinite(bad.load(), p.spec, fn);
+    report_nonfinite(bad.load(), p.spec, fn, in, l.size);
     return;
   }
   for_each_run(policy, l, [&](index_t first, index_t len, index_t si) {
@@ -534,7 +558,7 @@ void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_p
     }
     if (b) bad.store(true, std::memory_order_relaxed);
   });
-  report_nonfinite(bad.load(), p.spec, fn);
+  report_nonfinite(bad.load(), p.spec, fn, in, l.size);
 }
 
 /// Per-slot [min, max] of x; non-finite values raise (error policy) or are skipped.
@@ -680,6 +704,9 @@ inline quant_params qparams_from_ranges(const quant_spec& spec, const std::vecto
   p.zero_point.resize(lo.size());
   for (std::size_t i = 0; i < lo.size(); ++i) {
     const bool empty = lo[i] > hi[i];
+    if (!empty && !(std::isfinite(lo[i]) && std::isfinite(hi[i])))
+      throw_domain_error("qparams_from_ranges", std::isfinite(lo[i]) ? "hi" : "lo", "entry ", i,
+                         " of the range [", lo[i], ", ", hi[i], "] is not finite");
     const auto sz = qparams_for_range(spec, empty ? 0.0f : lo[i], empty ? 0.0f : hi[i]);
     p.scale[i] = sz.first;
     p.zero_point[i] = sz.second;

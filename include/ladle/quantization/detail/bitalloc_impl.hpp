@@ -1,8 +1,11 @@
 // ladle/quantization/detail/bitalloc_impl.hpp (detail): definitions for bit_allocation.hpp.
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <queue>
 #include <utility>
 
@@ -19,7 +22,7 @@ struct bitalloc_problem {
 
 inline double bitalloc_fill(const bitalloc_problem& p, double theta, double lo, double hi) {
   double f = 0;
-  for (std::size_t i = 0; i < p.a.size(); ++i) f += p.w[i] * std::min(hi, std::max(lo, p.a[i] + theta));
+  for (std::size_t i = 0; i < p.a.size(); ++i) f += mul_rounded(p.w[i], std::min(hi, std::max(lo, p.a[i] + theta)));
   return f;
 }
 
@@ -31,7 +34,7 @@ inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo
   if (!std::isfinite(lo) && !std::isfinite(hi)) {
     // Closed form: theta = avg - weighted mean of a (all a finite here).
     double wa = 0;
-    for (std::size_t i = 0; i < n; ++i) wa += p.w[i] * p.a[i];
+    for (std::size_t i = 0; i < n; ++i) wa += mul_rounded(p.w[i], p.a[i]);
     r.water_level = avg - wa / p.wsum;
     for (std::size_t i = 0; i < n; ++i) r.bits[i] = p.a[i] + r.water_level;
     return;
@@ -54,12 +57,12 @@ inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo
   // Bracket theta: f(t_lo) <= budget <= f(t_hi) (or f(t_hi) is the most the positive items take).
   double t_lo = (std::isfinite(lo) ? lo : avg - 1.0) - amax - 1.0;
   double t_hi = (std::isfinite(hi) ? hi : avg + 1.0) - amin + 1.0;
-  while (bitalloc_fill(p, t_lo, lo, hi) > p.budget) t_lo -= 2.0 * (t_hi - t_lo);  // lo = -inf case
-  while (!std::isfinite(hi) && bitalloc_fill(p, t_hi, lo, hi) < p.budget) t_hi += 2.0 * (t_hi - t_lo);
+  while (bitalloc_fill(p, t_lo, lo, hi) > p.budget) t_lo -= mul_rounded(2.0, t_hi - t_lo);  // lo = -inf case
+  while (!std::isfinite(hi) && bitalloc_fill(p, t_hi, lo, hi) < p.budget) t_hi += mul_rounded(2.0, t_hi - t_lo);
   if (bitalloc_fill(p, t_hi, lo, hi) < p.budget) {
     // Positive items all at max_bits; zero-sensitivity items take the rest (they cost nothing).
     r.water_level = t_hi;
-    const double rest = (p.budget - (p.wsum - w_zero) * hi) / w_zero;
+    const double rest = (p.budget - mul_rounded(p.wsum - w_zero, hi)) / w_zero;
     for (std::size_t i = 0; i < n; ++i) r.bits[i] = std::isfinite(p.a[i]) ? hi : rest;
     r.at_max = static_cast<index_t>(std::count_if(p.a.begin(), p.a.end(), [](double x) { return std::isfinite(x); }));
     return;
@@ -74,16 +77,16 @@ inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo
   double fixed = 0, wfree = 0, afree = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double v = p.a[i] + theta;
-    if (v <= lo) fixed += p.w[i] * lo;
-    else if (v >= hi) fixed += p.w[i] * hi;
+    if (v <= lo) fixed += mul_rounded(p.w[i], lo);
+    else if (v >= hi) fixed += mul_rounded(p.w[i], hi);
     else {
       wfree += p.w[i];
-      afree += p.w[i] * p.a[i];
+      afree += mul_rounded(p.w[i], p.a[i]);
     }
   }
   if (wfree > 0) {
     const double exact = (p.budget - fixed - afree) / wfree;
-    if (std::fabs(exact - theta) <= 1e-6 * (1.0 + std::fabs(theta))) theta = exact;
+    if (std::fabs(exact - theta) <= mul_rounded(1e-6, 1.0 + std::fabs(theta))) theta = exact;
   }
   r.water_level = theta;
   for (std::size_t i = 0; i < n; ++i) {
@@ -104,7 +107,7 @@ inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo
 inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool levels,
                            bit_allocation& r) {
   const std::size_t n = p.a.size();
-  const double tol = 1e-9 * (1.0 + std::fabs(p.budget));
+  const double tol = mul_rounded(1e-9, 1.0 + std::fabs(p.budget));
   std::vector<double> units(n);  // bits (integer_bits) or levels (integer_levels)
   double u_lo, u_hi;
   if (levels) {
@@ -119,7 +122,7 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
   for (std::size_t i = 0; i < n; ++i) {
     const double start = levels ? std::floor(std::exp2(r.bits[i]) + 1e-9) : std::floor(r.bits[i] + 1e-9);
     units[i] = std::min(u_hi, std::max(u_lo, start));
-    spent += p.w[i] * bits_of(units[i]);
+    spent += mul_rounded(p.w[i], bits_of(units[i]));
   }
   using entry = std::pair<double, std::size_t>;
   auto cmp = [](const entry& x, const entry& y) {
@@ -129,19 +132,56 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
   auto push = [&](std::size_t i) {
     if (units[i] + 1 > u_hi || p.s[i] == 0) return;
     const double u = units[i];
-    const double gain = levels ? p.s[i] * (1.0 / (u * u) - 1.0 / ((u + 1) * (u + 1)))
+    const double gain = levels ? p.s[i] * (1.0 / mul_rounded(u, u) - 1.0 / ((u + 1) * (u + 1)))
                                : p.s[i] * 0.75 * std::exp2(-2.0 * u);
     const double cost = levels ? std::log2((u + 1) / u) : 1.0;
     heap.push({gain / cost, i});  // weights cancel in gain / cost
   };
   for (std::size_t i = 0; i < n; ++i) push(i);
-  while (!heap.empty()) {
+  // One unit per pop is the textbook greedy, and on ordinary inputs it ends after about n + the
+  // few units the rounding left over. With weights spanning many orders of magnitude (or large
+  // level counts) a single item can take billions of units whose steps barely dent the budget,
+  // so past a fixed number of pops the loop advances the popped item in bulk: as many units as
+  // keep its ratio at or above the next item's and fit the budget. That is the same choice the
+  // one-unit loop would make, with the cost summed in closed form. The switch point depends only
+  // on n, so results stay deterministic.
+  const std::size_t bulk_after = 64 * n + 4096;
+  auto ratio_at = [&](std::size_t i, double u) {
+    const double gain = levels ? p.s[i] * (1.0 / mul_rounded(u, u) - 1.0 / ((u + 1) * (u + 1)))
+                               : p.s[i] * 0.75 * std::exp2(-2.0 * u);
+    return gain / (levels ? std::log2((u + 1) / u) : 1.0);
+  };
+  auto cost_of = [&](std::size_t i, double t) {  // weighted bits of t more units of item i
+    return mul_rounded(p.w[i], bits_of(units[i] + t) - bits_of(units[i]));
+  };
+  for (std::size_t pops = 0; !heap.empty(); ++pops) {
     const std::size_t i = heap.top().second;
     heap.pop();
-    const double step = p.w[i] * (bits_of(units[i] + 1) - bits_of(units[i]));
+    const double step = cost_of(i, 1);
     if (spent + step > p.budget + tol) continue;  // does not fit; cheaper items may
-    units[i] += 1;
-    spent += step;
+    double t = 1;
+    if (pops >= bulk_after) {
+      const bool last = heap.empty();
+      const double next = last ? 0.0 : heap.top().first;
+      const std::size_t next_i = last ? 0 : heap.top().second;
+      auto fits = [&](double m) {  // would the one-unit loop take m units of i in a row?
+        const double r = ratio_at(i, units[i] + m - 1);
+        return units[i] + m <= u_hi && (last || r > next || (r == next && i < next_i)) &&
+               spent + cost_of(i, m) <= p.budget + tol;
+      };
+      double good = 1, bad = 2;
+      while (fits(bad)) {
+        good = bad;
+        bad *= 2;
+      }
+      while (bad - good > 1) {  // largest fitting count in [good, bad)
+        const double mid = std::floor((good + bad) / 2);
+        (fits(mid) ? good : bad) = mid;
+      }
+      t = good;
+    }
+    spent += t == 1 ? step : cost_of(i, t);
+    units[i] += t;
     push(i);
   }
   r.levels.assign(n, 0);
@@ -168,6 +208,9 @@ bit_allocation allocate_bits_impl(vector_view<T> s, const W* weights, index_t wn
   if (!std::isfinite(avg) || avg < lo || avg > hi)
     throw_invalid_argument(fn, "average_bits", "must lie in [min_bits, max_bits] = [", lo, ", ", hi,
                            "], got ", avg);
+  if (static_cast<unsigned>(o.rounding) > static_cast<unsigned>(bit_rounding::integer_levels))
+    throw_invalid_argument(fn, "options.rounding", "is not a bit_rounding (", unsigned(o.rounding),
+                           ")");
   if (o.rounding != bit_rounding::none && !std::isfinite(lo))
     throw_invalid_argument(fn, "options", "integer rounding needs a finite min_bits");
   detail::bitalloc_problem p;
@@ -194,12 +237,20 @@ bit_allocation allocate_bits_impl(vector_view<T> s, const W* weights, index_t wn
   bit_allocation r;
   r.target_bits = avg;
   bitalloc_continuous(p, avg, lo, hi, r);
+  // Integer levels are counted exactly in double and int64: at most 2^53 of them.
+  constexpr double max_integer_bits = 53;
+  if (o.rounding != bit_rounding::none)
+    for (std::size_t i = 0; i < r.bits.size(); ++i)
+      if (r.bits[i] > max_integer_bits)
+        throw_domain_error(fn, "average_bits", "of ", avg, " gives element ", i, " ", r.bits[i],
+                           " bits; integer rounding supports at most ", max_integer_bits,
+                           " (2^53 levels)");
   if (o.rounding != bit_rounding::none)
     bitalloc_round(p, lo, hi, o.rounding == bit_rounding::integer_levels, r);
   double total = 0, err = 0;
   for (std::size_t i = 0; i < p.a.size(); ++i) {
-    total += p.w[i] * r.bits[i];
-    err += p.w[i] * p.s[i] * std::exp2(-2.0 * r.bits[i]);
+    total += mul_rounded(p.w[i], r.bits[i]);
+    err += mul_rounded(p.w[i] * p.s[i], std::exp2(-2.0 * r.bits[i]));
   }
   r.average_bits = total / p.wsum;
   r.model_error = err;
@@ -231,7 +282,7 @@ double bit_allocation_error(vector_view<T> sensitivities, const std::vector<doub
                          "bit_allocation_error", "bits", "length");
   double e = 0;
   for (index_t i = 0; i < sensitivities.extent(0); ++i)
-    e += static_cast<double>(sensitivities(i)) * std::exp2(-2.0 * bits[static_cast<std::size_t>(i)]);
+    e += detail::mul_rounded(static_cast<double>(sensitivities(i)), std::exp2(-2.0 * bits[static_cast<std::size_t>(i)]));
   return e;
 }
 

@@ -79,7 +79,8 @@ inline void embedding_codes(const float* x, index_t n, float lo, float inv, int 
   embedding_codes_scalar(x + i, n - i, lo, inv, q, codes + i);
 }
 
-/// Quantizes one row (n floats) into its fused bytes; false on NaN / inf.
+/// Quantizes one row (n floats) into its fused bytes; false on NaN / inf, on a row whose range
+/// overflows float (8 / 16 bits), or on a value beyond the fp16 bias range +-65504 (4 / 2 bits).
 inline bool embedding_quantize_row(const float* x, index_t n, int bits, std::uint8_t* out,
                                    std::int32_t* codes, bool use_simd) noexcept {
   float lo = x[0], hi = x[0];
@@ -111,6 +112,7 @@ inline bool embedding_quantize_row(const float* x, index_t n, int bits, std::uin
     hi = std::max(hi, x[i]);
   }
   if (amax_bits >= 0x7f800000u) return false;
+  if (bits < 8 ? (lo < -65504.0f || hi > 65504.0f) : !std::isfinite(hi - lo)) return false;
   const index_t cb = embedding_code_bytes(n, bits);
   if (bits >= 8) {
     const int q = bits == 8 ? 255 : 65535;
@@ -242,9 +244,10 @@ void rowwise_quantize_into(const Policy& policy, matrix_view<T> x, matrix_view<s
   detail::require_host(out, fn, "out");
   detail::require_contiguous(out, fn, "out");
   const index_t rows = x.extent(0), dim = x.extent(1);
-  if (dim == 0) throw_invalid_argument(fn, "x", "has no columns");
+  if (dim == 0) throw_invalid_argument(fn, "x", "has no columns (shape ", rows, " x 0)");
   detail::require_extent(out.extent(0), rows, fn, "out", "rows");
   detail::require_extent(out.extent(1), rowwise_row_bytes(dim, bits), fn, "out", "row bytes");
+  detail::require_disjoint(out, "out", x, "x", fn);
   const index_t rb = out.extent(1);
   parallel_for(policy, rows, std::max<index_t>(1, 16384 / dim), [&](index_t b, index_t e) {
     std::vector<float> buf(std::is_same<std::remove_const_t<T>, float>::value ? 0 : static_cast<std::size_t>(dim));
@@ -258,8 +261,16 @@ void rowwise_quantize_into(const Policy& policy, matrix_view<T> x, matrix_view<s
         detail::embedding_row_as_float(src, dim, buf.data());
         v = buf.data();
       }
-      if (!detail::embedding_quantize_row(v, dim, bits, out.data() + r * rb, codes.data(), true))
-        throw_domain_error(fn, "x", "row ", r, " contains NaN or inf");
+      if (!detail::embedding_quantize_row(v, dim, bits, out.data() + r * rb, codes.data(), true)) {
+        for (index_t j = 0; j < dim; ++j)
+          if (!std::isfinite(v[j]))
+            throw_domain_error(fn, "x", "has ", v[j], " at row ", r, ", column ", j,
+                               "; finite values only");
+        if (bits < 8)
+          throw_domain_error(fn, "x", "row ", r, " has a value beyond +-65504, the fp16 bias range "
+                             "of ", bits, "-bit row-wise quantization");
+        throw_domain_error(fn, "x", "row ", r, " spans a range wider than the largest float");
+      }
     }
   });
 }
@@ -275,7 +286,8 @@ rowwise_table rowwise_quantize(const Policy& policy, matrix_view<T> x, int bits)
   rowwise_table t;
   t.bits = bits;
   t.dim = x.extent(1);
-  t.data = tensor<std::uint8_t, 2>({x.extent(0), rowwise_row_bytes(x.extent(1), bits)}, uninitialized);
+  t.data = tensor<std::uint8_t, 2>({x.extent(0), rowwise_row_bytes(x.extent(1), bits)},
+                                   uninitialized, "rowwise_quantize", "x");
   rowwise_quantize_into(policy, x, t.data.view(), bits);
   return t;
 }
@@ -297,6 +309,8 @@ void rowwise_dequantize_into(const Policy& policy, matrix_view<C> data, int bits
   const index_t rows = out.extent(0), dim = out.extent(1);
   detail::require_extent(data.extent(0), rows, fn, "data", "rows");
   detail::require_extent(data.extent(1), rowwise_row_bytes(dim, bits), fn, "data", "row bytes");
+  detail::require_disjoint(out, "out", data, "data", fn);
+  if (rows == 0 || dim == 0) return;  // an empty view's data may be null: no row pointers
   const index_t rb = data.extent(1);
   parallel_for(policy, rows, std::max<index_t>(1, 16384 / std::max<index_t>(dim, 1)), [&](index_t b, index_t e) {
     std::vector<float> buf(static_cast<std::size_t>(dim));
@@ -331,7 +345,15 @@ void rowwise_lookup(const rowwise_table& q, vector_view<I> indices, matrix_view<
   detail::embedding_check_rows(out, fn, "out");
   detail::require_extent(out.extent(0), indices.extent(0), fn, "out", "rows");
   detail::require_extent(out.extent(1), q.dim, fn, "out", "columns");
-  std::vector<float> buf(static_cast<std::size_t>(q.dim));
+  // The table's public fields may have been edited: they must still describe its bytes.
+  detail::embedding_check_bits(q.bits, fn);
+  if (q.dim < 1 || q.dim > 8 * q.data.extent(1) ||
+      q.data.extent(1) != rowwise_row_bytes(q.dim, q.bits))
+    throw_invalid_argument(fn, "q", "has dim ", q.dim, " and bits ", q.bits, " but rows of ",
+                           q.data.extent(1), " bytes (the fields no longer match the data)");
+  detail::require_disjoint(out, "out", indices, "indices", fn);
+  detail::require_disjoint(out, "out", q.data.cview(), "q.data", fn);
+  std::vector<float> buf = detail::make_buffer<float>(q.dim, fn, "q.dim");
   for (index_t j = 0; j < indices.extent(0); ++j) {
     const auto idx = static_cast<index_t>(indices(j));
     if (idx < 0 || idx >= q.rows())

@@ -28,6 +28,7 @@ void fp8_check_pair(const tensor_view<T, Rank>& a, const tensor_view<std::uint8_
   require_contiguous(a, fn, a_name);
   require_contiguous(b, fn, b_name);
   for (std::size_t r = 0; r < Rank; ++r) require_extent(b.extent(r), a.extent(r), fn, b_name, "extent");
+  require_disjoint(b, b_name, a, a_name, fn);
 }
 
 }  // namespace detail
@@ -125,6 +126,12 @@ template <class Policy, class T, std::size_t Rank, class>
 void fp8_encode(const Policy& policy, tensor_view<T, Rank> in, tensor_view<std::uint8_t, Rank> out,
                 fp8_options options) {
   detail::fp8_check_pair(in, out, "fp8_encode", "in", "out");
+  if (static_cast<unsigned>(options.format) > 1)
+    throw_invalid_argument("fp8_encode", "options.format", "is not an fp8_format (",
+                           unsigned(options.format), ")");
+  if (static_cast<unsigned>(options.overflow) > 1)
+    throw_invalid_argument("fp8_encode", "options.overflow", "is not an fp8_overflow (",
+                           unsigned(options.overflow), ")");
   const auto* src = in.data();
   std::uint8_t* dst = out.data();
   parallel_for(policy, in.size(), detail::fp8_grain, [&](index_t b, index_t e) {
@@ -147,6 +154,9 @@ void fp8_decode(const Policy& policy, tensor_view<Code, Rank> in, tensor_view<T,
   detail::require_host(out, "fp8_decode", "out");
   detail::require_contiguous(in, "fp8_decode", "in");
   detail::require_contiguous(out, "fp8_decode", "out");
+  if (static_cast<unsigned>(format) > 1)
+    throw_invalid_argument("fp8_decode", "format", "is not an fp8_format (", unsigned(format), ")");
+  detail::require_disjoint(out, "out", in, "in", "fp8_decode");
   for (std::size_t r = 0; r < Rank; ++r)
     detail::require_extent(out.extent(r), in.extent(r), "fp8_decode", "out", "extent");
   const std::uint8_t* src = in.data();

@@ -154,6 +154,17 @@ inline std::uint8_t mx_quantize_block(const float* v, std::uint8_t* codes, std::
   const int biased = 127 - shared;  // in [0, 254]
   const float inv = bits_to_float(biased == 0 ? 0x00400000u : static_cast<std::uint32_t>(biased) << 23);
   const minifloat_spec* s = mx_spec(e);
+  // Near the top of the float range (round_up can give shared = 128 - emax), an element that
+  // rounds up to the next power of two would decode to 2^128 = inf. Such blocks encode a copy
+  // whose scaled values are capped just below that power, at the largest element value there,
+  // (2 - 2^-mbits) * 2^(127 - shared); both kernels then see the same input.
+  alignas(64) float capped[mx_block_size];
+  if (s != nullptr && shared + mx_element_emax(e) >= 128) {
+    const float cap = std::ldexp(2.0f - std::ldexp(1.0f, -s->mbits), 127);  // X times that
+    for (index_t i = 0; i < mx_block_size; ++i)
+      capped[i] = std::min(cap, std::max(-cap, v[i]));
+    v = capped;
+  }
 #if LADLE_HAS_SIMD
   if (use_simd) {
     using fb = simd::batch<float>;
@@ -357,6 +368,12 @@ void mx_quantize_into(const Policy& policy, matrix_view<T> x, matrix_view<std::u
   static_assert(is_float_like_v<std::remove_const_t<T>>,
                 "ladle::mx_quantize: x must be float, double, half or bfloat16");
   const char* fn = "mx_quantize";
+  if (static_cast<unsigned>(options.element) > static_cast<unsigned>(mx_element::int8))
+    throw_invalid_argument(fn, "options.element", "is not an mx_element (",
+                           unsigned(options.element), ")");
+  if (static_cast<unsigned>(options.scale_rule) > static_cast<unsigned>(mx_scale_rule::round_up))
+    throw_invalid_argument(fn, "options.scale_rule", "is not an mx_scale_rule (",
+                           unsigned(options.scale_rule), ")");
   detail::mx_check_input(x, fn, "x");
   detail::require_host(scales, fn, "scales");
   detail::require_host(data, fn, "data");
@@ -364,6 +381,10 @@ void mx_quantize_into(const Policy& policy, matrix_view<T> x, matrix_view<std::u
   detail::mx_check_buffers(rows, cols, options.element, scales.extent(0), scales.extent(1),
                            scales.is_contiguous(), data.extent(0), data.extent(1),
                            data.is_contiguous(), fn);
+  detail::require_disjoint(scales, "scales", x, "x", fn);
+  detail::require_disjoint(data, "data", x, "x", fn);
+  detail::require_disjoint(data, "data", scales, "scales", fn);
+  if (rows == 0 || cols == 0) return;  // an empty view's data may be null: no row pointers
   const index_t sb = cols / mx_block_size, db = mx_packed_row_bytes(cols, options.element);
   parallel_for(policy, rows, detail::mx_row_grain(cols), [&](index_t b, index_t e) {
     for (index_t r = b; r < e; ++r)
@@ -406,6 +427,8 @@ void mx_dequantize_impl(const Policy& policy, matrix_view<S> scales, matrix_view
                 "ladle::mx_dequantize: scales and data must be uint8_t");
   static_assert(is_float_like_v<T>, "ladle::mx_dequantize: out must be writable float-like");
   const char* fn = "mx_dequantize";
+  if (static_cast<unsigned>(element) > static_cast<unsigned>(mx_element::int8))
+    throw_invalid_argument(fn, "element", "is not an mx_element (", unsigned(element), ")");
   mx_check_input(out, fn, "out");
   require_host(scales, fn, "scales");
   require_host(data, fn, "data");
@@ -413,6 +436,9 @@ void mx_dequantize_impl(const Policy& policy, matrix_view<S> scales, matrix_view
   mx_check_buffers(rows, cols, element, scales.extent(0), scales.extent(1),
                    scales.is_contiguous(), data.extent(0), data.extent(1),
                    data.is_contiguous(), fn);
+  require_disjoint(out, "out", scales, "scales", fn);
+  require_disjoint(out, "out", data, "data", fn);
+  if (rows == 0 || cols == 0) return;  // an empty view's data may be null: no row pointers
   const index_t sb = cols / mx_block_size, db = mx_packed_row_bytes(cols, element);
   // Large float outputs are decoded into an L1 tile of whole blocks and streamed out from there.
   bool stream = false;

@@ -1,6 +1,7 @@
 // ladle/quantization/detail/formats_nf4_impl.hpp (detail): definitions for formats/nf4.hpp.
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/float_bits.hpp"
 
@@ -193,6 +194,28 @@ void nf4_quantize_flat(const Policy& policy, const T* x, index_t n, nf4_tensor& 
   });
 }
 
+/// nf4_tensor's fields are public: before decoding, they must still describe its buffers.
+inline void nf4_check_tensor(const nf4_tensor& q, const char* fn) {
+  if (q.block_size < 2 || q.block_size % 2 != 0)
+    throw_invalid_argument(fn, "q.block_size", "must be even and >= 2, got ", q.block_size);
+  if (q.size < 0 || q.codes.size() != q.size / 2 + q.size % 2)
+    throw_invalid_argument(fn, "q.size", "is ", q.size, " but q.codes holds ", q.codes.size(),
+                           " bytes (the fields no longer match the data)");
+  const index_t nb = q.blocks();
+  if (q.double_quantized()) {
+    const index_t groups = nb / q.scale_block_size + (nb % q.scale_block_size != 0);
+    if (q.absmax_codes.size() != nb || q.absmax_scales.size() != groups)
+      throw_invalid_argument(fn, "q.scale_block_size", "is ", q.scale_block_size, " but q holds ",
+                             q.absmax_codes.size(), " absmax codes and ", q.absmax_scales.size(),
+                             " scales for ", nb, " blocks");
+    if (!std::isfinite(q.absmax_offset))
+      throw_domain_error(fn, "q.absmax_offset", "is not finite (", q.absmax_offset, ")");
+  } else if (q.absmax.size() != nb) {
+    throw_invalid_argument(fn, "q.absmax", "holds ", q.absmax.size(), " scales but q has ", nb,
+                           " blocks of ", q.block_size);
+  }
+}
+
 inline void nf4_double_quantize(nf4_tensor& q, index_t group) {
   const index_t nb = q.blocks();
   const float* a = q.absmax.data();
@@ -227,8 +250,14 @@ inline std::uint8_t nf4_encode_value(float normalized) noexcept {
 
 inline float nf4_tensor::block_scale(index_t b) const noexcept {
   if (!double_quantized()) return absmax.data()[b];
-  return static_cast<float>(absmax_codes.data()[b]) * (absmax_scales.data()[b / scale_block_size] / 127.0f) +
-         absmax_offset;
+  // Two roundings (product, then sum) on every ISA: no FMA contraction (core/fp_contract.hpp).
+  const float v = detail::mul_rounded(static_cast<float>(absmax_codes.data()[b]),
+                                      absmax_scales.data()[b / scale_block_size] / 127.0f) +
+                  absmax_offset;
+  // An absmax is >= 0 and finite; with absmax values of very different magnitudes in one scale
+  // group the 8-bit code's rounding error can carry the decoded value past 0 or FLT_MAX, which
+  // would flip the block's sign or make it infinite. The nearest valid scale is the bound.
+  return v >= 0.0f ? std::min(v, std::numeric_limits<float>::max()) : 0.0f;
 }
 
 inline double nf4_tensor::bits_per_element() const noexcept {
@@ -344,7 +373,9 @@ void nf4_dequantize(const Policy& policy, const nf4_tensor& q, tensor_view<T, Ra
   const char* fn = "nf4_dequantize";
   detail::require_host(out, fn, "out");
   detail::require_contiguous(out, fn, "out");
+  detail::nf4_check_tensor(q, fn);
   detail::require_extent(out.size(), q.size, fn, "out", "size");
+  detail::require_disjoint(out, "out", q.codes.cview(), "q.codes", fn);
   detail::nf4_dequantize_flat(policy, q, out.data(), true);
 }
 

@@ -1,6 +1,7 @@
 // ladle/quantization/detail/observers_impl.hpp: definitions for observers.hpp.
 #pragma once
 
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/quantization/detail/affine_impl.hpp"
 
 #include <algorithm>
@@ -119,8 +120,8 @@ inline void moving_average_minmax_observer::merge(const moving_average_minmax_ob
       hi_[i] = other.hi_[i];
       continue;
     }
-    lo_[i] = static_cast<float>((wa * lo_[i] + wb * other.lo_[i]) / (wa + wb));
-    hi_[i] = static_cast<float>((wa * hi_[i] + wb * other.hi_[i]) / (wa + wb));
+    lo_[i] = static_cast<float>((detail::mul_rounded(wa, double(lo_[i])) + detail::mul_rounded(wb, double(other.lo_[i]))) / (wa + wb));
+    hi_[i] = static_cast<float>((detail::mul_rounded(wa, double(hi_[i])) + detail::mul_rounded(wb, double(other.hi_[i]))) / (wa + wb));
   }
   batches_ += other.batches_;
 }
@@ -149,12 +150,12 @@ inline void rebin(const double* src, index_t bins, double a, double b, double* d
   for (index_t i = 0; i < bins; ++i) {
     const double m = src[i];
     if (m == 0.0) continue;
-    const double l = a + static_cast<double>(i) * w, r = l + w;
+    const double l = a + detail::mul_rounded(static_cast<double>(i), w), r = l + w;
     auto j = static_cast<index_t>(std::floor((l - a2) / w2));
     j = std::min(std::max<index_t>(j, 0), bins - 1);
     double pos = l;
     while (pos < r && j < bins) {
-      const double edge = j == bins - 1 ? r : std::min(r, a2 + static_cast<double>(j + 1) * w2);
+      const double edge = j == bins - 1 ? r : std::min(r, a2 + detail::mul_rounded(static_cast<double>(j + 1), w2));
       dst[j] += m * (edge - pos) / w;
       pos = edge;
       ++j;
@@ -261,11 +262,11 @@ struct hist_moments {
   hist_moments(const double* counts, index_t bins, double lo, double hi)
       : n(static_cast<std::size_t>(bins + 1), 0.0), s1(n), s2(n), a(lo), w((hi - lo) / static_cast<double>(bins)) {
     for (index_t k = 0; k < bins; ++k) {
-      const double c = a + (static_cast<double>(k) + 0.5) * w, m = counts[k];
+      const double c = a + detail::mul_rounded(static_cast<double>(k) + 0.5, w), m = counts[k];
       const auto i = static_cast<std::size_t>(k);
       n[i + 1] = n[i] + m;
-      s1[i + 1] = s1[i] + m * c;
-      s2[i + 1] = s2[i] + m * c * c;
+      s1[i + 1] = s1[i] + detail::mul_rounded(m, c);
+      s2[i + 1] = s2[i] + detail::mul_rounded(m * c, c);
     }
   }
   index_t bins() const { return static_cast<index_t>(n.size()) - 1; }
@@ -278,7 +279,8 @@ struct hist_moments {
   double clip_error(index_t i, index_t j, double v) const {
     const auto I = static_cast<std::size_t>(i), J = static_cast<std::size_t>(j);
     const double m = n[J] - n[I];
-    return (s2[J] - s2[I]) - 2.0 * v * (s1[J] - s1[I]) + v * v * m + m * w * w / 12.0;
+    return (s2[J] - s2[I]) - detail::mul_rounded(2.0 * v, s1[J] - s1[I]) + detail::mul_rounded(v * v, m) +
+           m * w * w / 12.0;
   }
   /// Expected squared error of quantizing to [lo, hi] with step delta.
   double error(double lo, double hi, double delta) const {
@@ -314,7 +316,8 @@ inline void histogram_observer::ranges(std::vector<float>& lo, std::vector<float
       }
     } else {
       auto eval = [&](index_t i, index_t j) {
-        const double l = a + static_cast<double>(i) * w, r = a + static_cast<double>(j) * w;
+        const double l = a + detail::mul_rounded(static_cast<double>(i), w);
+        const double r = a + detail::mul_rounded(static_cast<double>(j), w);
         const double e = m.error(l, r, (std::max(r, 0.0) - std::min(l, 0.0)) / levels);
         if (e < best) { best = e; blo = l; bhi = r; }
       };
@@ -360,7 +363,7 @@ inline void percentile_observer::ranges(std::vector<float>& lo, std::vector<floa
       double cum = 0;
       for (index_t k = 0; k < B; ++k) {
         if (c[k] > 0 && cum + c[k] >= mass)
-          return a + (static_cast<double>(k) + std::min(1.0, std::max(0.0, (mass - cum) / c[k]))) * w;
+          return a + detail::mul_rounded(static_cast<double>(k) + std::min(1.0, std::max(0.0, (mass - cum) / c[k])), w);
         cum += c[k];
       }
       return a + static_cast<double>(B) * w;
@@ -410,10 +413,10 @@ inline void lp_observer::ranges(std::vector<float>& lo, std::vector<float>& hi) 
         if (c[k] == 0) continue;
         double e = 0;
         for (int j = 0; j < sub; ++j) {
-          const double x = a + (static_cast<double>(k) + (j + 0.5) / sub) * w;
+          const double x = a + detail::mul_rounded(static_cast<double>(k) + (j + 0.5) / sub, w);
           const double q = std::min(std::max(std::nearbyint(x / d) + z, qmin), qmax);
-          const double diff = std::abs((q - z) * d - x);
-          e += opts_.norm == 2.0 ? diff * diff : std::pow(diff, opts_.norm);
+          const double diff = std::abs(detail::mul_rounded(q - z, d) - x);
+          e += opts_.norm == 2.0 ? detail::mul_rounded(diff, diff) : std::pow(diff, opts_.norm);
         }
         err += c[k] * e / sub;
       }

@@ -148,6 +148,7 @@ void pq_encode(const Policy& policy, const product_quantizer& pq, matrix_view<T>
   detail::pq_check_rows(x, fn, "x");
   detail::pq_check_codes(pq, codes, x.extent(0), fn);
   detail::require_extent(x.extent(1), pq.dim(), fn, "x", "columns");
+  detail::require_disjoint(codes, "codes", x, "x", fn);
   const index_t m_count = pq.subspaces(), k = pq.centroids(), dsub = pq.sub_dim(), d = pq.dim();
   parallel_for(policy, x.extent(0), 256, [&](index_t b, index_t e) {
     std::vector<float> row(static_cast<std::size_t>(d)), scores(static_cast<std::size_t>(k));
@@ -188,6 +189,7 @@ void pq_decode(const Policy& policy, const product_quantizer& pq, matrix_view<C>
   detail::pq_check_rows(out, fn, "out");
   detail::require_extent(out.extent(0), codes.extent(0), fn, "out", "rows");
   detail::require_extent(out.extent(1), pq.dim(), fn, "out", "columns");
+  detail::require_disjoint(out, "out", codes, "codes", fn);
   const index_t m_count = pq.subspaces(), k = pq.centroids(), dsub = pq.sub_dim();
   const float* books = pq.codebooks().data();
   parallel_for(policy, codes.extent(0), 1024, [&](index_t b, index_t e) {
@@ -219,6 +221,7 @@ void pq_table_impl(const product_quantizer& pq, vector_view<T> q, matrix_view<fl
   require_extent(q.extent(0), pq.dim(), fn, "query", "length");
   require_extent(table.extent(0), pq.subspaces(), fn, "table", "rows");
   require_extent(table.extent(1), pq.centroids(), fn, "table", "columns");
+  require_disjoint(table, "table", q, "query", fn);
   require_contiguous(table, fn, "table");
   std::vector<float> qf(static_cast<std::size_t>(pq.dim()));
   for (index_t j = 0; j < pq.dim(); ++j) qf[static_cast<std::size_t>(j)] = to_float(q(j));
@@ -258,6 +261,8 @@ void pq_adc_distances(const Policy& policy, matrix_view<TT> table, matrix_view<C
   detail::require_contiguous(table, fn, "table");
   detail::require_extent(codes.extent(1), table.extent(0), fn, "codes", "columns");
   detail::require_extent(out.extent(0), codes.extent(0), fn, "out", "length");
+  detail::require_disjoint(out, "out", table, "table", fn);
+  detail::require_disjoint(out, "out", codes, "codes", fn);
   if (codes.extent(1) > 1 && codes.stride(1) != 1)
     throw_invalid_argument(fn, "codes", "rows must be contiguous (stride(1) == 1)");
   const index_t m_count = table.extent(0), k = table.extent(1);

@@ -27,11 +27,11 @@ inline void pq_sub_scores_scalar(const float* x, const float* ct, index_t d, ind
     const float xj = x[j];
     const float* row = ct + j * k;
     if (dot) {
-      for (index_t c = 0; c < k; ++c) out[c] += xj * row[c];
+      for (index_t c = 0; c < k; ++c) out[c] = std::fma(xj, row[c], out[c]);
     } else {
       for (index_t c = 0; c < k; ++c) {
         const float diff = xj - row[c];
-        out[c] += diff * diff;
+        out[c] = std::fma(diff, diff, out[c]);
       }
     }
   }
@@ -51,12 +51,12 @@ inline void pq_sub_scores(const float* x, const float* ct, index_t d, index_t k,
       const fb xj(x[j]);
       const fb r0 = fb::load_unaligned(ct + j * k + c), r1 = fb::load_unaligned(ct + j * k + c + w);
       if (dot) {
-        a0 = xsimd::fma(xj, r0, a0);
-        a1 = xsimd::fma(xj, r1, a1);
+        a0 = simd::fma(xj, r0, a0);
+        a1 = simd::fma(xj, r1, a1);
       } else {
         const fb d0 = xj - r0, d1 = xj - r1;
-        a0 = xsimd::fma(d0, d0, a0);
-        a1 = xsimd::fma(d1, d1, a1);
+        a0 = simd::fma(d0, d0, a0);
+        a1 = simd::fma(d1, d1, a1);
       }
     }
     a0.store_unaligned(out + c);
@@ -68,10 +68,10 @@ inline void pq_sub_scores(const float* x, const float* ct, index_t d, index_t k,
       const fb xj(x[j]);
       const fb r0 = fb::load_unaligned(ct + j * k + c);
       if (dot) {
-        a0 = xsimd::fma(xj, r0, a0);
+        a0 = simd::fma(xj, r0, a0);
       } else {
         const fb d0 = xj - r0;
-        a0 = xsimd::fma(d0, d0, a0);
+        a0 = simd::fma(d0, d0, a0);
       }
     }
     a0.store_unaligned(out + c);
@@ -80,7 +80,8 @@ inline void pq_sub_scores(const float* x, const float* ct, index_t d, index_t k,
     float acc = 0.0f;
     for (index_t j = 0; j < d; ++j) {
       const float v = ct[j * k + c];
-      acc += dot ? x[j] * v : (x[j] - v) * (x[j] - v);
+      const float t = dot ? x[j] : x[j] - v;
+      acc = std::fma(t, dot ? v : t, acc);
     }
     out[c] = acc;
   }
@@ -129,7 +130,7 @@ inline double pq_sqdist(const float* a, const float* b, index_t d) noexcept {
   double s = 0;
   for (index_t j = 0; j < d; ++j) {
     const double t = static_cast<double>(a[j]) - static_cast<double>(b[j]);
-    s += t * t;
+    s = std::fma(t, t, s);
   }
   return s;
 }

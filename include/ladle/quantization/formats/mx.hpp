@@ -18,7 +18,10 @@
 // Because 2^e_shared only lines up the block maximum's binade with the element's top binade, the
 // maximum itself may saturate (e.g. FP4: 7 -> 6). scale_rule = round_up instead takes the
 // smallest power of two with max|V_i| / X <= element max (so nothing saturates; the "+1" scale
-// some vendors use), at the cost of one bit of resolution in some blocks.
+// some vendors use), at the cost of one bit of resolution in some blocks. Near the top of the
+// float range (X * element max >= 2^128) an element that rounds up to the next power of two would
+// decode to infinity, so such blocks encode min(|V_i|, (2 - 2^-mbits) * 2^127): every finite
+// input decodes finite.
 //
 // Special blocks: an all-zero block gets scale code 0 (2^-127) and zero elements. A block with
 // any NaN or ±inf gets the NaN scale (255); its elements are stored as 0 and all decode to NaN.

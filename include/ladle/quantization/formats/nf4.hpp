@@ -54,9 +54,12 @@ struct nf4_tensor {
   tensor<float, 1> absmax_scales;       ///< s_g, one per group of scale_block_size blocks
   float absmax_offset = 0.0f;           ///< mean of the absmax values
 
-  index_t blocks() const noexcept { return (size + block_size - 1) / block_size; }
+  index_t blocks() const noexcept { return size / block_size + (size % block_size != 0); }
   bool double_quantized() const noexcept { return scale_block_size > 0; }
-  /// The scale block b is dequantized with (the double-quantized value when applicable).
+  /// The scale block b is dequantized with (the double-quantized value when applicable, kept in
+  /// [0, FLT_MAX]: an 8-bit code's rounding can otherwise carry it past either bound when one
+  /// scale group mixes absmax values of very different size). nf4_dequantize first checks that
+  /// the public fields still describe the buffers (size, block_size, scale_block_size).
   float block_scale(index_t b) const noexcept;
   /// Storage cost in bits per element, metadata included.
   double bits_per_element() const noexcept;

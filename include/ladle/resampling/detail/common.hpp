@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ladle/core/error.hpp"
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/random.hpp"
 #include "ladle/core/tensor.hpp"
@@ -89,10 +90,11 @@ std::map<std::int64_t, std::vector<index_t>> rows_by_class(vector_view<L> y) {
 
 /// A compact copy of the given rows of X.
 template <class T>
-tensor<std::remove_const_t<T>, 2> gather_rows(matrix_view<T> X, const std::vector<index_t>& rows) {
+tensor<std::remove_const_t<T>, 2> gather_rows(matrix_view<T> X, const std::vector<index_t>& rows,
+                                              const char* fn) {
   using value_t = std::remove_const_t<T>;
   const index_t d = X.extent(1);
-  tensor<value_t, 2> out({static_cast<index_t>(rows.size()), d}, uninitialized);
+  tensor<value_t, 2> out({static_cast<index_t>(rows.size()), d}, uninitialized, fn, "X");
   for (std::size_t r = 0; r < rows.size(); ++r) {
     value_t* dst = out.data() + static_cast<index_t>(r) * d;
     if (X.stride(1) == 1) std::memcpy(dst, &X(rows[r], 0), sizeof(value_t) * std::size_t(d));
@@ -114,31 +116,42 @@ matrix_view<const std::remove_const_t<T>> compact(matrix_view<T> X,
 /// k nearest neighbours of the rows `query_rows` of `X_all` among all rows of X_all, excluding
 /// each query's own row BY INDEX (duplicates elsewhere are kept). Result (nq, k) of row indices
 /// of X_all, ascending squared distance, ties to the smaller index. Needs k < n.
+/// Errors name the public function `fn`, the argument 'X' and, through `rows` (caller row of each
+/// row of X_all, or null when X_all is the caller's X), the caller's rows.
 template <class Policy, class T>
 tensor<index_t, 2> knn_of_rows(const Policy& policy, matrix_view<const T> X_all,
-                               const std::vector<index_t>& query_rows, index_t k) {
+                               const std::vector<index_t>& query_rows, index_t k, const char* fn,
+                               const index_t* rows = nullptr) {
   const index_t n = X_all.extent(0);
   const auto nq = static_cast<index_t>(query_rows.size());
-  tensor<index_t, 2> out({nq, k}, uninitialized);
+  tensor<index_t, 2> out({nq, k}, uninitialized, fn, "k");
+  const knn::context self_cx{fn, "X", "X", rows, rows};
   if (nq == 0 || k == 0) return out;
   if (nq == n) {  // every row queries: the self-query form excludes by index itself
     bool identity = true;
     for (index_t i = 0; i < n && identity; ++i) identity = query_rows[std::size_t(i)] == i;
     if (identity) {
-      tensor<T, 2> d2({n, k}, uninitialized);
+      tensor<T, 2> d2({n, k}, uninitialized, fn, "k");
       knn_options o;
       o.k = k;
-      knn_self_into(policy, X_all, out.view(), d2.view(), o);
+      knn::search(policy, self_cx, X_all, X_all, true, out.view(), d2.view(), o);
       return out;
     }
   }
   // Ask for k + 1 and drop the query's own index when it shows up; otherwise drop the last.
-  const tensor<T, 2> Q = gather_rows(X_all, query_rows);
-  tensor<index_t, 2> idx({nq, k + 1}, uninitialized);
-  tensor<T, 2> d2({nq, k + 1}, uninitialized);
+  const tensor<T, 2> Q = gather_rows(X_all, query_rows, fn);
+  tensor<index_t, 2> idx({nq, k + 1}, uninitialized, fn, "k");
+  tensor<T, 2> d2({nq, k + 1}, uninitialized, fn, "k");
   knn_options o;
   o.k = k + 1;
-  knn_into(policy, Q.cview(), X_all, idx.view(), d2.view(), o);
+  // Query i is caller row rows[query_rows[i]] (or query_rows[i]).
+  std::vector<index_t> qmap;
+  if (rows != nullptr) {
+    qmap = make_buffer<index_t>(nq, fn, "X");
+    for (index_t q = 0; q < nq; ++q) qmap[std::size_t(q)] = rows[query_rows[std::size_t(q)]];
+  }
+  const knn::context cx{fn, "X", "X", rows != nullptr ? qmap.data() : query_rows.data(), rows};
+  knn::search(policy, cx, Q.cview(), X_all, false, idx.view(), d2.view(), o);
   for (index_t q = 0; q < nq; ++q) {
     index_t w = 0;
     for (index_t c = 0; c <= k && w < k; ++c) {
@@ -151,13 +164,15 @@ tensor<index_t, 2> knn_of_rows(const Policy& policy, matrix_view<const T> X_all,
 }
 
 /// k nearest neighbours of every row of a compact X among the others (own index excluded).
+/// `rows`: the caller's row of each row of X (X gathered from a class), or null.
 template <class Policy, class T>
-tensor<index_t, 2> self_knn(const Policy& policy, matrix_view<const T> X, index_t k) {
-  tensor<index_t, 2> idx({X.extent(0), k}, uninitialized);
-  tensor<T, 2> d2({X.extent(0), k}, uninitialized);
+tensor<index_t, 2> self_knn(const Policy& policy, matrix_view<const T> X, index_t k, const char* fn,
+                            const index_t* rows = nullptr) {
+  tensor<index_t, 2> idx({X.extent(0), k}, uninitialized, fn, "k");
+  tensor<T, 2> d2({X.extent(0), k}, uninitialized, fn, "k");
   knn_options o;
   o.k = k;
-  knn_self_into(policy, X, idx.view(), d2.view(), o);
+  knn::search(policy, knn::context{fn, "X", "X", rows, rows}, X, X, true, idx.view(), d2.view(), o);
   return idx;
 }
 
@@ -176,13 +191,15 @@ struct resample_plan {
     kept.resize(std::size_t(n));
     for (index_t i = 0; i < n; ++i) kept[std::size_t(i)] = i;
   }
-  void reserve_more(index_t m) {
-    base.reserve(base.size() + std::size_t(m));
-    neighbor.reserve(neighbor.size() + std::size_t(m));
-    gap.reserve(gap.size() + std::size_t(m));
-    label.reserve(label.size() + std::size_t(m));
+  void reserve_more(index_t m, const char* fn) {
+    const index_t want = checked_add(static_cast<index_t>(base.size()), m, fn, "sampling_strategy");
+    reserve_buffer(base, want, fn, "sampling_strategy");
+    reserve_buffer(neighbor, want, fn, "sampling_strategy");
+    reserve_buffer(gap, want, fn, "sampling_strategy");
+    reserve_buffer(label, want, fn, "sampling_strategy");
   }
-  // Appends m rows of class `label` and returns the offset of the first.
+  // Appends m rows of class `label` and returns the offset of the first. (Sizes come from
+  // resolve_sampling_strategy, which bounds the synthetic total by the allocation limit.)
   index_t append(index_t m, std::int64_t lab) {
     const auto at = static_cast<index_t>(base.size());
     base.resize(base.size() + std::size_t(m), -1);
@@ -236,6 +253,40 @@ void check_output(const char* fn, const resample_output<T, L>& out, resample_sha
   optional(out.gap, shape.synthetic, "out.gap");
 }
 
+/// Every output field is disjoint from X, y and every other field, and out.y's type holds every
+/// label of y (no silent narrowing). Run before anything is written.
+template <class TX, class L, class T, class LO>
+void check_output_against(const char* fn, matrix_view<TX> X, vector_view<L> y,
+                          const resample_output<T, LO>& out) {
+  const auto fields = [&](auto&& visit) {
+    visit(out.X, "out.X");
+    visit(out.y, "out.y");
+    visit(out.sample_indices, "out.sample_indices");
+    visit(out.base, "out.base");
+    visit(out.neighbor, "out.neighbor");
+    visit(out.gap, "out.gap");
+  };
+  fields([&](const auto& f, const char* name) {
+    require_disjoint(f, name, X, "X", fn);
+    require_disjoint(f, name, y, "y", fn);
+    bool later = false;
+    fields([&](const auto& g, const char* other) {
+      if (later) require_disjoint(f, name, g, other, fn);
+      if (std::strcmp(other, name) == 0) later = true;
+    });
+  });
+  using label_out = std::remove_const_t<LO>;
+  using label_in = std::remove_const_t<L>;
+  if (std::numeric_limits<label_out>::digits < std::numeric_limits<label_in>::digits)
+    for (index_t i = 0; i < y.extent(0); ++i) {
+      const auto v = static_cast<std::int64_t>(y(i));
+      if (v < std::int64_t(std::numeric_limits<label_out>::min()) ||
+          v > std::int64_t(std::numeric_limits<label_out>::max()))
+        throw_invalid_argument(fn, "out.y", "cannot hold label ", v, " of y at element ", i,
+                               " (its element type is ", sizeof(label_out) * 8, "-bit)");
+    }
+}
+
 /// Writes a plan: kept rows, then synthetic rows made by make_row(j, dst) (j = synthetic index).
 template <class Policy, class TX, class L, class T, class LO, class MakeRow>
 void write_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
@@ -273,8 +324,16 @@ void write_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
 
 /// An owning result sized for a plan.
 template <class T, class L>
-resample_result<T, L> allocate_result(resample_shape shape, index_t d) {
-  return allocate_resample_result<T, L>(shape, d);
+resample_result<T, L> allocate_result(resample_shape shape, index_t d, const char* fn) {
+  resample_result<T, L> r;
+  const index_t rows = checked_add(shape.kept, shape.synthetic, fn, "sampling_strategy");
+  r.X = tensor<T, 2>({rows, d}, uninitialized, fn, "sampling_strategy");
+  r.y = tensor<L, 1>({rows}, uninitialized, fn, "sampling_strategy");
+  r.sample_indices = tensor<index_t, 1>({shape.kept}, uninitialized, fn, "sampling_strategy");
+  r.base = tensor<index_t, 1>({shape.synthetic}, uninitialized, fn, "sampling_strategy");
+  r.neighbor = tensor<index_t, 1>({shape.synthetic}, uninitialized, fn, "sampling_strategy");
+  r.gap = tensor<T, 1>({shape.synthetic}, uninitialized, fn, "sampling_strategy");
+  return r;
 }
 
 template <class T, class L>

@@ -6,14 +6,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 
 namespace ladle {
 
+namespace detail {
+
+/// k-means under the caller's function name (kmeans_smote reports its own errors).
 template <class Policy, class TX>
-std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, index_t clusters,
-                                   index_t max_iterations, seed s) {
-  const char* fn = "kmeans_assign";
+std::vector<index_t> kmeans_assign_impl(const Policy& policy, matrix_view<TX> X, index_t clusters,
+                                        index_t max_iterations, seed s, const char* fn) {
   const index_t n = X.extent(0), d = X.extent(1);
   if (clusters < 1 || clusters > n)
     throw_invalid_argument(fn, "clusters", "must be in [1, ", n, "], got ", clusters);
@@ -23,18 +26,20 @@ std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, inde
     double acc = 0;
     for (index_t j = 0; j < d; ++j) {
       const double v = double(X(i, j)) - c[std::size_t(q * d + j)];
-      acc += v * v;
+      acc += detail::mul_rounded(v, v);
     }
     return acc;
   };
   // k-means++ seeding: first centre uniform, then proportional to squared distance.
-  std::vector<double> centre(std::size_t(clusters * d));
+  std::vector<double> centre =
+      make_buffer<double>(checked_mul(clusters, d, fn, "clusters"), fn, "clusters");
   philox g(s, derive_stream(detail::stream_kmeans, 0));
   auto set_centre = [&](index_t q, index_t row) {
     for (index_t j = 0; j < d; ++j) centre[std::size_t(q * d + j)] = double(X(row, j));
   };
   set_centre(0, uniform_index(g, n));
-  std::vector<double> closest(std::size_t(n), std::numeric_limits<double>::infinity());
+  std::vector<double> closest =
+      make_buffer<double>(n, fn, "X", std::numeric_limits<double>::infinity());
   for (index_t q = 1; q < clusters; ++q) {
     double total = 0;
     for (index_t i = 0; i < n; ++i) {
@@ -79,7 +84,7 @@ std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, inde
     if (!changed.load()) break;
     // Centre update in row order (deterministic); an empty cluster keeps its centre.
     std::vector<double> sum(centre.size(), 0.0);
-    std::vector<index_t> count(std::size_t(clusters), 0);
+    std::vector<index_t> count = make_buffer<index_t>(clusters, fn, "clusters");
     for (index_t i = 0; i < n; ++i) {
       const index_t q = assign[std::size_t(i)];
       ++count[std::size_t(q)];
@@ -91,6 +96,17 @@ std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, inde
           centre[std::size_t(q * d + j)] = sum[std::size_t(q * d + j)] / double(count[std::size_t(q)]);
   }
   return assign;
+}
+
+}  // namespace detail
+
+template <class Policy, class TX>
+std::vector<index_t> kmeans_assign(const Policy& policy, matrix_view<TX> X, index_t clusters,
+                                   index_t max_iterations, seed s) {
+  const char* fn = "kmeans_assign";
+  detail::require_host(X, fn, "X");
+  detail::require_finite(X, fn, "X");
+  return detail::kmeans_assign_impl(policy, X, clusters, max_iterations, s, fn);
 }
 
 template <class Policy, class TX, class L>
@@ -106,8 +122,14 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
   const auto by_class = detail::rows_by_class(y);
   detail::require_class_sizes(fn, "k", opts.k, targets, by_class);
   const index_t d = X.extent(1);
+  if (std::isnan(opts.density_exponent) || std::isinf(opts.density_exponent))
+    throw_domain_error(fn, "density_exponent", "must be finite (< 0 for auto), got ",
+                       opts.density_exponent);
+  if (std::isnan(opts.cluster_balance_threshold) || std::isinf(opts.cluster_balance_threshold))
+    throw_domain_error(fn, "cluster_balance_threshold", "must be finite (< 0 for auto), got ",
+                       opts.cluster_balance_threshold);
   const std::vector<index_t> assign =
-      kmeans_assign(policy, X, opts.clusters, opts.max_iterations, s);
+      detail::kmeans_assign_impl(policy, X, opts.clusters, opts.max_iterations, s, fn);
   index_t total_requested = 0;
   for (const auto& t : targets) total_requested += t.second;
   const double exponent =
@@ -129,7 +151,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
         members[std::size_t(assign[std::size_t(i)])].push_back(i);
     }
     std::vector<index_t> valid;
-    std::vector<double> sparsity;
+    std::vector<double> sparsity, log_sparsity;
     for (index_t q = 0; q < opts.clusters; ++q) {
       const auto& m = members[std::size_t(q)];
       if (size[std::size_t(q)] == 0) continue;
@@ -141,19 +163,38 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
           double acc = 0;
           for (index_t j = 0; j < d; ++j) {
             const double v = double(X(m[a], j)) - double(X(m[b], j));
-            acc += v * v;
+            acc += detail::mul_rounded(v, v);
           }
           sum += 2 * std::sqrt(acc);
         }
       const double mean = sum / (double(m.size()) * double(m.size()) - double(m.size()));
       valid.push_back(q);
       sparsity.push_back(std::pow(mean, exponent) / double(m.size()));
+      log_sparsity.push_back(std::log(mean));
     }
     if (valid.empty())
       throw_runtime_error(fn, "clusters", "no cluster holds enough samples of class ", t.first,
                           "; lower cluster_balance_threshold or change the number of clusters");
     double wsum = 0;
     for (double v : sparsity) wsum += v;
+    if (!std::isfinite(wsum)) {
+      // mean^exponent overflowed (a large density_exponent): the same proportions in log space,
+      // scaled so the largest weight is 1.
+      std::vector<double> logs(sparsity.size());
+      double top = -std::numeric_limits<double>::infinity();
+      for (std::size_t v = 0; v < valid.size(); ++v) {
+        const auto& m = members[std::size_t(valid[v])];
+        const double scaled = exponent == 0 ? 0.0 : log_sparsity[v] * exponent;
+        logs[v] = scaled - std::log(double(m.size()));
+        top = std::max(top, logs[v]);
+      }
+      wsum = 0;
+      for (std::size_t v = 0; v < valid.size(); ++v) {
+        // An infinite top (distances beyond double's range) shares among the clusters at it.
+        sparsity[v] = std::isfinite(top) ? std::exp(logs[v] - top) : (logs[v] == top ? 1.0 : 0.0);
+        wsum += sparsity[v];
+      }
+    }
     // Largest-remainder apportionment of G rows (ties to the lower cluster).
     std::vector<index_t> share(valid.size());
     std::vector<std::pair<double, std::size_t>> rest;
@@ -171,8 +212,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
     index_t start = 0;
     for (std::size_t v = 0; v < valid.size(); ++v) {
       const auto& rows = members[std::size_t(valid[v])];
-      const tensor<T, 2> Xc = detail::gather_rows(X, rows);
-      const tensor<index_t, 2> nn = detail::self_knn(policy, Xc.cview(), opts.k);
+      const tensor<T, 2> Xc = detail::gather_rows(X, rows, fn);
+      const tensor<index_t, 2> nn = detail::self_knn(policy, Xc.cview(), opts.k, fn, rows.data());
       const index_t first = start;
       // Synthetic rows [first, first + share) of this class come from cluster v; their streams
       // are keyed by the class-wide synthetic index, like every other over-sampler.
@@ -190,7 +231,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> kmeans_smote(
       start += share[v];
     }
   }
-  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), d);
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), d, fn);
   detail::write_interpolated(policy, X, y, plan, detail::output_of(result));
   return result;
 }

@@ -78,7 +78,7 @@ smote_nc_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
       double mean = 0, m2 = 0;
       for (index_t r : rows) mean += double(X(r, j));
       mean /= double(n_c);
-      for (index_t r : rows) m2 += (double(X(r, j)) - mean) * (double(X(r, j)) - mean);
+      for (index_t r : rows) m2 += detail::mul_rounded(double(X(r, j)) - mean, double(X(r, j)) - mean);
       stds.push_back(std::sqrt(m2 / double(n_c)));
     }
     const double med = median_of(stds);
@@ -88,7 +88,7 @@ smote_nc_plan(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
       double acc = 0;
       for (index_t j : cont) {
         const double diff = double(X(ra, j)) - double(X(rb, j));
-        acc += diff * diff;
+        acc += detail::mul_rounded(diff, diff);
       }
       for (index_t j : cat) acc += X(ra, j) != X(rb, j) ? penalty : 0.0;
       return acc;
@@ -185,7 +185,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_nc(
   const auto& plan = planned.first;
   const auto& cat_values = planned.second;
   std::vector<index_t> cat = opts.categorical;
-  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), X.extent(1));
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), X.extent(1),
+                                                                   "smote_nc");
   detail::write_plan(policy, X, y, plan, detail::output_of(result), [&](index_t sidx, T* dst) {
     const auto i = std::size_t(sidx);
     detail::interpolate_row(X, plan.base[i], plan.neighbor[i], plan.gap[i], dst);
@@ -248,7 +249,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smoten(
     class_nn.push_back(std::move(flat));
   }
   // Base row -> its k neighbours (input rows), for the classes that generate.
-  std::vector<index_t> nbr_of(std::size_t(X.extent(0)) * std::size_t(k), -1);
+  std::vector<index_t> nbr_of =
+      detail::make_buffer<index_t>(detail::checked_mul(X.extent(0), k, fn, "k"), fn, "k", -1);
   {
     std::size_t ti = 0;
     for (const auto& t : targets) {
@@ -261,7 +263,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smoten(
       ++ti;
     }
   }
-  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), d);
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), d, fn);
   detail::write_plan(policy, X, y, plan, detail::output_of(result), [&](index_t sidx, T* dst) {
     const index_t base = plan.base[std::size_t(sidx)];
     std::vector<T> vals(std::size_t(k) + 1);

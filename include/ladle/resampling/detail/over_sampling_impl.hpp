@@ -17,6 +17,11 @@ inline void require_k(const char* fn, const char* name, index_t k) {
 inline void require_class_sizes(const char* fn, const char* name, index_t k,
                                 const std::map<std::int64_t, index_t>& targets,
                                 const std::map<std::int64_t, std::vector<index_t>>& by_class) {
+  // Whatever is generated, k can never reach the number of samples (and sizes buffers later).
+  index_t n = 0;
+  for (const auto& c : by_class) n += static_cast<index_t>(c.second.size());
+  if (k >= n)
+    throw_invalid_argument(fn, name, "must be < the number of samples ", n, ", got ", k);
   for (const auto& t : targets) {
     if (t.second == 0) continue;
     const auto n_c = static_cast<index_t>(by_class.at(t.first).size());
@@ -63,13 +68,13 @@ resample_plan<std::remove_const_t<TX>> smote_plan(const Policy& policy, matrix_v
   resample_plan<T> plan;
   plan.keep_all(X.extent(0));
   index_t total = 0;
-  for (const auto& t : targets) total += t.second;
-  plan.reserve_more(total);
+  for (const auto& t : targets) total = checked_add(total, t.second, fn, "sampling_strategy");
+  plan.reserve_more(total, fn);
   for (const auto& t : targets) {
     if (t.second == 0) continue;
     const auto& rows = by_class.at(t.first);
-    const tensor<T, 2> Xc = gather_rows(X, rows);
-    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k);
+    const tensor<T, 2> Xc = gather_rows(X, rows, fn);
+    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k, fn, rows.data());
     const index_t off = plan.append(t.second, t.first);
     sample_pairs(
         policy, plan, off, t.second, stream_smote, t.first, s, rows, opts.k,
@@ -115,7 +120,7 @@ resample_plan<std::remove_const_t<TX>> borderline_plan(const Policy& policy, mat
   for (const auto& t : targets) {
     if (t.second == 0) continue;
     const auto& rows = by_class.at(t.first);
-    const auto others = other_class_counts<T>(knn_of_rows(policy, Xa, rows, opts.m), y, t.first);
+    const auto others = other_class_counts<T>(knn_of_rows(policy, Xa, rows, opts.m, fn), y, t.first);
     std::vector<index_t> danger, danger_local;
     for (std::size_t i = 0; i < rows.size(); ++i)
       if (2 * others[i] >= opts.m && others[i] < opts.m) {
@@ -125,14 +130,15 @@ resample_plan<std::remove_const_t<TX>> borderline_plan(const Policy& policy, mat
     if (danger.empty()) continue;  // imblearn: nothing generated for this class
     const index_t off = plan.append(t.second, t.first);
     if (opts.kind == borderline_kind::borderline1) {
-      const tensor<T, 2> Xc = gather_rows(X, rows);
-      const tensor<index_t, 2> nn = knn_of_rows(policy, Xc.cview(), danger_local, opts.k);
+      const tensor<T, 2> Xc = gather_rows(X, rows, fn);
+      const tensor<index_t, 2> nn =
+          knn_of_rows(policy, Xc.cview(), danger_local, opts.k, fn, rows.data());
       sample_pairs(
           policy, plan, off, t.second, stream_borderline, t.first, s, danger, opts.k,
           [&](index_t r, index_t c) { return rows[std::size_t(nn(r, c))]; },
           [](index_t) { return false; });
     } else {
-      const tensor<index_t, 2> nn = knn_of_rows(policy, Xa, danger, opts.k);
+      const tensor<index_t, 2> nn = knn_of_rows(policy, Xa, danger, opts.k, fn);
       const std::int64_t label = t.first;
       sample_pairs(
           policy, plan, off, t.second, stream_borderline, t.first, s, danger, opts.k,
@@ -143,6 +149,24 @@ resample_plan<std::remove_const_t<TX>> borderline_plan(const Policy& policy, mat
   return plan;
 }
 
+/// rint(g * d / s) with ties to even, exactly, for 0 <= g, 0 <= d <= s, 0 < s < 2^62: the
+/// quotient and remainder of g * d by s by binary long multiplication (no 128-bit type needed).
+inline index_t round_half_even_ratio(index_t g, index_t d, std::int64_t s) {
+  const std::int64_t gq = g / s, gr = g % s;  // g*d/s = gq*d + gr*d/s, gr*d < s*d
+  std::int64_t q = 0, r = 0;
+  for (int bit = 62; bit >= 0; --bit) {  // (q, r) = divmod(gr * (d >> bit), s), bit by bit
+    q <<= 1;
+    r <<= 1;
+    if (r >= s) { r -= s; ++q; }
+    if ((d >> bit) & 1) {
+      r += gr;
+      if (r >= s) { r -= s; ++q; }
+    }
+  }
+  q += gq * d;
+  return q + ((2 * r > s || (2 * r == s && (q & 1))) ? 1 : 0);
+}
+
 template <class Policy, class T, class L>
 adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const T> Xa,
                                          vector_view<L> y, std::int64_t label,
@@ -150,14 +174,11 @@ adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const
                                          index_t k, const char* fn) {
   adasyn_allocation a;
   a.rows = rows;
-  a.other_neighbors = other_class_counts<T>(knn_of_rows(policy, Xa, rows, k), y, label);
-  // imblearn: ratio_i = Delta_i / k, normalised by its sum, times G, rounded half to even.
-  std::vector<double> ratio(rows.size());
-  double sum = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    ratio[i] = double(a.other_neighbors[i]) / double(k);
-    sum += ratio[i];
-  }
+  a.other_neighbors = other_class_counts<T>(knn_of_rows(policy, Xa, rows, k, fn), y, label);
+  // generate_i = rint(G * Delta_i / sum(Delta)), half to even, from integers: imblearn's
+  // floating-point Delta_i/k normalised by its sum lands on either side of an exact .5.
+  std::int64_t sum = 0;
+  for (auto d : a.other_neighbors) sum += d;
   if (sum == 0)
     throw_domain_error(fn, "X", "no sample of class ", label,
                        " has a neighbour of another class, so ADASYN's weights are undefined "
@@ -165,8 +186,8 @@ adasyn_allocation adasyn_allocation_impl(const Policy& policy, matrix_view<const
   a.weight.resize(rows.size());
   a.generate.resize(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    a.weight[i] = ratio[i] / sum;
-    a.generate[i] = static_cast<index_t>(std::nearbyint(a.weight[i] * double(n_generate)));
+    a.weight[i] = double(a.other_neighbors[i]) / double(sum);
+    a.generate[i] = round_half_even_ratio(n_generate, a.other_neighbors[i], sum);
   }
   return a;
 }
@@ -196,8 +217,8 @@ resample_plan<std::remove_const_t<TX>> adasyn_plan(const Policy& policy, matrix_
     if (count == 0)
       throw_domain_error(fn, "sampling_strategy", "ADASYN's rounded allocation for class ",
                          t.first, " generates no sample");
-    const tensor<T, 2> Xc = gather_rows(X, rows);
-    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k);
+    const tensor<T, 2> Xc = gather_rows(X, rows, fn);
+    const tensor<index_t, 2> nn = self_knn(policy, Xc.cview(), opts.k, fn, rows.data());
     const index_t off = plan.append(count, t.first);
     // Bases are fixed by the allocation (row i repeated generate_i times), in row order.
     std::vector<index_t> base_local(static_cast<std::size_t>(count));
@@ -263,7 +284,7 @@ std::map<std::int64_t, std::vector<double>> shrinkage_scales(matrix_view<TX> X, 
     for (index_t r : c.second)
       for (index_t j = 0; j < d; ++j) {
         const double dv = double(X(r, j)) - mean[std::size_t(j)];
-        m2[std::size_t(j)] += dv * dv;
+        m2[std::size_t(j)] += mul_rounded(dv, dv);
       }
     for (auto& v : m2) v = shrinkage * h * std::sqrt(v / double(c.second.size()));
     out[c.first] = std::move(m2);
@@ -292,14 +313,14 @@ void write_random_over(const Policy& policy, matrix_view<TX> X, vector_view<L> y
     philox g(s, derive_stream(synthetic_stream(stream_random_over, label, j), 1));
     const auto& sc = scales.at(label);
     for (index_t f = 0; f < d; ++f)
-      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + sc[std::size_t(f)] * normal(g));
+      dst[f] = static_cast<T>(double(X(plan.base[i], f)) + mul_rounded(sc[std::size_t(f)], normal(g)));
   });
 }
 
 template <class T, class L, class Policy, class TX, class LI, class Plan, class Write>
 resample_result<T, L> run_owning(const Policy& policy, matrix_view<TX> X, vector_view<LI> y,
-                                 const Plan& plan, Write&& write) {
-  auto result = allocate_result<T, L>(plan.shape(), X.extent(1));
+                                 const Plan& plan, Write&& write, const char* fn) {
+  auto result = allocate_result<T, L>(plan.shape(), X.extent(1), fn);
   write(policy, X, y, plan, output_of(result));
   return result;
 }
@@ -311,16 +332,10 @@ resample_shape over_sampled_shape(vector_view<L> y, const sampling_strategy& str
   const auto targets = resolve_sampling_strategy(strategy, count_classes(y),
                                                  sampling_type::over_sampling, fn);
   resample_shape sh{y.extent(0), 0};
-  for (const auto& t : targets) sh.synthetic += t.second;
+  for (const auto& t : targets) sh.synthetic = checked_add(sh.synthetic, t.second, fn, "sampling_strategy");
   return sh;
 }
 
-template <class TX, class L, class T, class LO>
-void check_no_overlap(const char* fn, matrix_view<TX> X, vector_view<L> y,
-                      const resample_output<T, LO>& out) {
-  if (overlaps(out.X, X) || overlaps(out.X, y) || overlaps(out.y, X) || overlaps(out.y, y))
-    throw_invalid_argument(fn, "out", "overlaps the input X or y");
-}
 
 }  // namespace detail
 
@@ -329,9 +344,10 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote(
     const Policy& policy, matrix_view<TX> X, vector_view<L> y, const smote_options& opts,
     seed s) {
   using T = std::remove_const_t<TX>;
-  const auto plan = detail::smote_plan(policy, X, y, opts, s, "smote");
+  const char* fn = "smote";
+  const auto plan = detail::smote_plan(policy, X, y, opts, s, fn);
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); }, fn);
 }
 
 template <class L>
@@ -346,7 +362,7 @@ resample_shape smote_into(const Policy& policy, matrix_view<TX> X, vector_view<L
                 "ladle::smote_into: output features must have the input's type");
   const resample_shape sh = resampled_size(y, opts);
   detail::check_output("smote_into", out, sh, X.extent(1));
-  detail::check_no_overlap("smote_into", X, y, out);
+  detail::check_output_against("smote_into", X, y, out);
   const auto plan = detail::smote_plan(policy, X, y, opts, s, "smote_into");
   detail::write_interpolated(policy, X, y, plan, out);
   return sh;
@@ -369,7 +385,7 @@ std::vector<borderline_status> borderline_status_of(const Policy& policy, matrix
   tensor<T, 2> storage;
   const auto Xa = detail::compact(X, storage);
   const auto others =
-      detail::other_class_counts<T>(detail::knn_of_rows(policy, Xa, it->second, m), y, label);
+      detail::other_class_counts<T>(detail::knn_of_rows(policy, Xa, it->second, m, fn), y, label);
   std::vector<borderline_status> out(others.size());
   for (std::size_t i = 0; i < others.size(); ++i)
     out[i] = others[i] == m          ? borderline_status::noise
@@ -392,9 +408,10 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> borderline_smot
     const Policy& policy, matrix_view<TX> X, vector_view<L> y,
     const borderline_smote_options& opts, seed s) {
   using T = std::remove_const_t<TX>;
-  const auto plan = detail::borderline_plan(policy, X, y, opts, s, "borderline_smote");
+  const char* fn = "borderline_smote";
+  const auto plan = detail::borderline_plan(policy, X, y, opts, s, fn);
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); }, fn);
 }
 
 template <class Policy, class TX, class L>
@@ -422,9 +439,10 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> adasyn(
     const Policy& policy, matrix_view<TX> X, vector_view<L> y, const adasyn_options& opts,
     seed s) {
   using T = std::remove_const_t<TX>;
-  const auto plan = detail::adasyn_plan(policy, X, y, opts, s, "adasyn");
+  const char* fn = "adasyn";
+  const auto plan = detail::adasyn_plan(policy, X, y, opts, s, fn);
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); }, fn);
 }
 
 template <class L>
@@ -438,7 +456,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> random_over_sam
     seed s) {
   using T = std::remove_const_t<TX>;
   const auto plan = detail::random_over_plan(policy, X, y, opts, s, "random_over_sample");
-  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), X.extent(1));
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(plan.shape(), X.extent(1),
+                                                                   "random_over_sample");
   detail::write_random_over(policy, X, y, plan, detail::output_of(result), opts, s);
   return result;
 }
@@ -451,7 +470,7 @@ resample_shape random_over_sample_into(const Policy& policy, matrix_view<TX> X, 
                 "ladle::random_over_sample_into: output features must have the input's type");
   const resample_shape sh = resampled_size(y, opts);
   detail::check_output("random_over_sample_into", out, sh, X.extent(1));
-  detail::check_no_overlap("random_over_sample_into", X, y, out);
+  detail::check_output_against("random_over_sample_into", X, y, out);
   const auto plan = detail::random_over_plan(policy, X, y, opts, s, "random_over_sample_into");
   detail::write_random_over(policy, X, y, plan, out, opts, s);
   return sh;

@@ -254,6 +254,17 @@ inline std::map<std::int64_t, index_t> resolve_sampling_strategy(
     }
     case kind::automatic: break;  // resolved above
   }
+  // Sizes derived from the strategy are checked here, before any resampler allocates: the output
+  // row count must fit index_t and a synthetic row's bookkeeping (base, neighbour, gap, label:
+  // 32 bytes) must fit the allocation limit.
+  if (over) {
+    index_t rows = 0, synthetic = 0;
+    for (const auto& c : classes) rows = detail::checked_add(rows, c.count, function, "y");
+    for (const auto& kv : out)
+      synthetic = detail::checked_add(synthetic, kv.second, function, "sampling_strategy");
+    detail::checked_add(rows, synthetic, function, "sampling_strategy");
+    detail::checked_bytes(synthetic, 32, function, "sampling_strategy");
+  }
   return out;
 }
 

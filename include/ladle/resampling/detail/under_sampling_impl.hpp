@@ -50,9 +50,10 @@ std::vector<bool> targeted_rows(vector_view<L> y, const std::map<std::int64_t, i
 }
 
 template <class Policy, class T, class L>
-std::vector<bool> tomek_mask(const Policy& policy, matrix_view<const T> Xa, vector_view<L> y) {
+std::vector<bool> tomek_mask(const Policy& policy, matrix_view<const T> Xa, vector_view<L> y,
+                             const char* fn) {
   const index_t n = Xa.extent(0);
-  const tensor<index_t, 2> nn = self_knn(policy, Xa, index_t(1));
+  const tensor<index_t, 2> nn = self_knn(policy, Xa, index_t(1), fn);
   std::vector<bool> link(std::size_t(n), false);
   for (index_t i = 0; i < n; ++i) {
     const index_t j = nn(i, 0);
@@ -64,8 +65,8 @@ std::vector<bool> tomek_mask(const Policy& policy, matrix_view<const T> Xa, vect
 // Rows kept by Tomek links / ENN over a compact X.
 template <class Policy, class T, class L>
 std::vector<index_t> tomek_kept(const Policy& policy, matrix_view<const T> Xa, vector_view<L> y,
-                                const std::map<std::int64_t, index_t>& targets) {
-  const auto link = tomek_mask(policy, Xa, y);
+                                const std::map<std::int64_t, index_t>& targets, const char* fn) {
+  const auto link = tomek_mask(policy, Xa, y, fn);
   const auto targeted = targeted_rows(y, targets);
   std::vector<index_t> kept;
   for (index_t i = 0; i < Xa.extent(0); ++i)
@@ -76,13 +77,13 @@ std::vector<index_t> tomek_kept(const Policy& policy, matrix_view<const T> Xa, v
 template <class Policy, class T, class L>
 std::vector<index_t> enn_kept(const Policy& policy, matrix_view<const T> Xa, vector_view<L> y,
                               const std::map<std::int64_t, index_t>& targets, index_t k,
-                              enn_kind kind) {
+                              enn_kind kind, const char* fn) {
   const index_t n = Xa.extent(0);
   const auto targeted = targeted_rows(y, targets);
   std::vector<index_t> queries;
   for (index_t i = 0; i < n; ++i)
     if (targeted[std::size_t(i)]) queries.push_back(i);
-  const tensor<index_t, 2> nn = knn_of_rows(policy, Xa, queries, k);
+  const tensor<index_t, 2> nn = knn_of_rows(policy, Xa, queries, k, fn);
   std::vector<bool> remove(std::size_t(n), false);
   std::vector<std::int64_t> labels(static_cast<std::size_t>(k));
   for (std::size_t q = 0; q < queries.size(); ++q) {
@@ -154,7 +155,7 @@ void check_cleaner_output(const char* fn, matrix_view<TX> X, vector_view<L> y,
   if (out.sample_indices.extent(0) != 0 && out.sample_indices.extent(0) != n)
     throw_invalid_argument(fn, "out.sample_indices", "has ", out.sample_indices.extent(0),
                            " entries but ", n, " (or 0) are needed");
-  check_no_overlap(fn, X, y, out);
+  check_output_against(fn, X, y, out);
 }
 
 // SMOTE then a cleaner over the SMOTE output; the cleaner maps SMOTE-output rows to kept rows.
@@ -165,7 +166,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_then_clea
   using T = std::remove_const_t<TX>;
   using LL = std::remove_const_t<L>;
   const auto plan = smote_plan(policy, X, y, opts, s, fn);
-  auto mid = allocate_result<T, LL>(plan.shape(), X.extent(1));
+  auto mid = allocate_result<T, LL>(plan.shape(), X.extent(1), fn);
   write_interpolated(policy, X, y, plan, output_of(mid));
   const std::vector<index_t> kept = clean(mid.X.cview(), mid.y.cview());
   const index_t n = X.extent(0);
@@ -181,7 +182,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_then_clea
       out_plan.label.push_back(plan.label[sidx]);
     }
   }
-  auto result = allocate_result<T, LL>(out_plan.shape(), X.extent(1));
+  auto result = allocate_result<T, LL>(out_plan.shape(), X.extent(1), fn);
   auto out = output_of(result);
   // Rows are copied from the SMOTE output so they are bit-identical to it.
   const index_t d = X.extent(1);
@@ -224,7 +225,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> random_under_sa
   const auto plan =
       detail::kept_plan<T>(detail::random_under_kept(X, y, opts, s, "random_under_sample"));
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); },
+      "random_under_sample");
 }
 
 template <class Policy, class TX, class L, class T, class LO>
@@ -236,7 +238,7 @@ resample_shape random_under_sample_into(const Policy& policy, matrix_view<TX> X,
   const char* fn = "random_under_sample_into";
   const resample_shape sh = resampled_size(y, opts);
   detail::check_output(fn, out, sh, X.extent(1));
-  detail::check_no_overlap(fn, X, y, out);
+  detail::check_output_against(fn, X, y, out);
   const auto plan = detail::kept_plan<T>(detail::random_under_kept(X, y, opts, s, fn));
   detail::write_interpolated(policy, X, y, plan, out);
   return sh;
@@ -250,7 +252,7 @@ std::vector<bool> tomek_mask_checked(const Policy& policy, matrix_view<TX> X, ve
   check_inputs(fn, X, y);
   if (X.extent(0) < 2) throw_invalid_argument(fn, "X", "needs at least 2 rows, got ", X.extent(0));
   tensor<T, 2> storage;
-  return tomek_mask(policy, compact(X, storage), y);
+  return tomek_mask(policy, compact(X, storage), y, fn);
 }
 }  // namespace detail
 
@@ -279,7 +281,7 @@ std::vector<index_t> tomek_kept_checked(const Policy& policy, matrix_view<TX> X,
   const auto targets =
       resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::cleaning, fn);
   tensor<T, 2> storage;
-  return tomek_kept(policy, compact(X, storage), y, targets);
+  return tomek_kept(policy, compact(X, storage), y, targets, fn);
 }
 
 template <class Policy, class TX, class L>
@@ -294,7 +296,7 @@ std::vector<index_t> enn_kept_checked(const Policy& policy, matrix_view<TX> X, v
   const auto targets =
       resolve_sampling_strategy(opts.strategy, count_classes(y), sampling_type::cleaning, fn);
   tensor<T, 2> storage;
-  return enn_kept(policy, compact(X, storage), y, targets, opts.k, opts.kind);
+  return enn_kept(policy, compact(X, storage), y, targets, opts.k, opts.kind, fn);
 }
 }  // namespace detail
 
@@ -305,7 +307,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> tomek_links(
   const auto plan =
       detail::kept_plan<T>(detail::tomek_kept_checked(policy, X, y, opts, "tomek_links"));
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); }, "tomek_links");
 }
 
 template <class Policy, class TX, class L, class T, class LO>
@@ -324,7 +326,8 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> edited_nearest_
   const auto plan = detail::kept_plan<T>(
       detail::enn_kept_checked(policy, X, y, opts, "edited_nearest_neighbours"));
   return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); });
+      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); },
+      "edited_nearest_neighbours");
 }
 
 template <class Policy, class TX, class L, class T, class LO>
@@ -346,7 +349,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_tomek(
   return detail::smote_then_clean(policy, X, y, opts, s, fn, [&](auto Xm, auto ym) {
     const auto targets = resolve_sampling_strategy(sampling_strategy("all"), count_classes(ym),
                                                    sampling_type::cleaning, fn);
-    return detail::tomek_kept<Policy, T>(policy, Xm, ym, targets);
+    return detail::tomek_kept<Policy, T>(policy, Xm, ym, targets, fn);
   });
 }
 
@@ -357,6 +360,12 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_enn(
   using T = std::remove_const_t<TX>;
   const char* fn = "smote_enn";
   detail::require_k(fn, "enn_k", opts.enn_k);
+  // enn_k is checked against the SMOTE output's size before that output is allocated.
+  detail::check_inputs(fn, X, y);
+  const resample_shape mid = detail::over_sampled_shape(y, opts.smote.strategy, fn);
+  if (opts.enn_k >= mid.rows())
+    throw_invalid_argument(fn, "enn_k", "must be < the number of samples after SMOTE ", mid.rows(),
+                           ", got ", opts.enn_k);
   return detail::smote_then_clean(policy, X, y, opts.smote, s, fn, [&](auto Xm, auto ym) {
     if (opts.enn_k >= Xm.extent(0))
       throw_invalid_argument(fn, "enn_k", "must be < the number of samples ", Xm.extent(0),
@@ -371,7 +380,7 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote_enn(
 #if defined(__GNUC__)
 #  pragma GCC diagnostic pop
 #endif
-    return detail::enn_kept<Policy, T>(policy, Xm, ym, targets, opts.enn_k, rule);
+    return detail::enn_kept<Policy, T>(policy, Xm, ym, targets, opts.enn_k, rule, fn);
   });
 }
 

@@ -1,0 +1,113 @@
+// Selection benchmarks, single thread (ladle::seq), CPU time.
+//
+//   bench_selection                                    all cases (Google Benchmark)
+//   bench_selection --once weighted 10000000 1000000   one run: prints "cpu_s wall_s"
+//   bench_selection --once uniform 10000000 1000000
+//   bench_selection --once kcenter 50000 128 1000      (n, d, centres)
+// benchmarks/compare/selection_vs_numpy.py runs the --once forms interleaved with numpy.
+// Data: weights u in [0, 1) from splitmix64(i); features splitmix64 mapped to [-1, 1).
+#include <benchmark/benchmark.h>
+
+#include <ladle/selection.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::vector<double> make_weights(ladle::index_t n) {
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (ladle::index_t i = 0; i < n; ++i)
+    w[std::size_t(i)] = double(splitmix64(std::uint64_t(i)) >> 11) * 0x1p-53;
+  return w;
+}
+
+std::vector<float> make_features(ladle::index_t n, ladle::index_t d) {
+  std::vector<float> x(static_cast<std::size_t>(n * d));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = float(double(splitmix64(i) >> 11) * 0x1p-52 - 1.0);
+  return x;
+}
+
+void bm_weighted(benchmark::State& state) {
+  const auto w = make_weights(state.range(0));
+  const auto wv = ladle::make_view(static_cast<const double*>(w.data()), w.size());
+  std::uint64_t s = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::weighted_sample(wv, state.range(1), ladle::seed{s++}));
+}
+BENCHMARK(bm_weighted)->Args({10000000, 1000000})->Args({1000000, 1000})->Unit(benchmark::kMillisecond);
+
+void bm_uniform(benchmark::State& state) {
+  std::uint64_t s = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ladle::uniform_subset(state.range(0), state.range(1), ladle::seed{s++}));
+}
+BENCHMARK(bm_uniform)->Args({10000000, 1000000})->Args({1000000000, 1000})->Unit(benchmark::kMillisecond);
+
+void bm_kcenter(benchmark::State& state) {
+  const auto x = make_features(state.range(0), state.range(1));
+  const auto X = ladle::make_view(static_cast<const float*>(x.data()), {state.range(0), state.range(1)});
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::k_center_greedy(X, state.range(2), ladle::seed{1}));
+}
+BENCHMARK(bm_kcenter)->Args({50000, 128, 100})->Unit(benchmark::kMillisecond);
+
+void bm_rs2_round(benchmark::State& state) {
+  const ladle::rs2_schedule s(state.range(0), 0.1, ladle::seed{1});
+  std::uint64_t r = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(s.round(r++));
+}
+BENCHMARK(bm_rs2_round)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+int run_once(int argc, char** argv) {
+  const std::string what = argv[2];
+  auto arg = [&](int i) { return static_cast<ladle::index_t>(std::atoll(argv[i])); };
+  std::vector<double> w;
+  std::vector<float> x;
+  if (what == "weighted") w = make_weights(arg(3));
+  if (what == "kcenter") x = make_features(arg(3), arg(4));
+  // Warm-up call (seed 6, untimed): fresh pages of a new process are slow on virtual machines.
+  for (int pass = 0; pass < 2; ++pass) {
+  const std::uint64_t sd = pass == 0 ? 6 : 7;
+  const std::clock_t c0 = std::clock();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t sink = 0;
+  if (what == "weighted") {
+    sink = ladle::weighted_sample(ladle::make_view(static_cast<const double*>(w.data()), w.size()),
+                                  arg(4), ladle::seed{sd}).size();
+  } else if (what == "uniform") {
+    sink = ladle::uniform_subset(arg(3), arg(4), ladle::seed{sd}).size();
+  } else if (what == "kcenter") {
+    const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});
+    sink = ladle::k_center_greedy(X, arg(5), ladle::seed{sd}).order.size();
+  } else {
+    std::fprintf(stderr, "unknown case %s\n", what.c_str());
+    return 2;
+  }
+  const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (pass == 1) std::printf("%.6f %.6f %zu\n", cpu, wall, sink);
+  }
+  (void)argc;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 5 && std::strcmp(argv[1], "--once") == 0) return run_once(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}
