@@ -21,5 +21,7 @@ verb add_quantize(CLI::App& app);
 verb add_dequantize(CLI::App& app);
 verb add_soup(CLI::App& app);
 verb add_merge(CLI::App& app);
+verb add_weights(CLI::App& app);
+verb add_aggregate(CLI::App& app);
 
 }  // namespace ladle_cli
