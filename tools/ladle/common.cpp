@@ -104,6 +104,9 @@ void progress::stage(const std::string& what) {
   stage_ = what;
   stage_start_ = std::chrono::steady_clock::now();
   done_ = -1;
+  // Past the delay a new stage shows at once, not at the ticker's next 100 ms tick: a short stage
+  // would otherwise never be seen (and LADLE_PROGRESS_DELAY=0 would race the ticker).
+  if (!drawn_ && total_.seconds() >= delay_) drawn_ = true;
   if (drawn_) draw_locked(false);
 }
 
