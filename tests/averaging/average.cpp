@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -42,15 +44,6 @@ std::vector<float> random_floats(std::mt19937& g, std::size_t n, float scale) {
   return v;
 }
 
-template <class E>
-std::string error_of(E&& f) {
-  try {
-    f();
-  } catch (const ladle::error& e) {
-    return dynamic_cast<const std::exception&>(e).what();
-  }
-  return "NO ERROR";
-}
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -16,15 +18,6 @@
 
 namespace {
 
-template <class E>
-std::string error_of(E&& f) {
-  try {
-    f();
-  } catch (const ladle::error& e) {
-    return dynamic_cast<const std::exception&>(e).what();
-  }
-  return "NO ERROR";
-}
 
 ladle::state_dict dict1(const std::string& src, std::vector<float>& v) {
   ladle::state_dict d(src);

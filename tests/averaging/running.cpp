@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -12,15 +14,6 @@
 
 namespace {
 
-template <class E>
-std::string error_of(E&& f) {
-  try {
-    f();
-  } catch (const ladle::error& e) {
-    return dynamic_cast<const std::exception&>(e).what();
-  }
-  return "NO ERROR";
-}
 
 double ulp_of(double x) {
   int e;

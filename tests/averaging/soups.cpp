@@ -4,23 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-namespace {
-
-template <class E>
-std::string error_of(E&& f) {
-  try {
-    f();
-  } catch (const ladle::error& e) {
-    return dynamic_cast<const std::exception&>(e).what();
-  }
-  return "NO ERROR";
-}
-
-}  // namespace
 
 TEST_CASE("greedy_soup: keeps candidates that improve held-out score, in score order") {
   // Models are points on a line; the held-out "accuracy" is -(theta - 1)^2 summed.

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,15 +20,6 @@ using ladle::index_t;
 
 namespace {
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 template <class T>
 void check_close(const std::vector<T>& got, const std::vector<double>& want, double rel) {

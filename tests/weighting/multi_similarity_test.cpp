@@ -7,25 +7,13 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <string>
 #include <vector>
 
 using ladle::index_t;
-
-namespace {
-
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-}  // namespace
 
 TEST_CASE("MS loss and gradient equal the torch reference") {
   struct set {

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -13,15 +15,6 @@
 
 namespace {
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 // Reference: q^alpha / sum q^alpha with pow, in long double.
 std::vector<long double> pow_reference(const std::vector<double>& n, long double alpha) {
