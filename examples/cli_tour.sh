@@ -10,7 +10,7 @@ data=$(cd "$(dirname "$0")/data" && pwd)
 work=${3:-$(mktemp -d)}
 mkdir -p "$work"
 cd "$work"
-rm -f balanced.csv digits_mlp.safetensors digits_int4.safetensors digits_back.safetensors \
+rm -f balanced.csv coreset.npy digits_mlp.safetensors digits_int4.safetensors digits_back.safetensors \
   digits_soup.safetensors digits_merged.safetensors preds.npy y.npy aggregate.npy
 
 # Prints the command, runs it, prints its output (the first line only with `first`), with the
@@ -32,6 +32,7 @@ first() {
 run "$ladle" --version
 first "$ladle" inspect "$data/breast_cancer_imbalanced.csv"
 run "$ladle" smote "$data/breast_cancer_imbalanced.csv" -o balanced.csv --method borderline-1 --seed 42
+run "$ladle" select "$data/breast_cancer_imbalanced.csv" -o coreset.npy --method k-center --size 20 --seed 1
 run "$mlp" digits_mlp.safetensors
 run "$ladle" quantize digits_mlp.safetensors -o digits_int4.safetensors --format int4 --granularity group:32
 first "$ladle" inspect digits_int4.safetensors

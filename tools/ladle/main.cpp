@@ -17,7 +17,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"ladle " LADLE_VERSION_STRING
-               ": resample tabular data; weigh classes; aggregate quantile forecasts; quantize, average, merge and inspect checkpoints from the shell.\n"
+               ": resample tabular data; weigh classes; select rows; aggregate quantile forecasts; quantize, average, merge and inspect checkpoints from the shell.\n"
                "Run 'ladle VERB --help' for a verb's options. Exit codes: 0 success, 1 failure, "
                "2 usage error."};
   app.name("ladle");
@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   verbs.push_back(ladle_cli::add_merge(app));
   verbs.push_back(ladle_cli::add_weights(app));
   verbs.push_back(ladle_cli::add_aggregate(app));
+  verbs.push_back(ladle_cli::add_select(app));
 
   try {
     app.parse(argc, argv);

@@ -23,5 +23,6 @@ verb add_soup(CLI::App& app);
 verb add_merge(CLI::App& app);
 verb add_weights(CLI::App& app);
 verb add_aggregate(CLI::App& app);
+verb add_select(CLI::App& app);
 
 }  // namespace ladle_cli

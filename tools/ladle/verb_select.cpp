@@ -1,0 +1,324 @@
+// tools/ladle/verb_select.cpp: `ladle select IN -o INDICES --method M --size K|FRACTION`, the
+// selection family on a file.
+//
+// Reads the rows of IN (CSV with a header row: features and a label column; or a 2-d .npy feature
+// file, with --labels Y.npy when the method needs labels), chooses K of them with one function of
+// ladle/selection.hpp and writes their row indices (0-based, in file order) as a 1-d int64 .npy,
+// or as a CSV with one `index` column. k-center writes its centres in selection order, every other
+// method ascending. facility-location and dsir are part of the verb's contract but not of the
+// library yet: they are refused with a message saying so.
+#include "common.hpp"
+#include "csv.hpp"
+#include "table.hpp"
+#include "verbs.hpp"
+
+#include <ladle/io/file.hpp>
+#include <ladle/io/npy.hpp>
+#include <ladle/selection.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+namespace ladle_cli {
+
+namespace {
+
+struct select_args {
+  common_options common;
+  table_options in;
+  std::string output, method, size, weights, weights_column, scores;
+  std::uint64_t seed = 0;
+  std::uint64_t epoch = 0;
+};
+
+const std::vector<std::string> methods = {"random",   "stratified",        "rs2",  "weighted",
+                                          "k-center", "facility-location", "el2n", "dsir"};
+
+/// What a method needs from IN.
+bool needs_features(const std::string& m) { return m == "k-center"; }
+bool needs_labels(const std::string& m) { return m == "stratified"; }
+
+/// The rows of IN: their number, and the features / labels when the method needs them.
+struct rows {
+  index_t n = 0, d = 0;
+  std::vector<double> X;          ///< n x d, k-center only (float32 widens exactly)
+  std::vector<std::int64_t> y;    ///< stratified only
+};
+
+rows read_rows(const select_args& a) {
+  const bool npy = extension_of(a.in.path) == ".npy";
+  rows r;
+  if (!npy || !a.in.labels_path.empty()) {
+    // CSV (the label column excluded from the features), or .npy features + labels.
+    const table t = read_table(a.in);
+    r.n = t.rows;
+    r.d = t.cols;
+    if (needs_features(a.method)) {
+      if (t.float32) r.X.assign(t.X32.begin(), t.X32.end());
+      else r.X = t.X64;
+    }
+    r.y = t.y;
+    return r;
+  }
+  // .npy features alone: only the shape, unless k-center reads them.
+  try {
+    ladle::npy_file f(a.in.path);
+    const auto& h = f.header();
+    if (h.shape.size() != 2)
+      throw failure(a.in.path + ": features must be a 2-d array (rows, columns), found rank " +
+                    std::to_string(h.shape.size()));
+    if (h.dtype != ladle::npy_dtype::float32 && h.dtype != ladle::npy_dtype::float64)
+      throw failure(a.in.path + ": features must be float32 or float64, found " +
+                    ladle::npy_dtype_name(h.dtype));
+    r.n = h.shape[0];
+    r.d = h.shape[1];
+    if (r.n == 0 || r.d == 0) throw failure(a.in.path + ": the array is empty");
+    if (needs_features(a.method)) {
+      r.X.resize(static_cast<std::size_t>(h.size()));
+      f.copy_to(r.X.data(), h.size());
+    }
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+  return r;
+}
+
+/// --size: an integer count in [1, n], or a fraction in (0, 1) rounded to nearest, ties to even.
+index_t parse_size(const std::string& text, index_t n, const std::string& input) {
+  const bool integral = !text.empty() && text.find_first_of(".eE") == std::string::npos;
+  if (integral) {
+    const std::int64_t k = parse_int(text, "--size");
+    if (k < 1) throw usage_error("--size: " + text + " rows is not a count >= 1");
+    if (k > n)
+      throw usage_error("--size: " + text + " is larger than the " + std::to_string(n) +
+                        " rows of '" + input + "'");
+    return k;
+  }
+  const double f = parse_double(text, "--size");
+  if (!(f > 0 && f < 1))
+    throw usage_error("--size: fraction " + text + " is not in (0, 1) (give a count for whole numbers)");
+  const index_t k = ladle::subset_size(n, f, "ladle select");
+  if (k < 1)
+    throw usage_error("--size: fraction " + text + " of " + std::to_string(n) +
+                      " rows rounds to 0 rows");
+  return k;
+}
+
+/// A 1-d number file of n entries for --weights / --scores: .npy (any of the four dtypes), or a
+/// CSV with a header row (column `column`, default the last).
+std::vector<double> read_vector(const std::string& option, const std::string& path,
+                                const std::string& column, index_t n) {
+  std::vector<double> v;
+  if (extension_of(path) == ".npy") {
+    try {
+      ladle::npy_file f(path);
+      const auto& h = f.header();
+      if (h.shape.size() != 1)
+        throw failure(option + " '" + path + "': must be a 1-d array, found rank " +
+                      std::to_string(h.shape.size()));
+      if (h.shape[0] != n)
+        throw failure(option + " '" + path + "': has " + std::to_string(h.shape[0]) +
+                      " values but the input has " + std::to_string(n) + " rows");
+      v.resize(static_cast<std::size_t>(n));
+      f.copy_to(v.data(), n);
+    } catch (const ladle::error& e) {
+      throw failure(e.what());
+    }
+  } else if (extension_of(path) == ".csv") {
+    std::optional<std::size_t> col;
+    read_csv_records(path, [&](const csv_record& r) {
+      if (!col) {  // the header
+        if (column.empty()) {
+          col = r.fields.size() - 1;
+        } else {
+          const auto it = std::find(r.fields.begin(), r.fields.end(), column);
+          if (it == r.fields.end())
+            throw usage_error(option + "-column: '" + path + "' has no column '" + column + "'");
+          col = static_cast<std::size_t>(it - r.fields.begin());
+        }
+        return;
+      }
+      double x = 0;
+      if (!parse_csv_number(r.fields[*col], x))
+        throw failure(path + ":" + std::to_string(r.line) + ": column " + std::to_string(*col + 1) +
+                      ": '" + r.fields[*col] + "' is not a finite number");
+      if (static_cast<index_t>(v.size()) == n)
+        throw failure(option + " '" + path + "': has more values than the " + std::to_string(n) +
+                      " rows of the input");
+      v.push_back(x);
+    });
+    if (static_cast<index_t>(v.size()) != n)
+      throw failure(option + " '" + path + "': has " + std::to_string(v.size()) +
+                    " values but the input has " + std::to_string(n) + " rows");
+  } else {
+    throw usage_error(option + ": '" + path + "' is neither .npy nor .csv");
+  }
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw failure(option + " '" + path + "': value " + std::to_string(i) + " is not finite");
+  return v;
+}
+
+void write_indices(const std::string& path, const std::vector<index_t>& idx, bool overwrite) {
+  try {
+    if (extension_of(path) == ".csv") {
+      ladle::atomic_file_writer w(path, overwrite, "write");
+      std::string text = "index\n";
+      for (index_t i : idx) text += std::to_string(i) + "\n";
+      w.write(text);
+      w.commit();
+    } else {
+      std::vector<std::int64_t> out(idx.begin(), idx.end());
+      ladle::save_npy(path, ladle::make_view(static_cast<const std::int64_t*>(out.data()),
+                                             static_cast<index_t>(out.size())),
+                      overwrite);
+    }
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+}
+
+void run(const select_args& a) {
+  stopwatch clock;
+  // The command line first, before any file is read.
+  if (std::find(methods.begin(), methods.end(), a.method) == methods.end()) {
+    std::string all;
+    for (const auto& m : methods) all += (all.empty() ? "" : ", ") + m;
+    throw usage_error("--method: unknown method '" + a.method + "' (one of " + all + ")");
+  }
+  if (a.method == "facility-location" || a.method == "dsir")
+    throw usage_error("--method " + a.method +
+                      ": not available yet (the selection family has no " +
+                      (a.method == "dsir" ? std::string("DSIR importance resampling")
+                                          : std::string("facility-location greedy")) +
+                      " yet; see docs/selection.md)");
+  if (a.method == "weighted" && a.weights.empty())
+    throw usage_error("--method weighted needs --weights FILE (.npy or .csv, one weight per row)");
+  if (a.method != "weighted" && !a.weights.empty())
+    throw usage_error("--weights is for --method weighted, not " + a.method);
+  if (!a.weights_column.empty() && extension_of(a.weights) != ".csv")
+    throw usage_error("--weights-column is for a CSV --weights file");
+  if (a.method == "el2n" && a.scores.empty())
+    throw usage_error("--method el2n needs --scores FILE.npy (one EL2N score per row)");
+  if (a.method != "el2n" && !a.scores.empty())
+    throw usage_error("--scores is for --method el2n, not " + a.method);
+  if (a.method != "rs2" && a.epoch != 0) throw usage_error("--epoch is for --method rs2");
+  const std::string out_ext = extension_of(a.output);
+  if (out_ext != ".npy" && out_ext != ".csv")
+    throw usage_error("output '" + a.output + "' must end in .npy (int64) or .csv (an index column)");
+  const bool npy_in = extension_of(a.in.path) == ".npy";
+  if (needs_labels(a.method) && npy_in && a.in.labels_path.empty())
+    throw usage_error("--method stratified needs labels: '" + a.in.path +
+                      "' is an .npy feature file, give --labels Y.npy");
+  if (!npy_in && !a.in.labels_path.empty())
+    throw usage_error("--labels is for .npy feature files; a CSV holds its labels in a column (--label NAME)");
+  if (npy_in && !a.in.label.empty()) throw usage_error("--label is for CSV input (.npy: --labels FILE)");
+
+  std::vector<std::string> inputs = {a.in.path};
+  for (const std::string* p : {&a.in.labels_path, &a.weights, &a.scores})
+    if (!p->empty()) inputs.push_back(*p);
+  for (const std::string& p : inputs) check_input(p);
+  check_output(a.output, inputs, a.common);
+
+  progress bar(a.common, "select");
+  bar.stage("reading " + a.in.path);
+  const rows r = read_rows(a);
+  const index_t k = parse_size(a.size, r.n, a.in.path);
+  std::vector<double> w;
+  if (a.method == "weighted") {
+    w = read_vector("--weights", a.weights, a.weights_column, r.n);
+    index_t positive = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (w[i] < 0)
+        throw failure("--weights '" + a.weights + "': weight " + std::to_string(i) + " is negative (" +
+                      format_number(w[i]) + ")");
+      positive += w[i] > 0;
+    }
+    if (positive < k)
+      throw failure("--weights '" + a.weights + "': only " + std::to_string(positive) +
+                    " positive weights for --size " + std::to_string(k) +
+                    " (zero weights are never selected)");
+  }
+  if (a.method == "el2n") w = read_vector("--scores", a.scores, "", r.n);
+
+  bar.stage("selecting (" + a.method + ")");
+  const ladle::seed s{a.seed};
+  const auto policy = policy_of(a.common);
+  std::vector<index_t> idx;
+  std::string extra;
+  try {
+    if (a.method == "random") {
+      idx = ladle::uniform_subset(r.n, k, s);
+    } else if (a.method == "stratified") {
+      idx = ladle::stratified_subset(ladle::make_view(static_cast<const std::int64_t*>(r.y.data()), r.n),
+                                     k, ladle::stratify::proportional, s);
+    } else if (a.method == "weighted") {
+      idx = ladle::weighted_sample(policy, ladle::make_view(static_cast<const double*>(w.data()), r.n), k, s);
+    } else if (a.method == "rs2") {
+      // round(f n) = k for f = k / n (the product is within an ulp or two of k).
+      const ladle::rs2_schedule schedule(r.n, static_cast<double>(k) / static_cast<double>(r.n), s);
+      if (schedule.round_size() != k)
+        throw failure("rs2: round size " + std::to_string(schedule.round_size()) + " differs from --size " +
+                      std::to_string(k));
+      idx = schedule.round(a.epoch);
+      std::sort(idx.begin(), idx.end());
+      extra = ", epoch " + std::to_string(a.epoch) + " of a pass of " +
+              std::to_string(schedule.rounds_per_pass());
+    } else if (a.method == "k-center") {
+      const auto X = ladle::make_view(static_cast<const double*>(r.X.data()), {r.n, r.d});
+      const ladle::k_center_result kc = ladle::k_center_greedy(policy, X, k, s);
+      idx = kc.order;
+      extra = ", covering radius " + format_number(kc.radius);
+    } else if (a.method == "el2n") {
+      idx = ladle::prune(ladle::make_view(static_cast<const double*>(w.data()), r.n), k);
+      extra = ", the hardest (largest scores)";
+    }
+  } catch (const ladle::error& e) {
+    throw failure(a.in.path + ": " + e.what());
+  }
+  bar.stage("writing " + a.output);
+  write_indices(a.output, idx, a.common.force);
+  bar.finish();
+  std::ostringstream line;
+  line << "select: " << a.in.path << " n=" << r.n << " -> " << a.output << " k=" << idx.size() << " ("
+       << a.method << ", seed " << a.seed << extra << ") in " << human_seconds(clock.seconds());
+  summary(a.common, line.str());
+}
+
+}  // namespace
+
+verb add_select(CLI::App& app) {
+  auto a = std::make_shared<select_args>();
+  CLI::App* cmd = app.add_subcommand(
+      "select",
+      "Choose K rows of a table (CSV or .npy): random, stratified, RS2, weighted, k-center or "
+      "EL2N pruning. Writes their 0-based row indices (.npy int64 or CSV `index` column): "
+      "k-center in selection order, the others ascending.");
+  cmd->add_option("input", a->in.path, "Input table: FILE.csv (header row, label column) or FILE.npy (2-d features)")
+      ->required();
+  cmd->add_option("-o,--output", a->output, "INDICES.npy (1-d int64) or INDICES.csv (one 'index' column)")
+      ->required();
+  std::string method_help = "Selection method: ";
+  for (std::size_t i = 0; i < methods.size(); ++i) method_help += (i ? "|" : "") + methods[i];
+  method_help += " (facility-location and dsir: not available yet)";
+  cmd->add_option("--method", a->method, method_help)->required();
+  cmd->add_option("--size", a->size,
+                  "K rows (an integer in [1, n]) or a FRACTION in (0, 1) of them (rounded to nearest, "
+                  "ties to even)")
+      ->required();
+  cmd->add_option("--seed", a->seed, "Random seed (Philox); same seed, same output")->default_val(0);
+  cmd->add_option("--label", a->in.label, "stratified, CSV: label column name (default: the last column)");
+  cmd->add_flag("--no-header", a->in.no_header, "CSV has no header row (columns are named 0, 1, ...)");
+  cmd->add_option("--labels", a->in.labels_path, "stratified, .npy input: the 1-d label file");
+  cmd->add_option("--weights", a->weights, "weighted: one weight >= 0 per row, FILE.npy (1-d) or FILE.csv (header row)");
+  cmd->add_option("--weights-column", a->weights_column, "weighted, CSV weights: column name (default: the last column)");
+  cmd->add_option("--scores", a->scores, "el2n: one score per row (larger = harder), FILE.npy (1-d) or FILE.csv");
+  cmd->add_option("--epoch", a->epoch, "rs2: which round of the schedule (0, 1, ...)")->default_val(0);
+  add_common_options(*cmd, a->common, true);
+  return {cmd, [a] { run(*a); }};
+}
+
+}  // namespace ladle_cli
