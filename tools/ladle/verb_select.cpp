@@ -310,7 +310,7 @@ verb add_select(CLI::App& app) {
                   "ties to even)")
       ->required();
   cmd->add_option("--seed", a->seed, "Random seed (Philox); same seed, same output")->default_val(0);
-  cmd->add_option("--label", a->in.label, "stratified, CSV: label column name (default: the last column)");
+  cmd->add_option("--label", a->in.label, "CSV: label column name (default: the last column); stratified uses it, k-center leaves it out of the features");
   cmd->add_flag("--no-header", a->in.no_header, "CSV has no header row (columns are named 0, 1, ...)");
   cmd->add_option("--labels", a->in.labels_path, "stratified, .npy input: the 1-d label file");
   cmd->add_option("--weights", a->weights, "weighted: one weight >= 0 per row, FILE.npy (1-d) or FILE.csv (header row)");

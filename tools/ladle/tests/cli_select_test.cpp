@@ -345,6 +345,9 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
   std::vector<double> neg(402, 1.0);
   neg[17] = -0.5;
   save(at("w_neg.npy"), neg, {402});
+  std::vector<double> nan_scores(402, 0.5);
+  nan_scores[4] = std::nan("");
+  save(at("s_nan.npy"), nan_scores, {402});
   save(at("feat_only.npy"), lcg_values(20, 1), {10, 2});
   struct bad {
     std::string args;
@@ -377,6 +380,8 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
       {in + "--method weighted --size 5 --weights " + q(at("w_short.csv")) + " --weights-column v", 2,
        "--weights-column: '"},
       {in + "--method el2n --size 5 --scores " + q(at("missing.npy")), 1, "missing.npy"},
+      {in + "--method el2n --size 5 --scores " + q(at("s_nan.npy")), 1, "value 4 is not finite"},
+      {in + "--method el2n --size 5 --scores " + q(at("w_neg.npy")) + " --epoch 1", 2, "--epoch is for"},
       {q(at("missing.csv")) + " -o " + q(out) + " --method random --size 5", 1, "missing.csv"},
   };
   for (const bad& b : cases) {
