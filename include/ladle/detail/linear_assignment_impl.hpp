@@ -69,15 +69,18 @@ index_t solve_assignment(const T* data, index_t r, index_t c, index_t rs, index_
           dist[j] = reduced;
         }
         // Lowest distance; among equals an unassigned column, then the lowest index.
-        const bool free = row4col[j] < 0;
-        if (best < 0 || dist[j] < lowest || (dist[j] == lowest && free && !best_free)) {
-          lowest = dist[j];
+        const double d = dist[j];
+        if (d < lowest) {
+          lowest = d;
           best = it;
-          best_free = free;
+          best_free = row4col[j] < 0;
+        } else if (d == lowest && !best_free && row4col[j] < 0) {
+          best = it;
+          best_free = true;
         }
       }
       min_val = lowest;
-      if (min_val == inf) return cur;
+      if (min_val == inf) return cur;  // also when best < 0: nothing reachable
       const index_t j = remaining[best];
       if (row4col[j] < 0)
         sink = j;
