@@ -32,7 +32,7 @@ def matrix(n):
 
 
 def ladle_run(binary, n):
-    out = subprocess.run([binary, f"--benchmark_filter=BM_linear_sum_assignment/{n}$",
+    out = subprocess.run([binary, f"--benchmark_filter=BM_linear_sum_assignment/{n}/",
                           "--benchmark_format=json"], check=True, capture_output=True,
                          text=True).stdout
     b = json.loads(out)["benchmarks"][0]
