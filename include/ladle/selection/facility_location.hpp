@@ -44,8 +44,9 @@
 // squared distances that overflow, budget outside [1, n], epsilon outside (0, 1).
 // Complexity (flops are O(d) distance evaluations): M pass n^2 / 2; naive n * n * budget; lazy
 // n^2 for the first step plus n per re-evaluation; stochastic n * budget * sample size, about
-// n^2 ln(1 / epsilon). Parallel over candidates (or over row chunks for a single lazy
-// re-evaluation). Extra memory: facility_location_workspace_bytes, O(n) (+ a packed copy of X
+// n^2 ln(1 / epsilon). Candidates are evaluated eight at a time (one read of each row of X per
+// batch); batches run in parallel, or, for a lazy re-evaluation of the stale top entries, the
+// row chunks do. Extra memory: facility_location_workspace_bytes, O(n) (+ a packed copy of X
 // when its rows are not contiguous).
 #pragma once
 

@@ -23,57 +23,82 @@ struct facility_rows {
   const V* row(index_t r) const noexcept { return base + r * ld; }
 };
 
-/// sum over rows i in [b, e) of max(0, mind[i] - D(i, c)), in row order. Rows already at
-/// distance 0 (chosen rows, duplicates of them) add +0 and are skipped, which changes no bit.
+/// Candidates evaluated together: each row of X is read once per batch, not once per candidate.
+constexpr index_t facility_batch = 8;
+
+/// For candidates c[0..m) (m <= facility_batch, padded to a multiple of four by repeating the
+/// last), s[q] = sum over rows i in [b, e) of max(0, mind[i] - D(i, c[q])), in row order. Rows
+/// already at distance 0 (chosen rows, duplicates of them) add +0 and are skipped, which changes
+/// no bit. D(i, c) is computed as D(c, i): the same bits ((a - b)^2 == (b - a)^2).
 template <class V>
-double facility_chunk_gain(const facility_rows<V>& X, const double* mind, const V* c, index_t b,
-                           index_t e) noexcept {
-  double s = 0;
-  index_t i = b;
-  for (; i + 4 <= e; i += 4) {
-    if (mind[i] == 0 && mind[i + 1] == 0 && mind[i + 2] == 0 && mind[i + 3] == 0) continue;
-    const V* rows4[4] = {X.row(i), X.row(i + 1), X.row(i + 2), X.row(i + 3)};
-    double dist[4];
-    exact_sq_distance_rows4(rows4, c, X.d, dist);
-    for (index_t r = 0; r < 4; ++r) {
-      const double t = mind[i + r] - dist[r];
-      if (t > 0) s += t;
+void facility_chunk_gains(const facility_rows<V>& X, const double* mind, const V* const* c,
+                          index_t m, index_t b, index_t e, double* s) noexcept {
+  const V* cp[facility_batch];
+  const index_t padded = (m + 3) / 4 * 4;
+  for (index_t q = 0; q < padded; ++q) cp[q] = c[std::min(q, m - 1)];
+  double acc[facility_batch] = {};
+  for (index_t i = b; i < e; ++i) {
+    const double mi = mind[i];
+    if (mi == 0) continue;
+    const V* ri = X.row(i);
+    double dist[facility_batch];
+    for (index_t q = 0; q < padded; q += 4) exact_sq_distance_rows4(cp + q, ri, X.d, dist + q);
+    for (index_t q = 0; q < m; ++q) {
+      const double t = mi - dist[q];
+      if (t > 0) acc[q] += t;
     }
   }
-  for (; i < e; ++i) {
-    if (mind[i] == 0) continue;
-    const double t = mind[i] - exact_sq_distance_rows(X.row(i), c, X.d);
-    if (t > 0) s += t;
-  }
-  return s;
+  for (index_t q = 0; q < m; ++q) s[q] = acc[q];
 }
 
-/// Gain of row c, chunk partials folded in order (the fold of parallel_reduce).
+/// Gains of candidates c[0..m) (m <= facility_batch) into out: chunk partials folded in order.
 template <class V>
-double facility_gain(const facility_rows<V>& X, const double* mind, index_t c) noexcept {
-  double s = 0;
-  for (index_t b = 0; b < X.n; b += facility_chunk)
-    s += facility_chunk_gain(X, mind, X.row(c), b, std::min(X.n, b + facility_chunk));
-  return s;
+void facility_batch_gains(const facility_rows<V>& X, const double* mind, const V* const* c,
+                          index_t m, double* out) noexcept {
+  for (index_t q = 0; q < m; ++q) out[q] = 0;
+  for (index_t b = 0; b < X.n; b += facility_chunk) {
+    double part[facility_batch];
+    facility_chunk_gains(X, mind, c, m, b, std::min(X.n, b + facility_chunk), part);
+    for (index_t q = 0; q < m; ++q) out[q] += part[q];
+  }
 }
 
-/// The same number, the chunks spread over the policy's threads.
+/// The same numbers, the row chunks spread over the policy's threads (a lazy re-evaluation).
 template <class Policy, class V>
-double facility_gain_parallel(const Policy& policy, const facility_rows<V>& X,
-                              const double* mind, index_t c) {
-  return parallel_reduce(
-      policy, X.n, facility_chunk, 0.0,
-      [&](index_t b, index_t e) { return facility_chunk_gain(X, mind, X.row(c), b, e); },
-      [](double a, double p) { return a + p; });
+void facility_batch_gains_parallel(const Policy& policy, const facility_rows<V>& X,
+                                   const double* mind, const V* const* c, index_t m,
+                                   double* out) {
+  struct sums {
+    double v[facility_batch];
+  };
+  const sums total = parallel_reduce(
+      policy, X.n, facility_chunk, sums{},
+      [&](index_t b, index_t e) {
+        sums p;
+        facility_chunk_gains(X, mind, c, m, b, e, p.v);
+        return p;
+      },
+      [m](sums a, const sums& p) {
+        for (index_t q = 0; q < m; ++q) a.v[q] += p.v[q];
+        return a;
+      });
+  for (index_t q = 0; q < m; ++q) out[q] = total.v[q];
 }
 
-/// Gains of the rows cand[0..m) into out[0..m), candidates spread over threads.
+/// Gains of the rows cand[0..m) into out[0..m), batches of candidates spread over threads.
 template <class Policy, class V>
 void facility_gains(const Policy& policy, const facility_rows<V>& X, const double* mind,
                     const index_t* cand, index_t m, double* out) {
-  const index_t grain = std::max<index_t>(1, 65536 / std::max<index_t>(1, X.n));
-  parallel_for(policy, m, grain, [&](index_t b, index_t e) {
-    for (index_t q = b; q < e; ++q) out[q] = facility_gain(X, mind, cand[q]);
+  const index_t batches = (m + facility_batch - 1) / facility_batch;
+  const index_t grain = std::max<index_t>(1, 8192 / std::max<index_t>(1, X.n));
+  parallel_for(policy, batches, grain, [&](index_t b, index_t e) {
+    for (index_t g = b; g < e; ++g) {
+      const index_t first = g * facility_batch;
+      const index_t count = std::min(facility_batch, m - first);
+      const V* c[facility_batch];
+      for (index_t q = 0; q < count; ++q) c[q] = X.row(cand[first + q]);
+      facility_batch_gains(X, mind, c, count, out + first);
+    }
   });
 }
 
@@ -226,12 +251,27 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
     for (index_t t = 0; t < budget; ++t) {
       for (;;) {
         std::pop_heap(heap.begin(), heap.end(), below);
-        facility_entry& top = heap.back();
-        if (top.step == t) break;  // fresh: at least every other entry's upper bound
-        top.gain = facility_gain_parallel(policy, rows, mind.data(), top.row);
-        top.step = t;
-        ++res.evaluations;
-        std::push_heap(heap.begin(), heap.end(), below);
+        if (heap.back().step == t) break;  // fresh: at least every other entry's upper bound
+        // Re-evaluate the stale top together with the next stale entries (up to a batch):
+        // extra fresh gains are still upper bounds, so the choice is unchanged.
+        index_t m = 0;
+        index_t batch_rows[facility_batch];
+        batch_rows[m++] = heap.back().row;
+        heap.pop_back();
+        while (m < facility_batch && !heap.empty() && heap.front().step != t) {
+          std::pop_heap(heap.begin(), heap.end(), below);
+          batch_rows[m++] = heap.back().row;
+          heap.pop_back();
+        }
+        const value_t* c[facility_batch];
+        for (index_t q = 0; q < m; ++q) c[q] = rows.row(batch_rows[q]);
+        double fresh[facility_batch];
+        facility_batch_gains_parallel(policy, rows, mind.data(), c, m, fresh);
+        res.evaluations += m;
+        for (index_t q = 0; q < m; ++q) {
+          heap.push_back({fresh[q], batch_rows[q], t});
+          std::push_heap(heap.begin(), heap.end(), below);
+        }
       }
       const facility_entry top = heap.back();
       heap.pop_back();
