@@ -229,3 +229,26 @@ TEST_CASE("integer rounding ends quickly when weights span many orders of magnit
   // The nearly weightless item is worth many bits at almost no cost.
   CHECK(r.bits[1] > 30.0);
 }
+
+TEST_CASE("integer levels near 2^53 per item end and stay within budget (libFuzzer timeout)") {
+  // 33 items at about 42 bits each: one level there costs ~4e-14 bits, below the resolution of a
+  // running sum near 1400 bits. The greedy once charged such steps nothing and looped for ever.
+  std::vector<double> s;
+  for (int i = 0; i < 14; ++i) s.push_back(0x1.a1bp+6);
+  for (double v : {0x1.ccp+1, 0x1p-6, 0x1p-6, 0x1.cce8p+8, 0x1p-149, 0x1.241p+6, 0x1.28dp+8, 0x1.c9p+7,
+                   0x1.ffcp+13, 0x1.fep+7})
+    s.push_back(v);
+  for (int i = 0; i < 9; ++i) s.push_back(0x1.0508p+8);
+  const auto n = static_cast<ladle::index_t>(s.size());
+  const auto r = ladle::allocate_bits(ladle::make_view(s.data(), n), 42.0,
+                                      {0.0, 291.0, ladle::bit_rounding::integer_levels});
+  double spent = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    CHECK(r.levels[i] >= 1);
+    spent += std::log2(static_cast<double>(r.levels[i]));
+  }
+  CHECK(spent <= 42.0 * static_cast<double>(n) * (1 + 1e-12));
+  CHECK(spent >= 42.0 * static_cast<double>(n) - 1e-6);  // the leftover is below a level's cost
+  // Equal sensitivities get level counts within one step of each other.
+  for (std::size_t i = 1; i < 14; ++i) CHECK(std::llabs(r.levels[i] - r.levels[0]) <= 1);
+}

@@ -55,7 +55,10 @@ TEST_CASE("rs2_schedule: once per pass, no repeats within a round, any round dir
       CHECK(s.rounds_per_pass() == (c.n + c.m - 1) / c.m);
       const std::uint64_t rounds = 6 * std::uint64_t(s.rounds_per_pass()) + 3;
       check_passes(s, 0, rounds);
-      check_passes(s, 1000003, rounds);  // far out, reached without the earlier rounds
+      // Far out, reached without the earlier rounds. Reaching pass p costs O(p m) when the
+      // schedule needs general exchanges (m < n < 2m, m not dividing n), so those go less far.
+      const bool direct = c.n >= 2 * c.m || c.n % c.m == 0;
+      check_passes(s, direct ? 1000003 : 20011, rounds);
     }
   }
   // Directly reachable far rounds (a pure function of (seed, r)).

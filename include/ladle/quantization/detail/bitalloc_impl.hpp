@@ -107,7 +107,12 @@ inline void bitalloc_continuous(const bitalloc_problem& p, double avg, double lo
 inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool levels,
                            bit_allocation& r) {
   const std::size_t n = p.a.size();
-  const double tol = mul_rounded(1e-9, 1.0 + std::fabs(p.budget));
+  // Slack for the rounding of the running sum of n weighted bit counts (about n ulps of the
+  // budget), never more than 1e-9 of it: a larger slack would let the greedy overspend by
+  // millions of tiny level steps when items hold 2^40 levels or more.
+  const double sum_rounding = mul_rounded(4.0 * static_cast<double>(n) * std::numeric_limits<double>::epsilon(),
+                                          1.0 + std::fabs(p.budget));
+  const double tol = std::min(mul_rounded(1e-9, 1.0 + std::fabs(p.budget)), sum_rounding);
   std::vector<double> units(n);  // bits (integer_bits) or levels (integer_levels)
   double u_lo, u_hi;
   if (levels) {
@@ -129,13 +134,18 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
     return x.first < y.first || (x.first == y.first && x.second > y.second);  // ties: lower index
   };
   std::priority_queue<entry, std::vector<entry>, decltype(cmp)> heap(cmp);
+  // Gain per weighted bit of item i's next unit at u units. With levels the gain is
+  // s (1/u^2 - 1/(u+1)^2) = s (2u + 1) / (u^2 (u+1)^2) and the cost log2(1 + 1/u), both written
+  // without cancellation: near 2^40 levels the naive differences keep three digits and let one
+  // item of a tied group win hundreds of steps.
+  auto ratio_at = [&](std::size_t i, double u) {
+    if (!levels) return p.s[i] * 0.75 * std::exp2(-2.0 * u);
+    const double gain = p.s[i] * (u + u + 1) / mul_rounded(mul_rounded(u, u), mul_rounded(u + 1, u + 1));
+    return gain / (std::log1p(1.0 / u) / std::log(2.0));  // weights cancel in gain / cost
+  };
   auto push = [&](std::size_t i) {
     if (units[i] + 1 > u_hi || p.s[i] == 0) return;
-    const double u = units[i];
-    const double gain = levels ? p.s[i] * (1.0 / mul_rounded(u, u) - 1.0 / ((u + 1) * (u + 1)))
-                               : p.s[i] * 0.75 * std::exp2(-2.0 * u);
-    const double cost = levels ? std::log2((u + 1) / u) : 1.0;
-    heap.push({gain / cost, i});  // weights cancel in gain / cost
+    heap.push({ratio_at(i, units[i]), i});
   };
   for (std::size_t i = 0; i < n; ++i) push(i);
   // One unit per pop is the textbook greedy, and on ordinary inputs it ends after about n + the
@@ -146,21 +156,20 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
   // one-unit loop would make, with the cost summed in closed form. The switch point depends only
   // on n, so results stay deterministic.
   const std::size_t bulk_after = 64 * n + 4096;
-  auto ratio_at = [&](std::size_t i, double u) {
-    const double gain = levels ? p.s[i] * (1.0 / mul_rounded(u, u) - 1.0 / ((u + 1) * (u + 1)))
-                               : p.s[i] * 0.75 * std::exp2(-2.0 * u);
-    return gain / (levels ? std::log2((u + 1) / u) : 1.0);
-  };
   auto cost_of = [&](std::size_t i, double t) {  // weighted bits of t more units of item i
-    return mul_rounded(p.w[i], bits_of(units[i] + t) - bits_of(units[i]));
+    return mul_rounded(p.w[i], levels ? std::log1p(t / units[i]) / std::log(2.0) : t);
   };
   for (std::size_t pops = 0; !heap.empty(); ++pops) {
     const std::size_t i = heap.top().second;
     heap.pop();
     const double step = cost_of(i, 1);
     if (spent + step > p.budget + tol) continue;  // does not fit; cheaper items may
+    // A step below the resolution of the running sum (a nearly weightless item, or a level of an
+    // item near 2^53 levels) would cost nothing on paper: such an item moves in bulk at once,
+    // and is left where it is if even the bulk move cannot be charged.
+    const bool unresolved = spent + step == spent;
     double t = 1;
-    if (pops >= bulk_after) {
+    if (pops >= bulk_after || unresolved) {
       const bool last = heap.empty();
       const double next = last ? 0.0 : heap.top().first;
       const std::size_t next_i = last ? 0 : heap.top().second;
@@ -180,7 +189,9 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
       }
       t = good;
     }
-    spent += t == 1 ? step : cost_of(i, t);
+    const double cost = t == 1 ? step : cost_of(i, t);
+    if (spent + cost == spent) continue;
+    spent += cost;
     units[i] += t;
     push(i);
   }
