@@ -4,6 +4,9 @@
 //   traffic (every input read once, the output written once; EMA: avg and x read, avg written)
 //   and its fraction of the copy bandwidth measured in this binary (bench_common.hpp).
 //   benchmarks/compare/averaging_vs_numpy.py runs this binary and numpy side by side.
+//   linear_sum_assignment of an n x n matrix (n = 512, 2048; entry k = the uniform double of
+//   derive_stream(7, k), minimised): benchmarks/compare/assignment_vs_scipy.py builds the same
+//   matrix for scipy.optimize.linear_sum_assignment.
 #include <ladle/averaging.hpp>
 
 #include "bench_common.hpp"
@@ -66,8 +69,24 @@ void BM_ema_update_25M_f32(benchmark::State& state) {
   ladle_bench::report_bandwidth(state, 3.0 * double(n) * sizeof(float), std::size_t(n) * sizeof(float));
 }
 
+void BM_linear_sum_assignment(benchmark::State& state) {
+  const ladle::index_t size = state.range(0);
+  std::vector<double> c(static_cast<std::size_t>(size * size));
+  for (std::size_t i = 0; i < c.size(); ++i)
+    c[i] = ladle::u64_to_unit_double(ladle::derive_stream(7, i));
+  std::vector<ladle::index_t> col(static_cast<std::size_t>(size));
+  double total = 0;
+  for (auto _ : state) {
+    total = ladle::linear_sum_assignment(ladle::make_view(c.data(), {size, size}),
+                                         ladle::make_view(col.data(), {size}));
+    benchmark::DoNotOptimize(total);
+  }
+  state.counters["total"] = total;
+}
+
 }  // namespace
 
+BENCHMARK(BM_linear_sum_assignment)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_uniform_average_8x25M_f32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 BENCHMARK(BM_uniform_average_8x25M_bf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);
 BENCHMARK(BM_ema_update_25M_f32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5);

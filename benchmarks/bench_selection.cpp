@@ -4,6 +4,7 @@
 //   bench_selection --once weighted 10000000 1000000   one run: prints "cpu_s wall_s"
 //   bench_selection --once uniform 10000000 1000000
 //   bench_selection --once kcenter 50000 128 1000      (n, d, centres)
+//   bench_selection --once facility 20000 64 1000      (n, d, budget; lazy greedy)
 // benchmarks/compare/selection_vs_numpy.py runs the --once forms interleaved with numpy.
 // Data: weights u in [0, 1) from splitmix64(i); features splitmix64 mapped to [-1, 1).
 #include <benchmark/benchmark.h>
@@ -63,6 +64,13 @@ void bm_kcenter(benchmark::State& state) {
 }
 BENCHMARK(bm_kcenter)->Args({50000, 128, 100})->Unit(benchmark::kMillisecond);
 
+void bm_facility_lazy(benchmark::State& state) {
+  const auto x = make_features(state.range(0), state.range(1));
+  const auto X = ladle::make_view(static_cast<const float*>(x.data()), {state.range(0), state.range(1)});
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::facility_location(X, state.range(2)));
+}
+BENCHMARK(bm_facility_lazy)->Args({2000, 64, 100})->Unit(benchmark::kMillisecond);
+
 void bm_rs2_round(benchmark::State& state) {
   const ladle::rs2_schedule s(state.range(0), 0.1, ladle::seed{1});
   std::uint64_t r = 0;
@@ -76,7 +84,7 @@ int run_once(int argc, char** argv) {
   std::vector<double> w;
   std::vector<float> x;
   if (what == "weighted") w = make_weights(arg(3));
-  if (what == "kcenter") x = make_features(arg(3), arg(4));
+  if (what == "kcenter" || what == "facility") x = make_features(arg(3), arg(4));
   // Warm-up call (seed 6, untimed): fresh pages of a new process are slow on virtual machines.
   for (int pass = 0; pass < 2; ++pass) {
   const std::uint64_t sd = pass == 0 ? 6 : 7;
@@ -91,6 +99,19 @@ int run_once(int argc, char** argv) {
   } else if (what == "kcenter") {
     const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});
     sink = ladle::k_center_greedy(X, arg(5), ladle::seed{sd}).order.size();
+  } else if (what == "facility") {
+    if (pass == 0) continue;  // one O(n^2 d) run is long enough to warm the pages itself
+    const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});
+    const auto r = ladle::facility_location(X, arg(5));
+    sink = r.order.size();
+    std::fprintf(stderr, "objective %.9g evaluations %lld\n", r.objective,
+                 static_cast<long long>(r.evaluations));
+    if (std::FILE* f = std::fopen("/proc/self/status", "r")) {  // peak RSS (Linux)
+      char line[256];
+      while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "VmHWM:", 6) == 0) std::fprintf(stderr, "peak %s", line + 6);
+      std::fclose(f);
+    }
   } else {
     std::fprintf(stderr, "unknown case %s\n", what.c_str());
     return 2;

@@ -5,6 +5,7 @@
 
 #include "ladle/averaging/average.hpp"
 #include "ladle/averaging/merges.hpp"
+#include "ladle/averaging/permutation.hpp"
 #include "ladle/averaging/running.hpp"
 #include "ladle/averaging/soups.hpp"
 #include "ladle/averaging/state_dict.hpp"

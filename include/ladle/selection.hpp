@@ -1,11 +1,13 @@
 // ladle/selection.hpp: the selection family: which samples are used.
 //
 // Random subsets (uniform, stratified), weighted sampling without replacement at any n, alias
-// tables, (weighted) reservoirs with merge(); RS2 schedules; see docs/selection.md.
+// tables, (weighted) reservoirs with merge(); RS2 schedules; pruning scores; k-center and
+// facility-location coresets; see docs/selection.md.
 #pragma once
 
 #include "ladle/selection/sampling.hpp"
 #include "ladle/selection/rs2.hpp"
 #include "ladle/selection/scores.hpp"
 #include "ladle/selection/k_center.hpp"
+#include "ladle/selection/facility_location.hpp"
 #include "ladle/selection/sha256.hpp"

@@ -252,3 +252,31 @@ TEST_CASE("integer levels near 2^53 per item end and stay within budget (libFuzz
   // Equal sensitivities get level counts within one step of each other.
   for (std::size_t i = 1; i < 14; ++i) CHECK(std::llabs(r.levels[i] - r.levels[0]) <= 1);
 }
+
+TEST_CASE("integer levels: a leftover worth millions of steps for tied items is spent at once") {
+  // libFuzzer: one item floors from 2^3.10 to 8 levels, and the 0.1 bit it gives up buys ~2e6
+  // levels for each of 16 tied items near 2^28.7, which the one-unit greedy handed out in turn.
+  std::vector<double> s = {0x1.e1bp+6, 0x1.a1bp+6, 0x1.a1bp+6, 0x1.a1bp+6, 0x1.a1bp+6, 0x1.a1bp+6,
+                           0x1.a1bp+6, 0x1.a1bp+6, 0x1.a1bp+6, 0x1.bp-2,   0x1.cbcbcap+76, 0x1.a1bp+6,
+                           0x1.a1bp+6, 0x1.a1bp+6, 0x1.a1fp+6, 0x1p+2,     0x1.00cp+4};
+  for (int i = 0; i < 16; ++i) s.push_back(0x1.fffffep+127);
+  const auto n = static_cast<ladle::index_t>(s.size());
+  const auto r = ladle::allocate_bits(ladle::make_view(s.data(), n), 14.0,
+                                      {0.0, 145.0, ladle::bit_rounding::integer_levels});
+  const double budget = 14.0 * static_cast<double>(n);
+  long double spent = 0;
+  for (auto l : r.levels) spent += std::log2(static_cast<long double>(l));
+  CHECK(spent <= budget * (1 + 1e-12));
+  // Greedy-maximal: no item can take one more level within the budget.
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const long double more = std::log2(static_cast<long double>(r.levels[i] + 1)) -
+                             std::log2(static_cast<long double>(r.levels[i]));
+    CHECK(spent + more > budget - 1e-9);
+  }
+  // The tied items end within one level of each other, the extra level going to lower indices.
+  CHECK(r.levels[17] > 430379408 + 1000000);  // far above the floor of 2^28.681
+  for (std::size_t i = 18; i < s.size(); ++i) {
+    CHECK(r.levels[i] <= r.levels[i - 1]);
+    CHECK(r.levels[17] - r.levels[i] <= 1);
+  }
+}

@@ -325,7 +325,7 @@ void quantize_packed_impl(const Policy& policy, tensor_view<T, R> x, const quant
                       : l.granularity == quant_granularity::per_group ? l.group
                       : use_varying(l, p.spec)                       ? l.channels
                                                                       : l.inner;
-  if ((len * bits) % 8 != 0) {
+  if (((len % 8) * bits) % 8 != 0) {  // len may be a group size near INT64_MAX
     // Runs do not start on byte boundaries: quantize to bytes, then pack the whole stream.
     // Signed specs pack two's complement fields, unsigned ones plain fields.
     if (p.spec.is_signed) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <queue>
 #include <utility>
@@ -117,10 +119,10 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
   double u_lo, u_hi;
   if (levels) {
     u_lo = std::max(1.0, std::ceil(std::exp2(lo) - 1e-9));
-    u_hi = std::isfinite(hi) ? std::floor(std::exp2(hi) + 1e-9) : 9.0e15;
+    u_hi = std::min(std::isfinite(hi) ? std::floor(std::exp2(hi) + 1e-9) : 9.0e15, 9.0e15);  // < 2^53
   } else {
     u_lo = std::ceil(lo - 1e-12);
-    u_hi = std::isfinite(hi) ? std::floor(hi + 1e-12) : 1.0e6;
+    u_hi = std::min(std::isfinite(hi) ? std::floor(hi + 1e-12) : 1.0e6, 1.0e6);
   }
   auto bits_of = [&](double u) { return levels ? std::log2(u) : u; };
   double spent = 0;
@@ -143,56 +145,103 @@ inline void bitalloc_round(const bitalloc_problem& p, double lo, double hi, bool
     const double gain = p.s[i] * (u + u + 1) / mul_rounded(mul_rounded(u, u), mul_rounded(u + 1, u + 1));
     return gain / (std::log1p(1.0 / u) / std::log(2.0));  // weights cancel in gain / cost
   };
+  std::vector<char> active(n, 0);  // still in the running: not at max, not dropped
   auto push = [&](std::size_t i) {
-    if (units[i] + 1 > u_hi || p.s[i] == 0) return;
-    heap.push({ratio_at(i, units[i]), i});
+    active[i] = units[i] + 1 <= u_hi && p.s[i] != 0;
+    if (active[i]) heap.push({ratio_at(i, units[i]), i});
   };
   for (std::size_t i = 0; i < n; ++i) push(i);
-  // One unit per pop is the textbook greedy, and on ordinary inputs it ends after about n + the
-  // few units the rounding left over. With weights spanning many orders of magnitude (or large
-  // level counts) a single item can take billions of units whose steps barely dent the budget,
-  // so past a fixed number of pops the loop advances the popped item in bulk: as many units as
-  // keep its ratio at or above the next item's and fit the budget. That is the same choice the
-  // one-unit loop would make, with the cost summed in closed form. The switch point depends only
-  // on n, so results stay deterministic.
-  const std::size_t bulk_after = 64 * n + 4096;
   auto cost_of = [&](std::size_t i, double t) {  // weighted bits of t more units of item i
     return mul_rounded(p.w[i], levels ? std::log1p(t / units[i]) / std::log(2.0) : t);
   };
-  for (std::size_t pops = 0; !heap.empty(); ++pops) {
-    const std::size_t i = heap.top().second;
-    heap.pop();
-    const double step = cost_of(i, 1);
-    if (spent + step > p.budget + tol) continue;  // does not fit; cheaper items may
-    // A step below the resolution of the running sum (a nearly weightless item, or a level of an
-    // item near 2^53 levels) would cost nothing on paper: such an item moves in bulk at once,
-    // and is left where it is if even the bulk move cannot be charged.
-    const bool unresolved = spent + step == spent;
-    double t = 1;
-    if (pops >= bulk_after || unresolved) {
-      const bool last = heap.empty();
-      const double next = last ? 0.0 : heap.top().first;
-      const std::size_t next_i = last ? 0 : heap.top().second;
-      auto fits = [&](double m) {  // would the one-unit loop take m units of i in a row?
-        const double r = ratio_at(i, units[i] + m - 1);
-        return units[i] + m <= u_hi && (last || r > next || (r == next && i < next_i)) &&
-               spent + cost_of(i, m) <= p.budget + tol;
-      };
-      double good = 1, bad = 2;
-      while (fits(bad)) {
-        good = bad;
-        bad *= 2;
-      }
-      while (bad - good > 1) {  // largest fitting count in [good, bad)
-        const double mid = std::floor((good + bad) / 2);
-        (fits(mid) ? good : bad) = mid;
-      }
-      t = good;
+  // Units of active item i whose ratio is at least lambda (ratios fall as units grow).
+  auto count_at = [&](std::size_t i, double lambda) {
+    const double room = u_hi - units[i];
+    if (!active[i] || ratio_at(i, units[i]) < lambda) return 0.0;
+    double good = 1, bad = 2;
+    while (bad <= room && ratio_at(i, units[i] + bad - 1) >= lambda) {
+      good = bad;
+      bad *= 2;
     }
-    const double cost = t == 1 ? step : cost_of(i, t);
-    if (spent + cost == spent) continue;
-    spent += cost;
-    units[i] += t;
+    bad = std::min(bad, room + 1);
+    while (bad - good > 1) {  // counts stay below 2^53: every midpoint is exact
+      const double mid = std::floor((good + bad) / 2);
+      (ratio_at(i, units[i] + mid - 1) >= lambda ? good : bad) = mid;
+    }
+    return good;
+  };
+  // The one-unit loop below is the textbook greedy: best ratio first, an item whose next unit
+  // does not fit leaves the running (cheaper items may still fit). On ordinary inputs it ends
+  // after about n pops. But the units left over by rounding can be worth millions of steps: a
+  // nearly weightless item, or items near 2^30 levels sharing the bits a small item could not
+  // use, and tied items then take them one at a time, in turn. So past a fixed number of pops
+  // (and whenever a single step is below the resolution of the running sum, where one-unit
+  // accounting cannot work) the loop jumps: every active item takes all its units with a ratio
+  // of at least lambda, the smallest threshold whose total cost fits the budget. Those are
+  // exactly the next steps the one-unit loop would take (every one of them fits, as all do
+  // together), summed in closed form. The switch point depends only on n: results stay
+  // deterministic.
+  auto jump = [&]() {
+    const double left = p.budget + tol - spent;
+    if (heap.empty() || !(left > 0)) return false;
+    auto total = [&](double lambda) {
+      double c = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double m = count_at(i, lambda);
+        if (m > 0) c += cost_of(i, m);
+      }
+      return c;
+    };
+    const double top = heap.top().first;
+    if (!(top > 0) || !std::isfinite(top) || total(top) > left) return false;
+    // Smallest positive double lambda with total(lambda) <= left, by bisection on its bits.
+    std::uint64_t lo_bits = 0, hi_bits;  // total(lo) > left (or lo = 0), total(hi) <= left
+    std::memcpy(&hi_bits, &top, sizeof top);
+    while (hi_bits - lo_bits > 1) {
+      const std::uint64_t mid_bits = lo_bits + (hi_bits - lo_bits) / 2;
+      double mid;
+      std::memcpy(&mid, &mid_bits, sizeof mid);
+      (total(mid) <= left ? hi_bits : lo_bits) = mid_bits;
+    }
+    double lambda;
+    std::memcpy(&lambda, &hi_bits, sizeof lambda);
+    const double before = spent;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double m = count_at(i, lambda);
+      if (m > 0) {
+        spent += cost_of(i, m);
+        units[i] += m;
+      }
+    }
+    if (spent == before) return false;
+    while (!heap.empty()) heap.pop();
+    for (std::size_t i = 0; i < n; ++i)
+      if (active[i]) push(i);
+    return true;
+  };
+  const std::size_t jump_after = 64 * n + 4096;
+  std::size_t since_jump = 0;
+  for (std::size_t pops = 0; !heap.empty(); ++pops) {
+    if (pops >= jump_after && ++since_jump > n) {
+      since_jump = 0;
+      if (jump()) continue;
+    }
+    const std::size_t i = heap.top().second;
+    const double step = cost_of(i, 1);
+    if (spent + step > p.budget + tol) {  // does not fit; cheaper items may
+      heap.pop();
+      active[i] = 0;
+      continue;
+    }
+    if (spent + step == spent) {  // below the sum's resolution: jump, or leave the item be
+      if (jump()) continue;
+      heap.pop();
+      active[i] = 0;
+      continue;
+    }
+    heap.pop();
+    spent += step;
+    units[i] += 1;
     push(i);
   }
   r.levels.assign(n, 0);

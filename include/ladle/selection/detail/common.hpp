@@ -23,6 +23,7 @@ enum : std::uint64_t {
   stream_rs2 = 0x525332ull,                 // "RS2"
   stream_k_center = 0x4b43454eull,          // "KCEN"
   stream_dsir = 0x44534952ull,              // "DSIR"
+  stream_facility_location = 0x46414355ull, // "FACU" (stochastic greedy samples)
 };
 
 /// Checks a count k against a population n: 0 <= k <= n.
