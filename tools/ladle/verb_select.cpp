@@ -189,12 +189,12 @@ void run(const select_args& a) {
     for (const auto& m : methods) all += (all.empty() ? "" : ", ") + m;
     throw usage_error("--method: unknown method '" + a.method + "' (one of " + all + ")");
   }
-  if (a.method == "facility-location" || a.method == "dsir")
-    throw usage_error("--method " + a.method +
-                      ": not available yet (the selection family has no " +
-                      (a.method == "dsir" ? std::string("DSIR importance resampling")
-                                          : std::string("facility-location greedy")) +
-                      " yet; see docs/selection.md)");
+  if (a.method == "dsir")
+    throw usage_error("--method dsir: not available yet (the selection family has no DSIR "
+                      "importance resampling yet; see docs/selection.md)");
+  if (a.method == "facility-location")
+    throw usage_error("--method facility-location: not available yet in the program (the "
+                      "library's ladle::facility_location is not wired into `ladle select` yet)");
   if (a.method == "weighted" && a.weights.empty())
     throw usage_error("--method weighted needs --weights FILE (.npy or .csv, one weight per row)");
   if (a.method != "weighted" && !a.weights.empty())
