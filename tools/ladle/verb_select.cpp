@@ -4,9 +4,9 @@
 // Reads the rows of IN (CSV with a header row: features and a label column; or a 2-d .npy feature
 // file, with --labels Y.npy when the method needs labels), chooses K of them with one function of
 // ladle/selection.hpp and writes their row indices (0-based, in file order) as a 1-d int64 .npy,
-// or as a CSV with one `index` column. k-center writes its centres in selection order, every other
-// method ascending. facility-location and dsir are part of the verb's contract but not of the
-// library yet: they are refused with a message saying so.
+// or as a CSV with one `index` column. k-center and facility-location write their picks in selection
+// order, every other method ascending. dsir is part of the verb's contract but not of the library
+// yet: it is refused with a message saying so.
 #include "common.hpp"
 #include "csv.hpp"
 #include "table.hpp"
@@ -38,13 +38,13 @@ const std::vector<std::string> methods = {"random",   "stratified",        "rs2"
                                           "k-center", "facility-location", "el2n", "dsir"};
 
 /// What a method needs from IN.
-bool needs_features(const std::string& m) { return m == "k-center"; }
+bool needs_features(const std::string& m) { return m == "k-center" || m == "facility-location"; }
 bool needs_labels(const std::string& m) { return m == "stratified"; }
 
 /// The rows of IN: their number, and the features / labels when the method needs them.
 struct rows {
   index_t n = 0, d = 0;
-  std::vector<double> X;          ///< n x d, k-center only (float32 widens exactly)
+  std::vector<double> X;          ///< n x d, k-center and facility-location only (float32 widens exactly)
   std::vector<std::int64_t> y;    ///< stratified only
 };
 
@@ -63,7 +63,7 @@ rows read_rows(const select_args& a) {
     r.y = t.y;
     return r;
   }
-  // .npy features alone: only the shape, unless k-center reads them.
+  // .npy features alone: only the shape, unless k-center or facility-location reads them.
   try {
     ladle::npy_file f(a.in.path);
     const auto& h = f.header();
@@ -192,9 +192,6 @@ void run(const select_args& a) {
   if (a.method == "dsir")
     throw usage_error("--method dsir: not available yet (the selection family has no DSIR "
                       "importance resampling yet; see docs/selection.md)");
-  if (a.method == "facility-location")
-    throw usage_error("--method facility-location: not available yet in the program (the "
-                      "library's ladle::facility_location is not wired into `ladle select` yet)");
   if (a.method == "weighted" && a.weights.empty())
     throw usage_error("--method weighted needs --weights FILE (.npy or .csv, one weight per row)");
   if (a.method != "weighted" && !a.weights.empty())
@@ -272,6 +269,12 @@ void run(const select_args& a) {
       const ladle::k_center_result kc = ladle::k_center_greedy(policy, X, k, s);
       idx = kc.order;
       extra = ", covering radius " + format_number(kc.radius);
+    } else if (a.method == "facility-location") {
+      // Lazy greedy: the exact greedy's picks (same items and order), far fewer evaluations.
+      const auto X = ladle::make_view(static_cast<const double*>(r.X.data()), {r.n, r.d});
+      const ladle::facility_location_result fl = ladle::facility_location(policy, X, k);
+      idx = fl.order;
+      extra = ", objective " + format_number(fl.objective);
     } else if (a.method == "el2n") {
       idx = ladle::prune(ladle::make_view(static_cast<const double*>(w.data()), r.n), k);
       extra = ", the hardest (largest scores)";
@@ -294,23 +297,23 @@ verb add_select(CLI::App& app) {
   auto a = std::make_shared<select_args>();
   CLI::App* cmd = app.add_subcommand(
       "select",
-      "Choose K rows of a table (CSV or .npy): random, stratified, RS2, weighted, k-center or "
+      "Choose K rows of a table (CSV or .npy): random, stratified, RS2, weighted, k-center, facility-location or "
       "EL2N pruning. Writes their 0-based row indices (.npy int64 or CSV `index` column): "
-      "k-center in selection order, the others ascending.");
+      "k-center and facility-location in selection order, the others ascending.");
   cmd->add_option("input", a->in.path, "Input table: FILE.csv (header row, label column) or FILE.npy (2-d features)")
       ->required();
   cmd->add_option("-o,--output", a->output, "INDICES.npy (1-d int64) or INDICES.csv (one 'index' column)")
       ->required();
   std::string method_help = "Selection method: ";
   for (std::size_t i = 0; i < methods.size(); ++i) method_help += (i ? "|" : "") + methods[i];
-  method_help += " (facility-location and dsir: not available yet)";
+  method_help += " (dsir: not available yet)";
   cmd->add_option("--method", a->method, method_help)->required();
   cmd->add_option("--size", a->size,
                   "K rows (an integer in [1, n]) or a FRACTION in (0, 1) of them (rounded to nearest, "
                   "ties to even)")
       ->required();
   cmd->add_option("--seed", a->seed, "Random seed (Philox); same seed, same output")->default_val(0);
-  cmd->add_option("--label", a->in.label, "CSV: label column name (default: the last column); stratified uses it, k-center leaves it out of the features");
+  cmd->add_option("--label", a->in.label, "CSV: label column name (default: the last column); stratified uses it, k-center and facility-location leave it out of the features");
   cmd->add_flag("--no-header", a->in.no_header, "CSV has no header row (columns are named 0, 1, ...)");
   cmd->add_option("--labels", a->in.labels_path, "stratified, .npy input: the 1-d label file");
   cmd->add_option("--weights", a->weights, "weighted: one weight >= 0 per row, FILE.npy (1-d) or FILE.csv (header row)");

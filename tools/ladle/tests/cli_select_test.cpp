@@ -1,6 +1,6 @@
 // End-to-end tests of `ladle select`: the written indices are checked against properties computed
 // here without ladle (distinct, in range, K of them; class counts; the zero-weight rows; a naive
-// O(n^2) k-center greedy; a sort of the scores), and bad input fails cleanly.
+// O(n^2) k-center greedy; a naive facility-location greedy; a sort of the scores), and bad input fails cleanly.
 #include "cli_support.hpp"
 
 #include <ladle/io/npy.hpp>
@@ -316,6 +316,53 @@ TEST_CASE("cli select k-center: selection order and covering radius of a naive O
   check_subset(read_indices(at("kc_csv.csv")), 402, 5);
 }
 
+TEST_CASE("cli select facility-location: the picks and objective of a naive greedy") {
+  // 90 rows of 5 features; similarity M - D^2 with M the largest pairwise squared distance.
+  const int n = 90, d = 5;
+  const std::vector<double> X = lcg_values(std::size_t(n) * d, 77);
+  save(at("fl.npy"), X, {n, d});
+  auto dist2 = [&](int a, int b) {
+    double s = 0;
+    for (int j = 0; j < d; ++j) {
+      const double e = X[std::size_t(a) * d + j] - X[std::size_t(b) * d + j];
+      s += e * e;
+    }
+    return s;
+  };
+  double M = 0;
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) M = std::max(M, dist2(a, b));
+  for (int k : {1, 9}) {
+    CAPTURE(k);
+    const std::string out = at("fl_" + std::to_string(k) + ".csv");
+    auto r = cli("select " + q(at("fl.npy")) + " -o " + q(out) + " --method facility-location --size " +
+                 std::to_string(k));
+    REQUIRE(r.rc == 0);
+    const auto idx = read_indices(out);
+    check_subset(idx, n, std::size_t(k));
+    // Naive greedy: each step the row c maximising f(S + c) = sum_i max(best_i, M - D2(i, c)),
+    // ties to the smaller index, every value recomputed from scratch.
+    std::vector<double> best(n, -INFINITY);
+    std::vector<std::int64_t> picks;
+    double objective = 0;
+    for (int t = 0; t < k; ++t) {
+      int arg = -1;
+      double top = -INFINITY;
+      for (int c = 0; c < n; ++c) {
+        if (std::find(picks.begin(), picks.end(), c) != picks.end()) continue;
+        double f = 0;
+        for (int i = 0; i < n; ++i) f += std::max(best[std::size_t(i)], M - dist2(i, c));
+        if (f > top) top = f, arg = c;
+      }
+      picks.push_back(arg);
+      for (int i = 0; i < n; ++i) best[std::size_t(i)] = std::max(best[std::size_t(i)], M - dist2(i, arg));
+      objective = top;
+    }
+    CHECK(picks == idx);  // selection order
+    CHECK(number_after(r.out, "objective ") == doctest::Approx(objective).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("cli select el2n: exactly the K largest scores, ties to the smaller index") {
   // Scores for 150 rows: distinct values, plus a block of equal scores straddling the cut.
   const int n = 150;
@@ -366,7 +413,6 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
       {in + "--method random --size ten", 2, "--size: 'ten' is not"},
       {in + "--method random", 2, "--size is required"},
       {in + "--method stratified --size 5 --label diagnosis", 2, "no column 'diagnosis'"},
-      {in + "--method facility-location --size 5", 2, "--method facility-location: not available yet"},
       {in + "--method dsir --size 5", 2, "--method dsir: not available yet"},
       {in + "--method weighted --size 5", 2, "--method weighted needs --weights"},
       {in + "--method random --size 5 --weights " + q(at("w_neg.npy")), 2, "--weights is for --method weighted"},
