@@ -92,6 +92,16 @@ double number_after(const std::string& s, const std::string& key) {
 
 std::string q(const std::string& p) { return "'" + p + "'"; }
 
+/// Squared Euclidean distance of rows a and b of a row-major n x d matrix, in plain double.
+double squared_distance(const std::vector<double>& X, int d, int a, int b) {
+  double s = 0;
+  for (int j = 0; j < d; ++j) {
+    const double e = X[std::size_t(a) * d + j] - X[std::size_t(b) * d + j];
+    s += e * e;
+  }
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("cli select random: K distinct ascending rows; seeds; fractions round half to even; CSV output") {
@@ -263,14 +273,7 @@ TEST_CASE("cli select k-center: selection order and covering radius of a naive O
   const int n = 150, d = 11;
   const std::vector<double> X = lcg_values(std::size_t(n) * d, 21);
   save(at("kc.npy"), X, {n, d});
-  auto dist2 = [&](int a, int b) {
-    double s = 0;
-    for (int j = 0; j < d; ++j) {
-      const double e = X[std::size_t(a) * d + j] - X[std::size_t(b) * d + j];
-      s += e * e;
-    }
-    return s;
-  };
+  auto dist2 = [&](int a, int b) { return squared_distance(X, d, a, b); };
   std::set<std::int64_t> firsts;
   for (int seed : {1, 2, 3}) {
     for (int k : {1, 12}) {
@@ -321,14 +324,7 @@ TEST_CASE("cli select facility-location: the picks and objective of a naive gree
   const int n = 90, d = 5;
   const std::vector<double> X = lcg_values(std::size_t(n) * d, 77);
   save(at("fl.npy"), X, {n, d});
-  auto dist2 = [&](int a, int b) {
-    double s = 0;
-    for (int j = 0; j < d; ++j) {
-      const double e = X[std::size_t(a) * d + j] - X[std::size_t(b) * d + j];
-      s += e * e;
-    }
-    return s;
-  };
+  auto dist2 = [&](int a, int b) { return squared_distance(X, d, a, b); };
   double M = 0;
   for (int a = 0; a < n; ++a)
     for (int b = 0; b < n; ++b) M = std::max(M, dist2(a, b));
