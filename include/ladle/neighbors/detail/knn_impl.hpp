@@ -190,7 +190,8 @@ inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_optio
   }
   index_t qb = opts.query_block;
   if (qb <= 0) {
-    const index_t fit = static_cast<index_t>((std::size_t(1) << 20) / (elem * std::size_t(rb)));
+    // Two divisions again: elem * rb overflows for a hostile reference_block option.
+    const index_t fit = static_cast<index_t>(((std::size_t(1) << 20) / elem) / std::size_t(rb));
     qb = std::min<index_t>(1024, std::max<index_t>(64, fit / 16 * 16));
   }
   rb = std::max<index_t>(1, std::min(rb, nr));
