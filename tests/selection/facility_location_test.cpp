@@ -302,7 +302,7 @@ TEST_CASE("facility_location errors") {
   CHECK(fl(2, with(facility_greedy::lazy, 0.0)) == "<no error>");  // epsilon is stochastic's only
   CHECK_THROWS_AS(ladle::facility_location(X, 4), ladle::invalid_argument);
   x[3] = std::numeric_limits<double>::quiet_NaN();
-  CHECK(fl(1).find("'X' has a non-finite value (nan) at row 1, column 1") != std::string::npos);
+  CHECK(fl(1).find("'X' has nan at row 1, column 1") != std::string::npos);
   CHECK_THROWS_AS(ladle::facility_location(X, 1), ladle::domain_error);
   x[3] = 3;
   CHECK(x == before);

@@ -129,6 +129,10 @@ TEST_CASE("scores and prune errors") {
   const std::vector<double> s = {1, 2, 3};
   const auto sv = ladle::make_view(s.data(), 3);
   CHECK_THROWS_AS(ladle::prune(sv, 4), ladle::invalid_argument);
+  const std::vector<double> s_nan = {1, std::numeric_limits<double>::infinity(), 3};
+  CHECK_THROWS_WITH_AS(ladle::prune(ladle::make_view(s_nan.data(), 3), 1),
+                       doctest::Contains("ladle::prune: 'scores' has inf at element 1"),
+                       ladle::domain_error);
   ladle::prune_options o;
   o.mode = ladle::prune_mode::band;
   o.offset = 2;

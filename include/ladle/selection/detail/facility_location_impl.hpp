@@ -185,11 +185,7 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
                            static_cast<int>(opt.method), ")");
   if (opt.method == facility_greedy::stochastic && !(opt.epsilon > 0 && opt.epsilon < 1))
     throw_domain_error(fn, "options.epsilon", "is ", opt.epsilon, " but must be in (0, 1)");
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j)
-      if (!std::isfinite(X(i, j)))
-        throw_domain_error(fn, "X", "has a non-finite value (", X(i, j), ") at row ", i,
-                           ", column ", j);
+  require_finite(X, fn, "X");
 
   // Rows as contiguous vectors: X itself when its rows are, else a packed copy.
   std::vector<value_t> packed;

@@ -157,11 +157,7 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
   require_host(X, fn, "X");
   require_nonempty(X, fn, "X");
   const index_t n = X.extent(0), d = X.extent(1);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j)
-      if (!std::isfinite(X(i, j)))
-        throw_domain_error(fn, "X", "has a non-finite value (", X(i, j), ") at row ", i,
-                           ", column ", j);
+  require_finite(X, fn, "X");
   // Candidate position of each row (-1: not a candidate).
   std::vector<index_t> pos_of;
   if (cand != nullptr) {

@@ -173,9 +173,7 @@ void check_prune(vector_view<T> scores, const prune_options& opts, const char* f
                 "ladle::prune: scores must be float or double");
   require_host(scores, fn, "scores");
   require_nonempty(scores, fn, "scores");
-  for (index_t i = 0; i < scores.extent(0); ++i)
-    if (!std::isfinite(scores(i)))
-      throw_domain_error(fn, "scores", "has a non-finite value (", scores(i), ") at index ", i);
+  require_finite(scores, fn, "scores");
   if (opts.offset < 0) throw_invalid_argument(fn, "offset", "must not be negative, got ", opts.offset);
   if (!(opts.hard_cutoff >= 0 && opts.hard_cutoff < 1))
     throw_invalid_argument(fn, "hard_cutoff", "must be in [0, 1), got ", opts.hard_cutoff);
