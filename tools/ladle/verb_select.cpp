@@ -32,6 +32,7 @@ struct select_args {
   std::string output, method, size, weights, weights_column, scores;
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;
+  bool balanced = false;  ///< rs2: class-balanced rounds
 };
 
 const std::vector<std::string> methods = {"random",   "stratified",        "rs2",  "weighted",
@@ -39,13 +40,13 @@ const std::vector<std::string> methods = {"random",   "stratified",        "rs2"
 
 /// What a method needs from IN.
 bool needs_features(const std::string& m) { return m == "k-center" || m == "facility-location"; }
-bool needs_labels(const std::string& m) { return m == "stratified"; }
+bool needs_labels(const select_args& a) { return a.method == "stratified" || a.balanced; }
 
 /// The rows of IN: their number, and the features / labels when the method needs them.
 struct rows {
   index_t n = 0, d = 0;
   std::vector<double> X;          ///< n x d, k-center and facility-location only (float32 widens exactly)
-  std::vector<std::int64_t> y;    ///< stratified only
+  std::vector<std::int64_t> y;    ///< stratified and balanced rs2 only
 };
 
 rows read_rows(const select_args& a) {
@@ -203,13 +204,14 @@ void run(const select_args& a) {
   if (a.method != "el2n" && !a.scores.empty())
     throw usage_error("--scores is for --method el2n, not " + a.method);
   if (a.method != "rs2" && a.epoch != 0) throw usage_error("--epoch is for --method rs2");
+  if (a.method != "rs2" && a.balanced) throw usage_error("--balanced is for --method rs2");
   const std::string out_ext = extension_of(a.output);
   if (out_ext != ".npy" && out_ext != ".csv")
     throw usage_error("output '" + a.output + "' must end in .npy (int64) or .csv (an index column)");
   const bool npy_in = extension_of(a.in.path) == ".npy";
-  if (needs_labels(a.method) && npy_in && a.in.labels_path.empty())
-    throw usage_error("--method stratified needs labels: '" + a.in.path +
-                      "' is an .npy feature file, give --labels Y.npy");
+  if (needs_labels(a) && npy_in && a.in.labels_path.empty())
+    throw usage_error(std::string(a.balanced ? "--method rs2 --balanced" : "--method stratified") +
+                      " needs labels: '" + a.in.path + "' is an .npy feature file, give --labels Y.npy");
   if (!npy_in && !a.in.labels_path.empty())
     throw usage_error("--labels is for .npy feature files; a CSV holds its labels in a column (--label NAME)");
   if (npy_in && !a.in.label.empty()) throw usage_error("--label is for CSV input (.npy: --labels FILE)");
@@ -254,6 +256,15 @@ void run(const select_args& a) {
                                      k, ladle::stratify::proportional, s);
     } else if (a.method == "weighted") {
       idx = ladle::weighted_sample(policy, ladle::make_view(static_cast<const double*>(w.data()), r.n), k, s);
+    } else if (a.method == "rs2" && a.balanced) {
+      // Each class its own schedule at the fraction k / n: a round takes max(1, round(f n_c)) rows
+      // of class c, so its size is near K but not always K.
+      const ladle::rs2_schedule schedule(ladle::make_view(static_cast<const std::int64_t*>(r.y.data()), r.n),
+                                         static_cast<double>(k) / static_cast<double>(r.n), s);
+      idx = schedule.round(a.epoch);
+      std::sort(idx.begin(), idx.end());
+      extra = ", class-balanced, epoch " + std::to_string(a.epoch) + " of a pass of " +
+              std::to_string(schedule.rounds_per_pass());
     } else if (a.method == "rs2") {
       // round(f n) = k for f = k / n (the product is within an ulp or two of k).
       const ladle::rs2_schedule schedule(r.n, static_cast<double>(k) / static_cast<double>(r.n), s);
@@ -313,13 +324,16 @@ verb add_select(CLI::App& app) {
                   "ties to even)")
       ->required();
   cmd->add_option("--seed", a->seed, "Random seed (Philox); same seed, same output")->default_val(0);
-  cmd->add_option("--label", a->in.label, "CSV: label column name (default: the last column); stratified uses it, k-center and facility-location leave it out of the features");
+  cmd->add_option("--label", a->in.label, "CSV: label column name (default: the last column); stratified and rs2 --balanced use it, k-center and facility-location leave it out of the features");
   cmd->add_flag("--no-header", a->in.no_header, "CSV has no header row (columns are named 0, 1, ...)");
-  cmd->add_option("--labels", a->in.labels_path, "stratified, .npy input: the 1-d label file");
+  cmd->add_option("--labels", a->in.labels_path, "stratified and rs2 --balanced, .npy input: the 1-d label file");
   cmd->add_option("--weights", a->weights, "weighted: one weight >= 0 per row, FILE.npy (1-d) or FILE.csv (header row)");
   cmd->add_option("--weights-column", a->weights_column, "weighted, CSV weights: column name (default: the last column)");
   cmd->add_option("--scores", a->scores, "el2n: one score per row (larger = harder), FILE.npy (1-d) or FILE.csv");
   cmd->add_option("--epoch", a->epoch, "rs2: which round of the schedule (0, 1, ...)")->default_val(0);
+  cmd->add_flag("--balanced", a->balanced,
+                "rs2: class-balanced rounds (each class its own schedule; max(1, round(K n_c / n)) rows "
+                "of class c per round)");
   add_common_options(*cmd, a->common, true);
   return {cmd, [a] { run(*a); }};
 }

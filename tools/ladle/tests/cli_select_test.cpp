@@ -273,6 +273,50 @@ TEST_CASE("cli select rs2: the rounds of one pass partition the rows") {
   }
 }
 
+TEST_CASE("cli select rs2 --balanced: per-class round sizes and per-class passes") {
+  // Classes of 300, 90 and 10 rows (labels 7, 3, 5, interleaved), --size 100: f = 1/4, so a round
+  // takes round(75) = 75, round(22.5) = 22 (ties to even) and round(2.5) = 2 rows of them, and a
+  // pass lasts max(4, ceil(90 / 22), 5) = 5 rounds.
+  const int n = 400;
+  std::vector<std::int64_t> y(n);
+  for (int i = 0; i < n; ++i) y[std::size_t(i)] = i % 40 == 0 ? 5 : i % 40 < 10 ? 3 : 7;
+  save(at("rs2b.npy"), lcg_values(std::size_t(n) * 2, 13), {n, 2});
+  ladle::save_npy(at("rs2b_y.npy"), ladle::npy_dtype::int64, {n}, y.data(), true);
+  std::map<std::int64_t, std::set<std::int64_t>> seen;
+  for (int e = 0; e < 5; ++e) {
+    CAPTURE(e);
+    const std::string out = at("rs2b_" + std::to_string(e) + ".npy");
+    auto r = cli("select " + q(at("rs2b.npy")) + " --labels " + q(at("rs2b_y.npy")) + " -o " + q(out) +
+                 " --method rs2 --balanced --size 100 --seed 8 --epoch " + std::to_string(e));
+    REQUIRE(r.rc == 0);
+    CHECK(contains(r.out, "class-balanced, epoch " + std::to_string(e) + " of a pass of 5"));
+    const auto idx = read_indices(out);
+    check_subset(idx, n, 99);
+    CHECK(std::is_sorted(idx.begin(), idx.end()));
+    std::map<std::int64_t, int> count;
+    for (auto i : idx) {
+      const std::int64_t c = y[std::size_t(i)];
+      ++count[c];
+      // Within a pass no row of a class comes back: 75 divides 300 (4 rounds), 22 x 4 = 88 rows
+      // of class 3 before its pass ends, 2 x 5 = 10 rows of class 5.
+      if (c == 5 || e < 4) CHECK(seen[c].insert(i).second);
+    }
+    CHECK(count[7] == 75);
+    CHECK(count[3] == 22);
+    CHECK(count[5] == 2);
+  }
+  CHECK(seen[7].size() == 300);
+  CHECK(seen[3].size() == 88);
+  CHECK(seen[5].size() == 10);
+  // The flag is refused elsewhere and needs labels for .npy input.
+  auto r = cli("select " + q(at("rs2b.npy")) + " -o " + q(at("rs2b_x.npy")) + " --method rs2 --balanced --size 10");
+  CHECK(r.rc == 2);
+  CHECK(contains(r.err, "--method rs2 --balanced needs labels"));
+  r = cli("select " + q(at("rs2b.npy")) + " -o " + q(at("rs2b_x.npy")) + " --method random --balanced --size 10");
+  CHECK(r.rc == 2);
+  CHECK(contains(r.err, "--balanced is for --method rs2"));
+}
+
 TEST_CASE("cli select k-center: selection order and covering radius of a naive O(n^2) greedy") {
   // 150 rows of 11 features (an 8-wide body and a 3-wide tail in the library's distance).
   const int n = 150, d = 11;
