@@ -207,7 +207,7 @@ inline index_t panel_rows(std::size_t elem) noexcept {
 
 /// Tile sizes: an explicit option wins, except that the reference tile is always whole kernel
 /// panels (rounded up to NR rows). Auto: the reference tile takes half of L1 (the kernel sweeps it
-/// once per query group), at least one panel, at most 1024 rows; the packed query tile takes a
+/// once per query group), at least one panel, at most 1024 rows (whole panels); the packed query tile takes a
 /// quarter of L2, 64 to 1024 rows. Never more than the problem.
 inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_options& opts,
                               std::size_t elem) {
@@ -217,7 +217,7 @@ inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_optio
   if (rb <= 0) {
     // (Divided in two steps: elem * d may not fit a size_t for a hostile d.)
     const auto fit = static_cast<index_t>(((assumed_l1_bytes / 2) / elem) / dd);
-    rb = std::min<index_t>(1024, std::max<index_t>(np, fit / np * np));
+    rb = std::min<index_t>(1024 / np * np, std::max<index_t>(np, fit / np * np));
   }
   rb = std::max<index_t>(1, std::min(rb, nr));
   if (rb % np != 0 && rb <= std::numeric_limits<index_t>::max() - np) rb += np - rb % np;

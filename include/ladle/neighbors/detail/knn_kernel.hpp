@@ -42,6 +42,7 @@ struct kernel_shape {
   using vec = simd::batch<T>;
   static constexpr index_t lanes = static_cast<index_t>(simd::lanes<T>);
   static constexpr bool wide = sizeof(T) * simd::lanes<T> >= 64;  // 32 vector registers
+  // (Measured on Zen 5 AVX-512, float, d = 16..256: 8 x 3 beat 6 x 4, 4 x 4 and 12 x 2.)
   static constexpr index_t mr = wide ? 8 : 6;
   static constexpr index_t nv = wide ? 3 : 2;
 #else
