@@ -60,13 +60,51 @@ namespace knn {
 /// it), combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains
 /// hide the fma latency and let the compiler vectorise; std::fma is correctly rounded on every
 /// path. (Not xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512
-/// included.) Reading b from the caller's rows spares the search a widened copy of them.
+/// included; AVX-512 and AVX2 paths use the fused intrinsics, lane l holding sum l.) Reading b
+/// from the caller's rows spares the search a widened copy of them.
 template <class S>
 inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_RESTRICT b,
                                 index_t stride, index_t d) noexcept {
+  using U = std::remove_const_t<S>;
+  static_assert(std::is_same<U, float>::value || std::is_same<U, double>::value,
+                "exact_sq_distance: float or double rows");
   double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   index_t j = 0;
   if (stride == 1) {
+#if LADLE_HAS_SIMD && defined(__AVX512F__)
+    // Sum l is lane l: the same eight chains, each step one fused multiply-add (the intrinsic,
+    // not xsimd 8's AVX-512 fma, which is a multiply and an add).
+    __m512d acc = _mm512_setzero_pd();
+    for (; j + 8 <= d; j += 8) {
+      __m512d y;
+      if constexpr (std::is_same<U, float>::value) {
+        y = _mm512_cvtps_pd(_mm256_loadu_ps(b + j));
+      } else {
+        y = _mm512_loadu_pd(b + j);
+      }
+      const __m512d e = _mm512_sub_pd(_mm512_loadu_pd(a + j), y);
+      acc = _mm512_fmadd_pd(e, e, acc);
+    }
+    _mm512_storeu_pd(s, acc);
+#elif LADLE_HAS_SIMD && defined(__AVX2__) && defined(__FMA__)
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (; j + 8 <= d; j += 8) {
+      __m256d ylo, yhi;
+      if constexpr (std::is_same<U, float>::value) {
+        ylo = _mm256_cvtps_pd(_mm_loadu_ps(b + j));
+        yhi = _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4));
+      } else {
+        ylo = _mm256_loadu_pd(b + j);
+        yhi = _mm256_loadu_pd(b + j + 4);
+      }
+      const __m256d elo = _mm256_sub_pd(_mm256_loadu_pd(a + j), ylo);
+      const __m256d ehi = _mm256_sub_pd(_mm256_loadu_pd(a + j + 4), yhi);
+      lo = _mm256_fmadd_pd(elo, elo, lo);
+      hi = _mm256_fmadd_pd(ehi, ehi, hi);
+    }
+    _mm256_storeu_pd(s, lo);
+    _mm256_storeu_pd(s + 4, hi);
+#endif
     for (; j + 8 <= d; j += 8)
       for (index_t l = 0; l < 8; ++l) {
         const double e = a[j + l] - static_cast<double>(b[j + l]);

@@ -65,20 +65,23 @@ LADLE_FORCE_INLINE V kernel_load(const T* p) noexcept {
 
 template <class V>
 LADLE_FORCE_INLINE V kernel_fma(const V& a, const V& b, const V& c) noexcept {
-  if constexpr (std::is_floating_point<V>::value) {
-    return a * b + c;  // fused or not: both within the filter's bound
-  } else {
-    return xsimd::fma(a, b, c);
-  }
+#if LADLE_HAS_SIMD
+  if constexpr (!std::is_floating_point<V>::value) return xsimd::fma(a, b, c);
+#endif
+  return a * b + c;  // fused or not: both within the filter's bound
 }
 
 template <class V>
 LADLE_FORCE_INLINE bool kernel_any(const V& below) noexcept {
-  if constexpr (std::is_same<V, bool>::value) {
-    return below;
-  } else {
+#if LADLE_HAS_SIMD
+  if constexpr (!std::is_same<V, bool>::value) {
     return xsimd::any(below);
+  } else {
+    return below;
   }
+#else
+  return below;
+#endif
 }
 
 /// Filter values of one query group against one reference panel, screened in place.
