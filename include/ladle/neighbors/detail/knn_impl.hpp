@@ -145,7 +145,7 @@ inline int lowest_bit(std::uint64_t bits) noexcept {
 }
 
 /// Calls on_candidate(j) for every j in [0, n) with a[j] + c[j] < t, in ascending j, and leaves
-/// c[0, n) zeroed (ready for the next GEMM, which accumulates). on_candidate may lower t; later j
+/// c[0, n) zeroed (a scratch row: the kernel's stored dot products). on_candidate may lower t; later j
 /// are tested against the new t. UseSimd = false is the scalar reference path; both evaluate the
 /// same IEEE sums, so they report the same candidates.
 template <bool UseSimd, class T, class F>
@@ -361,7 +361,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   std::vector<T> mu = make_buffer<T>(d, fn, "dim");
   for (index_t j = 0; j < d; ++j) mu[std::size_t(j)] = static_cast<T>(sum[std::size_t(j)] / double(nr));
 
-  // Pass 2: centred squared norms must stay far from overflow in T (the GEMM works in T).
+  // Pass 2: centred squared norms must stay far from overflow in T (the kernel works in T).
   const double norm_limit = double(std::numeric_limits<T>::max()) / 64.0;
   auto check_norms = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg,
                          const index_t* rows) {
@@ -429,8 +429,8 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   parallel_for(policy, nq, qb, [&](index_t q0, index_t q1) {
     const index_t m = q1 - q0;
     const index_t groups = m / MR + (m % MR != 0);
-    auto qpack = allocate_aligned<T>(groups * MR * d, fn, "queries");
-    auto qraw = allocate_aligned<double>(m * d, fn, "queries");
+    auto qpack = allocate_aligned<T>(checked_mul(groups * MR, d, fn, "queries"), fn, "queries");
+    auto qraw = allocate_aligned<double>(checked_mul(m, d, fn, "queries"), fn, "queries");
     std::vector<T> row = make_buffer<T>(d, fn, "dim");
     auto lane = allocate_aligned<T>(NR, fn, "references");
     auto qn = allocate_aligned<double>(m, fn, "query_block");
