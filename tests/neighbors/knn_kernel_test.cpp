@@ -18,7 +18,10 @@
 
 using ladle::index_t;
 
+// The file's own namespace: the suite also builds as unity batches, where LADLE_TEST_FILE names
+// a namespace unique to this file (tests/CMakeLists.txt).
 namespace {
+namespace LADLE_TEST_FILE {
 
 // Independent reference: every pair, distance by the formula documented in knn.hpp (double,
 // eight fma chains over features f % 8, combined pairwise, rounded once to T), each row sorted
@@ -79,8 +82,6 @@ index_t kernel_test_mismatches(const std::vector<T>& q, index_t nq, const std::v
     }
   return bad;
 }
-
-}  // namespace
 
 TEST_CASE_TEMPLATE("knn kernel: d around the vector widths equals the naive reference", T, float,
                    double) {
@@ -206,3 +207,6 @@ TEST_CASE("knn kernel: tile sizes follow the documented cache constants; options
     CHECK(ladle::knn_tile_sizes(9, np + 1, 64, {5, 100, np + 1}, elem).reference_block == np + 1);
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace
