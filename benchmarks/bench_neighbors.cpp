@@ -1,7 +1,8 @@
 // Blocked exact kNN, all points as queries (self), single thread, float.
 //
 // Rates use CPU time (Google Benchmark's default), as does the peak.
-// Counters: GFLOP/s of the GEMM part (2 * n^2 * d flops per run) and peak_frac, its fraction of
+// Counters: GFLOP/s of the filter kernel (2 * n^2 * d flops per run, over the whole run time)
+// and peak_frac, its fraction of
 // the core's fp32 FMA peak measured in this binary (BM_fma_peak: a register-resident loop of
 // independent simd::batch<float> FMAs). Args: n, d, k.
 //   bench_neighbors --benchmark_filter='knn_self/100000/64/6'

@@ -3,6 +3,7 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/compare/knn_vs_faiss.py \
         [--bench build-bench/benchmarks/bench_neighbors] [--rounds 3] [--only NAME] [--base 1000000]
+        [--baseline OTHER/bench_neighbors]
 
 Shapes (float32, standard normal data; each side draws its own with the same distribution):
   self  100k x 64,  k = 6       every row queries the whole set, own row excluded
@@ -18,6 +19,8 @@ a child process with ladle::seq. Times are CPU seconds of the search call alone 
 and index.add excluded), so other jobs on a shared machine penalise neither side; wall seconds are
 printed too. Runs are interleaved (peer_setup.interleave) and summarised by their median. The
 FMA peak printed is measured inside the ladle benchmark process (bench_common.hpp).
+--baseline interleaves a second bench_neighbors binary (say, a build from before a change) in
+the same rounds and adds its median and ladle's speed-up over it.
 """
 import argparse
 import os
@@ -91,6 +94,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", action="append", choices=sorted(SHAPES), help="run only these shapes")
     ap.add_argument("--base", type=int, default=1_000_000, help="base rows of the query shape")
+    ap.add_argument("--baseline", help="another bench_neighbors to interleave (before/after)")
     args = ap.parse_args()
     bench = find_bench(args.bench)
     faiss.omp_set_num_threads(1)
@@ -101,7 +105,7 @@ def main():
     print(f"CPU seconds of the search call, median of {args.rounds} interleaved rounds (min-max); "
           "flops counted as 2*nq*nr*d")
     print(f"{'shape':<24}{'faiss s':>22}{'ladle s':>22}{'speed-up':>10}{'ladle GFLOP/s':>15}"
-          f"{'% peak':>8}{'peak GFLOP/s':>14}")
+          f"{'% peak':>8}{'peak GFLOP/s':>14}" + (f"{'baseline s':>24}{'vs baseline':>13}" if args.baseline else ""))
     for name in args.only or list(SHAPES):
         mode, nq, nr, d, k = SHAPES[name]
         if mode == "query":
@@ -109,14 +113,19 @@ def main():
             name = f"query_10k_{nr // 1000}k_128_k10" if nr != 1_000_000 else name
         f = FaissSide(mode, nq, nr, d, k)
         ld = LadleSide(bench, mode, nq, nr, d, k)
-        t = peer_setup.interleave({"faiss": f, "ladle": ld}, args.rounds)
+        sides = {"faiss": f, "ladle": ld}
+        if args.baseline:
+            sides["baseline"] = LadleSide(args.baseline, mode, nq, nr, d, k)
+        t = peer_setup.interleave(sides, args.rounds)
         del f
         tf, tl = peer_setup.median(t["faiss"]), peer_setup.median(t["ladle"])
         flops = 2.0 * nq * nr * d
         peak = peer_setup.median(ld.peak)
         print(f"{name:<24}{peer_setup.spread(t['faiss']):>22}{peer_setup.spread(t['ladle']):>22}"
               f"{tf / tl:>9.2f}x{flops / tl / 1e9:>15.1f}{100 * flops / tl / 1e9 / peak:>7.0f}%"
-              f"{peak:>14.1f}", flush=True)
+              f"{peak:>14.1f}" + (f"{peer_setup.spread(t['baseline']):>24}"
+                                  f"{peer_setup.median(t['baseline']) / tl:>12.2f}x" if args.baseline else ""),
+              flush=True)
     print("after:", peer_setup.load_average())
 
 

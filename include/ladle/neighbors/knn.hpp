@@ -1,10 +1,12 @@
 // ladle/neighbors/knn.hpp: exact k-nearest neighbours by blocked brute force.
 //
-// Squared Euclidean distance, every query against every reference, in tiles: a query tile times
-// a reference tile of dot products is one GEMM (Eigen), and each row of that tile feeds a running
-// per-query top-k. No n x n matrix is ever built; extra memory is a fixed per-thread workspace.
+// Squared Euclidean distance, every query against every reference, in tiles: ladle's own
+// register-blocked kernel forms query x reference dot products in vector registers and screens
+// them against each query's running top-k in the same pass (detail/knn_kernel.hpp); only the rare
+// survivors leave the registers. No n x n matrix is ever built; extra memory is a fixed
+// per-thread workspace plus one packed copy of the references, shared by all threads.
 //
-// Exactness. The GEMM expansion |q|^2 + |r|^2 - 2 q.r is only used as a *filter*: with a proven
+// Exactness. The expansion |q|^2 + |r|^2 - 2 q.r is only used as a *filter*: with a proven
 // rounding-error bound it says which references cannot beat the current k-th neighbour. Every
 // reference that passes is re-measured directly, in double:
 //     e_j = double(q_j) - double(r_j);   s_l = fma(e_j, e_j, s_l) for j = l, l + 8, l + 16, ...
@@ -15,7 +17,7 @@
 // tied distances come out in ascending index order, and results do not depend on tile sizes,
 // thread counts or the SIMD path.
 //
-// Complexity: O(nq * nr * d) flops (a GEMM), plus an exact O(d) re-measure for references that
+// Complexity: O(nq * nr * d) flops (2 nq nr d in the kernel), plus an exact O(d) re-measure for references that
 // pass the filter (about k * log(nr / k) per query on generic data; on data with many points tied
 // at the k-th distance, every tied reference is re-measured).
 #pragma once
@@ -37,7 +39,8 @@ struct knn_options {
   index_t k = 5;
   /// Query rows per tile (0 = auto). Also the unit of parallel work.
   index_t query_block = 0;
-  /// Reference rows per tile (0 = auto).
+  /// Reference rows per tile (0 = auto), rounded up to whole kernel panels (2 to 48 rows,
+  /// depending on the instruction set and T).
   index_t reference_block = 0;
 };
 
@@ -57,9 +60,11 @@ struct knn_result {
 /// ascending; distances are defined in the file comment (rounded to the input type T).
 ///
 /// Memory: writes only into the outputs, plus a per-thread workspace of at most
-/// knn_workspace_bytes(nq, nr, d, opts, sizeof(T)) bytes (tiles, the GEMM's packing buffers and
-/// the per-query candidate lists), held by at most min(threads, ceil(nq / query_block)) threads,
-/// plus O(d) for the centring mean.
+/// knn_workspace_bytes(nq, nr, d, opts, sizeof(T)) bytes (the packed query tile, the queries
+/// widened to double and the per-query candidate lists), held by at most
+/// min(threads, ceil(nq / query_block)) threads, plus one shared packed copy of the references,
+/// (nr + NR) (d + 1) sizeof(T) bytes at most (NR <= 48 the kernel's panel width), plus O(d) for
+/// the centring mean.
 ///
 /// Throws ladle::invalid_argument for k out of range, shape mismatches, device memory, overlapping
 /// outputs, an index type too narrow; ladle::domain_error for NaN/Inf in the inputs or points so
@@ -109,17 +114,19 @@ template <class TX>
 knn_result<std::remove_const_t<TX>> knn_self(matrix_view<TX> points, const knn_options& opts = {});
 
 /// Upper bound on the workspace ONE thread of knn_into / knn_self_into allocates for these sizes
-/// and options (elem_size = sizeof(T), 4 or 8): the query and reference tiles (a centred copy
-/// for the GEMM and a verbatim one for the exact re-measure), the distance tile, Eigen's GEMM
-/// packing buffers, the per-query candidate lists and small per-row arrays; about
-/// (qb + rb) d (2 sizeof(T) + 8) + qb rb sizeof(T) + qb k (sizeof(T) + 8) bytes for tiles of
-/// qb query rows and rb reference rows, independent of n. Multiply by the
-/// number of threads that run at once for the total. Throws ladle::invalid_argument for
-/// negative sizes or a bad elem_size.
+/// and options (elem_size = sizeof(T), 4 or 8): the packed query tile (centred, for the kernel),
+/// the same queries widened to double (for the exact re-measure), the per-query candidate lists
+/// and small per-row arrays; about qb d (sizeof(T) + 8) + qb k (sizeof(T) + 8) bytes for tiles of
+/// qb query rows, independent of n. Multiply by the number of threads that run at once, and add
+/// the shared packed references (see knn_into), for the total. Throws ladle::invalid_argument
+/// for negative sizes or a bad elem_size.
 inline std::size_t knn_workspace_bytes(index_t n_queries, index_t n_references, index_t dim,
                                        const knn_options& opts, std::size_t elem_size);
 
-/// The tile sizes knn would use for these sizes and options (auto sizes resolved).
+/// The tile sizes knn would use for these sizes and options (auto sizes resolved, the reference
+/// tile rounded up to whole kernel panels). Auto sizes come from documented cache sizes (32 KiB
+/// L1, 1 MiB L2; see detail/knn_impl.hpp): half of L1 for the reference tile, a quarter of L2
+/// for the packed query tile.
 struct knn_tiles {
   index_t query_block;
   index_t reference_block;

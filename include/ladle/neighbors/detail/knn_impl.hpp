@@ -1,23 +1,27 @@
 // ladle/neighbors/detail/knn_impl.hpp: definitions for ladle/neighbors/knn.hpp.
 //
+// Once per search: the references, centred on their mean, are packed into kernel panels
+// (knn_kernel.hpp) with a_j = (1 - c) |r'_j|^2 beside them; threads share this copy.
 // Per query tile (one parallel chunk):
-//   1. copy the tile, centred on the reference mean and scaled by -2 (exact), into Qt; qn = |q'|^2;
-//   2. for each reference tile: copy it centred into Rt, a_j = (1 - c) |r'_j|^2, C = Qt * Rt^T
-//      (one Eigen GEMM), so a_j + C_ij is a lower bound of |q_i - r_j|^2 up to per-query terms;
-//   3. scan each row of C against the query's threshold (SIMD compare of a + C < t); survivors are
-//      re-measured exactly and inserted into the query's sorted candidate list (value, index).
+//   1. pack the tile, centred and scaled by -2 (exact), into query groups; qn = |q'|^2;
+//   2. for each reference tile (whole panels), for each query group, for each panel of the tile:
+//      the register-blocked kernel forms a_j + q''.r'_j, a lower bound of |q_i - r_j|^2 up to
+//      per-query terms, and compares it with the query's threshold t_i in registers;
+//   3. only a row with a value below t_i is rescanned (scan_row): survivors are re-measured
+//      exactly from the caller's data and inserted into the query's sorted candidate list.
 // References are visited in ascending index order for every query, so a newcomer that ties the
 // current k-th value loses (larger index) and the list is always the exact top-k of the visited
-// prefix. The filter only decides which references get re-measured, so tile shapes, GEMM
+// prefix. The filter only decides which references get re-measured, so tile shapes, the kernel's
 // rounding and the SIMD path cannot change the result.
 //
 // Error bound behind the filter (u = unit roundoff of T, q', r' centred vectors):
 //   |approx - exact| <= c * u * (|q'|^2 + |r'|^2) + abs,  c = 6 d + 64,  abs = min normal of T.
-// The GEMM dot product contributes gamma_d * |q'||r'| * 2 <= d u (|q'|^2 + |r'|^2), the two
-// squared norms (summed in T) d u each, the sum and the threshold a few u, centring
-// (q' = fl(q - mu)) at most 4 u (...), and the exact formula itself (for double) another d u;
-// c is about 1.5 times that sum. abs covers gradual underflow. Centring keeps |q'|^2 + |r'|^2
-// on the scale of the data's spread rather than its offset, which keeps the filter tight.
+// The dot product (d terms summed in T in any order, fused or not) contributes
+// gamma_d * |q'||r'| * 2 <= d u (|q'|^2 + |r'|^2), the two squared norms (summed in T) d u each,
+// the sum and the threshold a few u, centring (q' = fl(q - mu)) at most 4 u (...), and the exact
+// formula itself (for double) another d u; c is about 1.5 times that sum. abs covers gradual
+// underflow. Centring keeps |q'|^2 + |r'|^2 on the scale of the data's spread rather than its
+// offset, which keeps the filter tight.
 #pragma once
 
 #include "ladle/core/error.hpp"
@@ -25,6 +29,7 @@
 #include "ladle/core/simd.hpp"
 #include "ladle/core/tensor.hpp"
 #include "ladle/core/view.hpp"
+#include "ladle/neighbors/detail/knn_kernel.hpp"
 
 // GCC 12 reports -Wuninitialized inside its own AVX-512 intrinsics when Eigen's packet
 // transposes are inlined here (a known false positive); silence it for this header only.
@@ -32,6 +37,8 @@
 #  pragma GCC diagnostic push
 #  pragma GCC diagnostic ignored "-Wuninitialized"
 #  pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// scan_row inlined with n = NR (a constant) makes GCC 12 warn about its empty scalar tail loop.
+#  pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"
 #endif
 #include <Eigen/Core>
 
@@ -47,26 +54,80 @@ namespace ladle {
 namespace detail {
 namespace knn {
 
-/// Exact squared distance, the formula every result is ranked by, on rows already widened to
-/// double: eight partial sums (feature j goes to sum j % 8, features in order, one std::fma each,
-/// so no compiler contraction choice can change it), combined as
-/// ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains hide the fma
-/// latency and let the compiler vectorise; std::fma is correctly rounded on every path. (Not
-/// xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512 included.)
-inline double exact_sq_distance(const double* LADLE_RESTRICT a, const double* LADLE_RESTRICT b,
-                                index_t d) noexcept {
+/// Exact squared distance, the formula every result is ranked by: a[j] (already widened to
+/// double) against b[j * stride] widened to double (exact): eight partial sums (feature j goes to
+/// sum j % 8, features in order, one std::fma each, so no compiler contraction choice can change
+/// it), combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains
+/// hide the fma latency and let the compiler vectorise; std::fma is correctly rounded on every
+/// path. (Not xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512
+/// included; AVX-512 and AVX2 paths use the fused intrinsics, lane l holding sum l.) Reading b
+/// from the caller's rows spares the search a widened copy of them.
+template <class S>
+inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_RESTRICT b,
+                                index_t stride, index_t d) noexcept {
+  using U = std::remove_const_t<S>;
+  static_assert(std::is_same<U, float>::value || std::is_same<U, double>::value,
+                "exact_sq_distance: float or double rows");
   double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   index_t j = 0;
-  for (; j + 8 <= d; j += 8)
-    for (index_t l = 0; l < 8; ++l) {
-      const double e = a[j + l] - b[j + l];
-      s[l] = std::fma(e, e, s[l]);
+  if (stride == 1) {
+#if LADLE_HAS_SIMD && defined(__AVX512F__)
+    // Sum l is lane l: the same eight chains, each step one fused multiply-add (the intrinsic,
+    // not xsimd 8's AVX-512 fma, which is a multiply and an add).
+    __m512d acc = _mm512_setzero_pd();
+    for (; j + 8 <= d; j += 8) {
+      __m512d y;
+      if constexpr (std::is_same<U, float>::value) {
+        y = _mm512_cvtps_pd(_mm256_loadu_ps(b + j));
+      } else {
+        y = _mm512_loadu_pd(b + j);
+      }
+      const __m512d e = _mm512_sub_pd(_mm512_loadu_pd(a + j), y);
+      acc = _mm512_fmadd_pd(e, e, acc);
     }
+    _mm512_storeu_pd(s, acc);
+#elif LADLE_HAS_SIMD && defined(__AVX2__) && defined(__FMA__)
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (; j + 8 <= d; j += 8) {
+      __m256d ylo, yhi;
+      if constexpr (std::is_same<U, float>::value) {
+        ylo = _mm256_cvtps_pd(_mm_loadu_ps(b + j));
+        yhi = _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4));
+      } else {
+        ylo = _mm256_loadu_pd(b + j);
+        yhi = _mm256_loadu_pd(b + j + 4);
+      }
+      const __m256d elo = _mm256_sub_pd(_mm256_loadu_pd(a + j), ylo);
+      const __m256d ehi = _mm256_sub_pd(_mm256_loadu_pd(a + j + 4), yhi);
+      lo = _mm256_fmadd_pd(elo, elo, lo);
+      hi = _mm256_fmadd_pd(ehi, ehi, hi);
+    }
+    _mm256_storeu_pd(s, lo);
+    _mm256_storeu_pd(s + 4, hi);
+#endif
+    for (; j + 8 <= d; j += 8)
+      for (index_t l = 0; l < 8; ++l) {
+        const double e = a[j + l] - static_cast<double>(b[j + l]);
+        s[l] = std::fma(e, e, s[l]);
+      }
+  } else {
+    for (; j + 8 <= d; j += 8)
+      for (index_t l = 0; l < 8; ++l) {
+        const double e = a[j + l] - static_cast<double>(b[(j + l) * stride]);
+        s[l] = std::fma(e, e, s[l]);
+      }
+  }
   for (; j < d; ++j) {
-    const double e = a[j] - b[j];
+    const double e = a[j] - static_cast<double>(b[j * stride]);
     s[j % 8] = std::fma(e, e, s[j % 8]);
   }
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/// The same on two contiguous rows in double.
+inline double exact_sq_distance(const double* LADLE_RESTRICT a, const double* LADLE_RESTRICT b,
+                                index_t d) noexcept {
+  return exact_sq_distance(a, b, 1, d);
 }
 
 /// Index of the lowest set bit (bits != 0).
@@ -84,7 +145,7 @@ inline int lowest_bit(std::uint64_t bits) noexcept {
 }
 
 /// Calls on_candidate(j) for every j in [0, n) with a[j] + c[j] < t, in ascending j, and leaves
-/// c[0, n) zeroed (ready for the next GEMM, which accumulates). on_candidate may lower t; later j
+/// c[0, n) zeroed (a scratch row: the kernel's stored dot products). on_candidate may lower t; later j
 /// are tested against the new t. UseSimd = false is the scalar reference path; both evaluate the
 /// same IEEE sums, so they report the same candidates.
 template <bool UseSimd, class T, class F>
@@ -146,11 +207,11 @@ struct candidate_list {
 };
 
 
-/// dst[j] = fl(src[j * stride] - mu[j]) and raw[j] = double(src[j * stride]): a centred row for
-/// the GEMM and a verbatim (widened, exact) one for the re-measure, kept next to it in cache.
-template <class T>
-inline void copy_row(const T* LADLE_RESTRICT src, index_t stride, const T* LADLE_RESTRICT mu,
-                     T* LADLE_RESTRICT dst, double* LADLE_RESTRICT raw, index_t d) noexcept {
+/// dst[j] = fl(src[j * stride] - mu[j]): a centred row for the filter (one IEEE subtraction per
+/// value, the same on every path).
+template <class T, class S>
+inline void centre_row(const S* LADLE_RESTRICT src, index_t stride, const T* LADLE_RESTRICT mu,
+                       T* LADLE_RESTRICT dst, index_t d) noexcept {
   index_t j = 0;
   if (stride == 1) {
 #if LADLE_HAS_SIMD
@@ -160,13 +221,8 @@ inline void copy_row(const T* LADLE_RESTRICT src, index_t stride, const T* LADLE
       (batch::load_unaligned(src + j) - batch::load_unaligned(mu + j)).store_unaligned(dst + j);
 #endif
     for (; j < d; ++j) dst[j] = src[j] - mu[j];
-    for (index_t f = 0; f < d; ++f) raw[f] = static_cast<double>(src[f]);
   } else {
-    for (; j < d; ++j) {
-      const T x = src[j * stride];
-      dst[j] = x - mu[j];
-      raw[j] = static_cast<double>(x);
-    }
+    for (; j < d; ++j) dst[j] = src[j * stride] - mu[j];
   }
 }
 
@@ -176,25 +232,39 @@ inline T squared_norm(const T* x, index_t d) noexcept {
   return Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(x, d).squaredNorm();
 }
 
-/// Tile sizes: an explicit option wins. Auto (tuned on AVX-512, d = 64..256): a reference tile of
-/// at most 256 rows and 256 KiB, and as many query rows as keep the distance tile near 1 MiB
-/// (half of a typical L2), at most 1024; never more than the problem.
+/// Cache sizes the automatic tiles are derived from: per-core floors of current x86-64 and
+/// AArch64 server and desktop cores (L1D 32-48 KiB, L2 1-2 MiB). A larger cache only leaves
+/// room; explicit knn_options tiles override the choice.
+inline constexpr std::size_t assumed_l1_bytes = std::size_t(32) << 10;
+inline constexpr std::size_t assumed_l2_bytes = std::size_t(1) << 20;
+
+/// References per kernel panel (NR) for an element size of 4 (float) or 8 (double).
+inline index_t panel_rows(std::size_t elem) noexcept {
+  return elem == sizeof(float) ? kernel_shape<float>::nr : kernel_shape<double>::nr;
+}
+
+/// Tile sizes: an explicit option wins, except that the reference tile is always whole kernel
+/// panels (rounded up to NR rows). Auto: the reference tile takes half of L1 (the kernel sweeps it
+/// once per query group), at least one panel, at most 1024 rows (whole panels); the packed query tile takes a
+/// quarter of L2, 64 to 1024 rows. Never more than the problem.
 inline knn_tiles choose_tiles(index_t nq, index_t nr, index_t d, const knn_options& opts,
                               std::size_t elem) {
+  const index_t np = panel_rows(elem);
+  const std::size_t dd = std::size_t(d > 0 ? d : 1);
   index_t rb = opts.reference_block;
   if (rb <= 0) {
     // (Divided in two steps: elem * d may not fit a size_t for a hostile d.)
-    const index_t fit = static_cast<index_t>(((std::size_t(256) << 10) / elem) /
-                                             std::size_t(d > 0 ? d : 1));
-    rb = std::min<index_t>(256, std::max<index_t>(64, fit / 16 * 16));
-  }
-  index_t qb = opts.query_block;
-  if (qb <= 0) {
-    // Two divisions again: elem * rb overflows for a hostile reference_block option.
-    const index_t fit = static_cast<index_t>(((std::size_t(1) << 20) / elem) / std::size_t(rb));
-    qb = std::min<index_t>(1024, std::max<index_t>(64, fit / 16 * 16));
+    const auto fit = static_cast<index_t>(((assumed_l1_bytes / 2) / elem) / dd);
+    rb = std::min<index_t>(1024 / np * np, std::max<index_t>(np, fit / np * np));
   }
   rb = std::max<index_t>(1, std::min(rb, nr));
+  if (rb % np != 0 && rb <= std::numeric_limits<index_t>::max() - np) rb += np - rb % np;
+  rb = std::max<index_t>(1, std::min(rb, nr));
+  index_t qb = opts.query_block;
+  if (qb <= 0) {
+    const auto fit = static_cast<index_t>(((assumed_l2_bytes / 4) / elem) / dd);
+    qb = std::min<index_t>(1024, std::max<index_t>(64, fit / 16 * 16));
+  }
   qb = std::max<index_t>(1, std::min(qb, nq));
   return {qb, rb};
 }
@@ -219,18 +289,19 @@ inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_
   const auto ix = static_cast<index_t>(sizeof(index_t));
   auto mul = [&](index_t a, index_t b) { return checked_mul(a, b, fn, "workspace"); };
   auto add = [&](index_t a, index_t b) { return checked_add(a, b, fn, "workspace"); };
-  const index_t qd = mul(qb, d), rd = mul(rb, d);
+  (void)rb;
+  const index_t mr = elem == sizeof(float) ? kernel_shape<float>::mr : kernel_shape<double>::mr;
+  const index_t qpad = add(qb, mr);                  // query rows rounded up to whole groups
   index_t bytes = 0;
-  bytes = add(bytes, mul(qd, e));                    // query tile
-  bytes = add(bytes, mul(rd, e));                    // reference tile
-  bytes = add(bytes, mul(add(qd, rd), w));           // verbatim copies in double (exact re-measure)
-  bytes = add(bytes, mul(mul(qb, rb), e));           // distance (dot product) tile
-  bytes = add(bytes, mul(add(qd, rd), e));           // Eigen's packed GEMM operands
-  bytes = add(bytes, mul(rb, e));                    // reference terms a_j
-  bytes = add(bytes, mul(qb, w + e));                // query norms and thresholds
+  bytes = add(bytes, mul(mul(qpad, d), e));          // packed query tile
+  bytes = add(bytes, mul(mul(qb, d), w));            // verbatim queries in double (re-measure)
+  bytes = add(bytes, mul(d, e));                     // one centred row
+  bytes = add(bytes, mul(panel_rows(elem), e));      // a row of kernel values to rescan
+  bytes = add(bytes, mul(qb, w));                    // query norms
+  bytes = add(bytes, mul(qpad, e));                  // thresholds
   bytes = add(bytes, mul(mul(qb, k), e + ix));       // candidate lists
   bytes = add(bytes, mul(qb, 2 * index_t(sizeof(void*)) + 2 * ix));  // their headers
-  bytes = add(bytes, 10 * index_t(buffer_alignment));  // alignment padding of the ten buffers
+  bytes = add(bytes, 10 * index_t(buffer_alignment));  // alignment padding of the buffers
   return static_cast<std::size_t>(bytes);
 }
 
@@ -246,9 +317,6 @@ struct context {
 };
 
 inline index_t caller_row(const index_t* map, index_t i) noexcept { return map ? map[i] : i; }
-
-template <class T>
-using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Runs the blocked search. self: queries are the references and i never lists i.
 template <class Policy, class T, class TQ, class TR, class TI, class TD>
@@ -293,7 +361,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   std::vector<T> mu = make_buffer<T>(d, fn, "dim");
   for (index_t j = 0; j < d; ++j) mu[std::size_t(j)] = static_cast<T>(sum[std::size_t(j)] / double(nr));
 
-  // Pass 2: centred squared norms must stay far from overflow in T (the GEMM works in T).
+  // Pass 2: centred squared norms must stay far from overflow in T (the kernel works in T).
   const double norm_limit = double(std::numeric_limits<T>::max()) / 64.0;
   auto check_norms = [&](const auto* data, index_t s0, index_t s1, index_t n, const char* arg,
                          const index_t* rows) {
@@ -332,54 +400,83 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   TI* idata = I.data();
   TD* ddata = D.data();
 
+  // The references, centred and packed into kernel panels once, shared by every query tile.
+  using shape = kernel_shape<T>;
+  constexpr index_t MR = shape::mr, NR = shape::nr;
+  const index_t panels = nr / NR + (nr % NR != 0);
+  const index_t padded = checked_mul(panels, NR, fn, "references");
+  auto rpack = allocate_aligned<T>(checked_mul(padded, d, fn, "references"), fn, "references");
+  auto apack = allocate_aligned<T>(padded, fn, "references");
+  parallel_for(policy, panels, std::max<index_t>(1, 65536 / (NR * d + 1)), [&](index_t p0, index_t p1) {
+    std::vector<T> row = make_buffer<T>(d, fn, "dim");
+    for (index_t p = p0; p < p1; ++p) {
+      T* dst = rpack.get() + p * NR * d;
+      for (index_t l = 0; l < NR; ++l) {
+        const index_t j = p * NR + l;
+        if (j < nr) {
+          centre_row<T>(rdata + j * rs0, rs1, mu.data(), row.data(), d);
+          apack.get()[j] = static_cast<T>((1.0 - cu) * double(squared_norm(row.data(), d)));
+          for (index_t f = 0; f < d; ++f) dst[f * NR + l] = row[std::size_t(f)];
+        } else {
+          apack.get()[j] = inf;  // a padding column never passes
+          for (index_t f = 0; f < d; ++f) dst[f * NR + l] = T(0);
+        }
+      }
+    }
+  });
+  const index_t tile_panels = std::max<index_t>(1, rb / NR + (rb % NR != 0));
+
   parallel_for(policy, nq, qb, [&](index_t q0, index_t q1) {
     const index_t m = q1 - q0;
-    auto qt = allocate_aligned<T>(m * d, fn, "queries");
-    auto rt = allocate_aligned<T>(rb * d, fn, "references");
-    auto qraw = allocate_aligned<double>(m * d, fn, "queries");
-    auto rraw = allocate_aligned<double>(rb * d, fn, "references");
-    auto ct = allocate_aligned<T>(m * rb, fn, "query_block");
-    std::memset(static_cast<void*>(ct.get()), 0, std::size_t(m * rb) * sizeof(T));
-    auto at = allocate_aligned<T>(rb, fn, "reference_block");
+    const index_t groups = m / MR + (m % MR != 0);
+    auto qpack = allocate_aligned<T>(checked_mul(groups * MR, d, fn, "queries"), fn, "queries");
+    auto qraw = allocate_aligned<double>(checked_mul(m, d, fn, "queries"), fn, "queries");
+    std::vector<T> row = make_buffer<T>(d, fn, "dim");
+    auto lane = allocate_aligned<T>(NR, fn, "references");
     auto qn = allocate_aligned<double>(m, fn, "query_block");
-    auto th = allocate_aligned<T>(m, fn, "query_block");
+    auto th = allocate_aligned<T>(groups * MR, fn, "query_block");
     auto vals = allocate_aligned<T>(m * k, fn, "k");
     auto ids = allocate_aligned<index_t>(m * k, fn, "k");
     std::vector<candidate_list<T>> lists(static_cast<std::size_t>(m));
 
-    for (index_t i = 0; i < m; ++i) {
-      T* dst = qt.get() + i * d;
-      copy_row<T>(qdata + (q0 + i) * qs0, qs1, mu.data(), dst, qraw.get() + i * d, d);
-      qn.get()[i] = double(squared_norm(dst, d));
-      for (index_t j = 0; j < d; ++j) dst[j] *= T(-2);  // exact
+    for (index_t i = 0; i < groups * MR; ++i) {
+      T* gp = qpack.get() + (i / MR) * MR * d + i % MR;
       th.get()[i] = inf;
+      if (i >= m) {  // padding row of the last group: zeros, never screened
+        for (index_t f = 0; f < d; ++f) gp[f * MR] = T(0);
+        continue;
+      }
+      const TQ* src = qdata + (q0 + i) * qs0;
+      centre_row<T>(src, qs1, mu.data(), row.data(), d);
+      qn.get()[i] = double(squared_norm(row.data(), d));
+      for (index_t f = 0; f < d; ++f) {
+        gp[f * MR] = row[std::size_t(f)] * T(-2);  // exact
+        qraw.get()[i * d + f] = static_cast<double>(src[f * qs1]);
+      }
       lists[std::size_t(i)] = candidate_list<T>{vals.get() + i * k, ids.get() + i * k, 0, k};
     }
-    const Eigen::Map<const row_matrix<T>> qmap(qt.get(), m, d);
 
-    for (index_t r0 = 0; r0 < nr; r0 += rb) {
-      const index_t nb = std::min(rb, nr - r0);
-      for (index_t j = 0; j < nb; ++j) {
-        T* dst = rt.get() + j * d;
-        copy_row<T>(rdata + (r0 + j) * rs0, rs1, mu.data(), dst, rraw.get() + j * d, d);
-        at.get()[j] = static_cast<T>((1.0 - cu) * double(squared_norm(dst, d)));
-      }
-      const Eigen::Map<const row_matrix<T>> rmap(rt.get(), nb, d);
-      Eigen::Map<row_matrix<T>> cmap(ct.get(), m, nb);
-      cmap.noalias() += qmap * rmap.transpose();  // ct is zero here: no separate zeroing pass
-
-      for (index_t i = 0; i < m; ++i) {
-        T& t = th.get()[i];  // -inf once the query is settled: the scan then only zeroes ct
-        const index_t gi = q0 + i;
-        const double* qrow = qraw.get() + i * d;
-        candidate_list<T>& list = lists[std::size_t(i)];
-        const double qni = qn.get()[i];
-        scan_row<true>(ct.get() + i * nb, at.get(), nb, t, [&](index_t j) {
-          const index_t gj = r0 + j;
-          if (self && gj == gi) return;
-          const T v = static_cast<T>(exact_sq_distance(qrow, rraw.get() + j * d, d));
-          if (list.offer(v, gj) && list.full()) t = threshold(list.values[k - 1], qni);
-        });
+    for (index_t p0 = 0; p0 < panels; p0 += tile_panels) {
+      const index_t p1 = std::min(panels, p0 + tile_panels);
+      for (index_t g = 0; g < groups; ++g) {
+        const T* qg = qpack.get() + g * MR * d;
+        T* tg = th.get() + g * MR;
+        const index_t rows = std::min(MR, m - g * MR);
+        for (index_t p = p0; p < p1; ++p) {
+          const T* ap = apack.get() + p * NR;
+          filter_panel<T>(qg, rpack.get() + p * NR * d, ap, d, tg, rows, lane.get(), [&](index_t r) {
+            const index_t i = g * MR + r, gi = q0 + i;
+            T& t = tg[r];  // -inf once the query is settled
+            const double* qrow = qraw.get() + i * d;
+            candidate_list<T>& list = lists[std::size_t(i)];
+            scan_row<true>(lane.get(), ap, NR, t, [&](index_t l) {
+              const index_t gj = p * NR + l;
+              if (self && gj == gi) return;
+              const T v = static_cast<T>(exact_sq_distance(qrow, rdata + gj * rs0, rs1, d));
+              if (list.offer(v, gj) && list.full()) t = threshold(list.values[k - 1], qn.get()[i]);
+            });
+          });
+        }
       }
     }
 
