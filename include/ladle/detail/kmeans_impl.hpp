@@ -58,14 +58,14 @@ double kmeans_max_abs(matrix_view<T> v) {
 /// Checks X, k and the options; rejects magnitudes whose squared distances could overflow.
 template <class T>
 void kmeans_check(matrix_view<T> X, index_t k, const kmeans_options& opts, double extra_abs,
-                  const char* fn) {
+                  const char* fn, const char* k_arg = "k") {
   using value_t = std::remove_const_t<T>;
   static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
                 "ladle::kmeans: X must be float or double");
   require_host(X, fn, "X");
   require_nonempty(X, fn, "X");
   const index_t n = X.extent(0), d = X.extent(1);
-  if (k < 1 || k > n) throw_invalid_argument(fn, "k", "must be in [1, ", n, "], got ", k);
+  if (k < 1 || k > n) throw_invalid_argument(fn, k_arg, "must be in [1, ", n, "], got ", k);
   if (opts.max_iterations < 1)
     throw_invalid_argument(fn, "max_iterations", "must be at least 1, got ", opts.max_iterations);
   if (!(opts.tolerance >= 0) || !std::isfinite(opts.tolerance))
@@ -336,30 +336,38 @@ std::vector<index_t> kmeans_plusplus(matrix_view<T> X, index_t k, seed s, index_
   return kmeans_plusplus(seq, X, k, s, local_trials);
 }
 
-template <class Policy, class T, class>
-kmeans_result kmeans(const Policy& policy, matrix_view<T> X, index_t k, seed s,
-                     const kmeans_options& opts) {
-  const char* fn = "kmeans";
-  detail::kmeans_check(X, k, opts, 0.0, fn);
-  const auto R = detail::kmeans_pack(X, fn);
+namespace detail {
+/// kmeans under the caller's function name.
+template <class Policy, class T>
+kmeans_result kmeans_impl(const Policy& policy, matrix_view<T> X, index_t k, seed s,
+                          const kmeans_options& opts, const char* fn, const char* k_arg = "k") {
+  kmeans_check(X, k, opts, 0.0, fn, k_arg);
+  const auto R = kmeans_pack(X, fn);
   const index_t d = R.d;
-  const double tol_abs = detail::kmeans_abs_tolerance(R, opts.tolerance);
-  detail::kmeans_run best;
+  const double tol_abs = kmeans_abs_tolerance(R, opts.tolerance);
+  kmeans_run best;
   index_t best_restart = -1;
   for (index_t r = 0; r < opts.restarts; ++r) {
-    philox g(s, derive_stream(detail::stream_kmeans_core, static_cast<std::uint64_t>(r)));
-    const auto rows = detail::kmeans_seed(policy, R, k, opts.local_trials, g);
+    philox g(s, derive_stream(stream_kmeans_core, static_cast<std::uint64_t>(r)));
+    const auto rows = kmeans_seed(policy, R, k, opts.local_trials, g);
     std::vector<double> centres(static_cast<std::size_t>(k * d));
     for (index_t c = 0; c < k; ++c)
       for (index_t j = 0; j < d; ++j)
         centres[std::size_t(c * d + j)] = double(R.row(rows[std::size_t(c)])[j]);
-    auto run = detail::kmeans_lloyd(policy, R, std::move(centres), k, opts.max_iterations, tol_abs);
+    auto run = kmeans_lloyd(policy, R, std::move(centres), k, opts.max_iterations, tol_abs);
     if (best_restart < 0 || run.inertia < best.inertia) {
       best = std::move(run);
       best_restart = r;
     }
   }
-  return detail::kmeans_finish(std::move(best), k, d, best_restart);
+  return kmeans_finish(std::move(best), k, d, best_restart);
+}
+}  // namespace detail
+
+template <class Policy, class T, class>
+kmeans_result kmeans(const Policy& policy, matrix_view<T> X, index_t k, seed s,
+                     const kmeans_options& opts) {
+  return detail::kmeans_impl(policy, X, k, s, opts, "kmeans");
 }
 
 template <class T>
