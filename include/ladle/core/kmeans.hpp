@@ -35,7 +35,7 @@
 // Complexity: seeding O(n * d * k * local_trials); each Lloyd iteration O(n * k * d) (exact
 // distances, four centroids per pass, parallel over rows) + O(n * d) for the update.
 // Extra memory: kmeans_workspace_bytes: O(n + k * d) (labels, distances, two centroid sets,
-// three O(n) seeding buffers) plus a packed copy of X when its rows are not contiguous.
+// four O(n) seeding buffers) plus a packed copy of X when its rows are not contiguous.
 #pragma once
 
 #include "ladle/config.hpp"

@@ -142,7 +142,7 @@ std::vector<index_t> kmeans_seed(const Policy& policy, const kmeans_rows<T>& R, 
       }
       const T* cr = R.row(idx);
       parallel_for(policy, n, kmeans_grain, [&](index_t b, index_t e) {
-        kmeans_distances_to(R, cr, b, e, cand.data() + 0);
+        kmeans_distances_to(R, cr, b, e, cand.data());
         for (index_t i = b; i < e; ++i)
           cand[std::size_t(i)] = std::min(cand[std::size_t(i)], dist[std::size_t(i)]);
       });

@@ -34,10 +34,12 @@ herding_rows herding_prepare(matrix_view<T> X, const char* fn) {
   herding_rows R;
   const index_t n = X.extent(0), d = X.extent(1);
   R.d = d;
-  if (std::is_same<value_t, double>::value && (X.stride(1) == 1 || d == 1)) {
-    R.base = reinterpret_cast<const double*>(X.data());
-    R.ld = X.stride(0);
-    return R;
+  if constexpr (std::is_same<value_t, double>::value) {
+    if (X.stride(1) == 1 || d == 1) {
+      R.base = X.data();
+      R.ld = X.stride(0);
+      return R;
+    }
   }
   R.copy = make_buffer<double>(checked_mul(n, d, fn, "X"), fn, "X");
   for (index_t i = 0; i < n; ++i)
