@@ -32,10 +32,15 @@
 // the initial centroids (domain_error naming row and column), initial centroids not k x d,
 // values so large that squared distances could overflow double, max_iterations < 1,
 // tolerance negative or NaN, restarts < 1, local_trials < 0.
-// Complexity: seeding O(n * d * k * local_trials); each Lloyd iteration O(n * k * d) (exact
-// distances, four centroids per pass, parallel over rows) + O(n * d) for the update.
+// Complexity: seeding O(n * d * k * local_trials) exact distances (four rows per kernel call);
+// each Lloyd iteration O(n * k * d): the assignment is neighbors/' exact kNN with k = 1 over the
+// centroids (a GEMM filter with a proven error bound, then the exact formula for the
+// candidates, so the labels are those of the exact formula), parallel over chunks of 1024 rows;
+// the update is O(n * d).
 // Extra memory: kmeans_workspace_bytes: O(n + k * d) (labels, distances, two centroid sets,
-// four O(n) seeding buffers) plus a packed copy of X when its rows are not contiguous.
+// four O(n) seeding buffers) plus a packed copy of X when its rows are not contiguous, plus per
+// running thread the kNN workspace of a 1024-row chunk (knn_workspace_bytes; float rows of the
+// chunk widened to double).
 #pragma once
 
 #include "ladle/config.hpp"

@@ -5,6 +5,7 @@
 #include "ladle/core/error.hpp"
 #include "ladle/core/size.hpp"
 #include "ladle/detail/exact_distance.hpp"
+#include "ladle/neighbors/knn.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -178,41 +179,32 @@ kmeans_run kmeans_lloyd(const Policy& policy, const kmeans_rows<T>& R, std::vect
   std::vector<index_t> counts(uk);
   std::vector<char> taken;
 
+  // Assignment: the nearest centroid of every row by (exact distance, centroid index), which is
+  // what neighbors/'s exact kNN with k = 1 returns; its GEMM filter skips most exact
+  // measurements. Rows go in chunks (float rows widened to double first).
   auto assign = [&](const std::vector<double>& C) {
-    parallel_for(policy, n, 256, [&](index_t b, index_t e) {
-      std::vector<double> xd(std::is_same<T, double>::value ? 0 : std::size_t(d));
-      for (index_t i = b; i < e; ++i) {
-        const double* x;
-        if constexpr (std::is_same<T, double>::value) {
-          x = R.row(i);
-        } else {
-          for (index_t j = 0; j < d; ++j) xd[std::size_t(j)] = double(R.row(i)[j]);
-          x = xd.data();
-        }
-        index_t arg = 0;
-        double bd = std::numeric_limits<double>::infinity();
-        index_t c = 0;
-        for (; c + 4 <= k; c += 4) {
-          const double* rows4[4] = {C.data() + c * d, C.data() + (c + 1) * d,
-                                    C.data() + (c + 2) * d, C.data() + (c + 3) * d};
-          double out[4];
-          exact_sq_distance_rows4(rows4, x, d, out);
-          for (index_t r = 0; r < 4; ++r)
-            if (out[r] < bd) {
-              bd = out[r];
-              arg = c + r;
-            }
-        }
-        for (; c < k; ++c) {
-          const double v = exact_sq_distance_rows(C.data() + c * d, x, d);
-          if (v < bd) {
-            bd = v;
-            arg = c;
-          }
-        }
-        labels[std::size_t(i)] = arg;
-        mind[std::size_t(i)] = bd;
+    const auto Cv = make_view(C.data(), {k, d});
+    knn_options ko;
+    ko.k = 1;
+    parallel_for(policy, n, 1024, [&](index_t b, index_t e) {
+      const index_t m = e - b;
+      std::vector<double> xd;
+      const double* q;
+      index_t ld;
+      if constexpr (std::is_same<T, double>::value) {
+        q = R.row(b);
+        ld = R.ld;
+      } else {
+        xd.resize(static_cast<std::size_t>(m * d));
+        for (index_t i = 0; i < m; ++i)
+          for (index_t j = 0; j < d; ++j) xd[std::size_t(i * d + j)] = double(R.row(b + i)[j]);
+        q = xd.data();
+        ld = d;
       }
+      const auto Q = make_view(q, {m, d}, {ld, index_t(1)});
+      const auto L = make_view(labels.data() + b, {m, index_t(1)});
+      const auto D = make_view(mind.data() + b, {m, index_t(1)});
+      knn_into(seq, Q, Cv, L, D, ko);
     });
   };
 
@@ -419,6 +411,14 @@ inline std::size_t kmeans_workspace_bytes(index_t n, index_t d, index_t k,
   bytes += 4 * ukd * sizeof(double);                  // centres, next, sums, best centres
   bytes += static_cast<std::size_t>(k) * sizeof(index_t);
   if (!rows_contiguous) bytes += un * static_cast<std::size_t>(d) * element_size;
+  // One assignment chunk (the calling thread's; each extra thread holds the same again).
+  knn_options ko;
+  ko.k = 1;
+  const index_t chunk = std::min<index_t>(n, 1024);
+  if (chunk > 0 && k > 0) {
+    bytes += knn_workspace_bytes(chunk, k, d, ko, sizeof(double));
+    if (element_size != sizeof(double)) bytes += static_cast<std::size_t>(chunk * d) * sizeof(double);
+  }
   return bytes;
 }
 
