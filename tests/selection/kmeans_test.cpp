@@ -178,7 +178,7 @@ TEST_CASE("kmeans_plusplus: centres are distinct rows; duplicates never drawn wh
 }
 
 TEST_CASE("kmeans: seeding + Lloyd, restarts, threads, float input") {
-  const index_t n = 2000, d = 11, k = 7;
+  const index_t n = 700, d = 11, k = 7;
   const auto v = kmeans_test_rows(n, d, 9);
   const auto X = ladle::make_view(v.data(), {n, d});
   const auto one = ladle::kmeans(X, k, seed(42));
@@ -220,12 +220,12 @@ TEST_CASE("kmeans: seeding + Lloyd, restarts, threads, float input") {
       shift = std::max(shift, std::fabs(sum[std::size_t(q * d + j)] / count[std::size_t(q)] -
                                         one.centroids(q, j)));
   CHECK(shift < 1e-2);  // converged within sklearn's tolerance, not necessarily strictly
-  // Restarts: restart 0 is the single run, so the best of five is no worse.
+  // Restarts: restart 0 is the single run, so the best of three is no worse.
   ladle::kmeans_options opts;
-  opts.restarts = 5;
+  opts.restarts = 3;
   const auto five = ladle::kmeans(X, k, seed(42), opts);
   CHECK(five.inertia <= one.inertia);
-  CHECK((five.restart >= 0 && five.restart < 5));
+  CHECK((five.restart >= 0 && five.restart < 3));
   const auto five_par = ladle::kmeans(ladle::par(4), X, k, seed(42), opts);
   CHECK(five_par.labels == five.labels);
   CHECK(five_par.inertia == five.inertia);
