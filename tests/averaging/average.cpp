@@ -14,6 +14,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 std::uint32_t bits_of(float f) {
@@ -357,3 +362,6 @@ TEST_CASE("weighted_average: zero-weight models are matched but not read; par ==
   CHECK(std::memcmp(vs.data(), vp.data(), 4 * n) == 0);
   for (std::size_t i = 0; i < n; i += 997) CHECK(std::fabs(vs(i) - 0.5 * (a[i] + b[i])) <= 1e-7);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -12,6 +12,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 #ifndef LADLE_AVERAGING_TEST_DIR
 #  error "LADLE_AVERAGING_TEST_DIR must name tests/averaging"
 #endif
@@ -217,3 +222,6 @@ TEST_CASE("merges: errors") {
             .find("tensor 'step' of 'base' has integer dtype int64") != std::string::npos);
   CHECK(error_of([&] { ladle::slerp(bi, mi, -0.1); }).find("'t' must be in [0, 1]") != std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

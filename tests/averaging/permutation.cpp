@@ -17,6 +17,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 #ifndef LADLE_AVERAGING_TEST_DIR
 #  error "LADLE_AVERAGING_TEST_DIR must name tests/averaging"
 #endif
@@ -497,3 +502,6 @@ TEST_CASE("weight_matching / apply_permutation: errors name the tensor, layer an
   // The inputs were never modified.
   CHECK(na.w[0] == mlp(41).w[0]);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

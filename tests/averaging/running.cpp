@@ -12,6 +12,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 
@@ -175,3 +180,6 @@ TEST_CASE("running_mean / lerp_update: integer tensors copied; errors leave stat
           ladle::lerp_update(ladle::make_view(buf.data() + 1, 5), ladle::make_view(buf.data(), 5), 0.5);
         }).find("partially overlaps 'x'") != std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE("greedy_soup: keeps candidates that improve held-out score, in score order") {
   // Models are points on a line; the held-out "accuracy" is -(theta - 1)^2 summed.
   // m0 = 1.4, m1 = 0.9, m2 = 3.0 (bad), m3 = 0.7, m4 = 1.2
@@ -91,3 +96,6 @@ TEST_CASE("metric_weights: power law of the metric, p = 0 uniform") {
   const auto r = ladle::metric_weighted_average(m, {1, 2}, 1.0, ladle::metric_direction::lower_is_better);
   CHECK(r.values<float>("w")(0) == doctest::Approx(2.0));  // 2/3 * 1 + 1/3 * 4
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

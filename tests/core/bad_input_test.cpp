@@ -10,6 +10,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using bad::kind;
 
@@ -129,3 +134,6 @@ TEST_CASE("empty shapes are contiguous and valid") {
   ladle::tensor<float, 2> t({7, 0});
   CHECK(t.empty());
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -12,6 +12,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 namespace d = ladle::detail;
 
@@ -180,3 +185,6 @@ TEST_CASE("require_nonempty says which axis is empty") {
   expect_error([&] { d::require_nonempty(ladle::make_view(b.data(), 0), "f", "y"); },
                {"'y' is empty"});
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

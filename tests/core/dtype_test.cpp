@@ -8,6 +8,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 std::uint32_t bits_of(float f) {
   std::uint32_t u;
@@ -161,3 +166,6 @@ TEST_CASE("convert over views: strides, doubles, shape checks") {
   CHECK(std::string(ladle::dtype_name(ladle::dtype_v<std::int8_t>)) == "int8");
   CHECK(std::string(ladle::dtype_name(ladle::dtype_v<ladle::half>)) == "float16");
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

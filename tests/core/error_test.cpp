@@ -4,6 +4,11 @@
 
 #include <string>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE("errors derive from ladle::error and the matching std exception") {
   try {
     ladle::throw_invalid_argument("smote", "k", "must be < 5, got ", 7);
@@ -32,3 +37,6 @@ TEST_CASE("LADLE_ASSERT routes to the handler the test suite installed") {
     CHECK(std::string(e.what()).find("the message") != std::string::npos);
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

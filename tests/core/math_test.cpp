@@ -7,6 +7,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::make_view;
 
@@ -88,3 +93,6 @@ TEST_CASE("argsort, top_k, select_k: order and index tie-breaks") {
   full.resize(37);
   CHECK(ladle::top_k(rv, 37) == full);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

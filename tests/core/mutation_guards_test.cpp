@@ -9,6 +9,11 @@
 #include <cstdint>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE("uniform_u32 rejects: v mod 3 is uniform at bound 3 * 2^30") {
   // Without rejection, floor(x * 3/4) maps two of every four words x to a multiple of 3, so
   // P(v mod 3 = 0) would be 1/2 instead of 1/3 (Lemire's threshold 2^30 rejects x = 0 mod 4).
@@ -65,3 +70,6 @@ TEST_CASE("parallel_reduce folds the chunk partials left to right from init") {
                                [](ladle::index_t b, ladle::index_t) { return double(b); }, fold) ==
         expect);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

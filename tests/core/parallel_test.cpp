@@ -7,6 +7,11 @@
 #include <stdexcept>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 TEST_CASE("parallel_for covers every index once, with fixed chunk boundaries") {
@@ -97,3 +102,6 @@ TEST_CASE("set_parallel_for routes chunks to a host pool") {
       [](double a, double b) { return a + b; });
   CHECK(total == reference);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 #include <numeric>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::philox4x32;
 
 // Known-answer vectors published with Random123 (kat_vectors): counter, key -> output.
@@ -162,3 +167,6 @@ TEST_CASE("per-item streams give the same draws for any thread count") {
   CHECK(run(ladle::par(2)) == s);
   CHECK(run(ladle::par(7)) == s);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 #if LADLE_HAS_SIMD
 namespace {
 
@@ -99,3 +104,6 @@ TEST_CASE("simd memory: streaming stores land after the fence; prefetch past the
 #else
 TEST_CASE("SIMD memory shims (skipped: this build has no SIMD architecture)" * doctest::skip()) {}
 #endif
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 #if LADLE_HAS_SIMD
 TEST_CASE("simd shims: reductions, casts, masks") {
   using fb = ladle::simd::batch<float>;
@@ -45,3 +50,6 @@ TEST_CASE("scalar build: no SIMD architecture") {
   CHECK(std::string(ladle::simd::arch_name()) == "scalar");
 }
 #endif
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -6,6 +6,11 @@
 #include <numeric>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 TEST_CASE("tensor_view: row-major defaults, accessors and element access") {
@@ -119,3 +124,6 @@ TEST_CASE("tensor: aligned, zero-filled, deep copies, views") {
   CHECK(empty.empty());
   CHECK_THROWS_AS((ladle::tensor<float, 1>({-3})), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

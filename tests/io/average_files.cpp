@@ -12,6 +12,11 @@
 
 #include <unistd.h>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 struct scratch_dir {
@@ -157,3 +162,6 @@ TEST_CASE("average_safetensors: errors name the files and the tensor; nothing is
   }
   CHECK(msg.find("must end in .safetensors") != std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

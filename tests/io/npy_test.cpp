@@ -12,6 +12,11 @@
 
 #include <unistd.h>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 const std::string fixtures = LADLE_IO_FIXTURES;
@@ -208,3 +213,6 @@ TEST_CASE("atomic_file_writer: an abandoned write leaves no file behind") {
             .find("no/such/folder/.x.bin.ladle-tmp") !=
         std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -16,6 +16,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 #ifndef LADLE_IO_TEST_DIR
 #  error "LADLE_IO_TEST_DIR must name tests/io"
 #endif
@@ -493,3 +498,6 @@ TEST_CASE("safetensors: a checkpoint that fits one shard is a single file withou
                                         {}, opt);
   CHECK(big.shard_names().size() == 2);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -7,6 +7,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using bad::kind;
 
@@ -98,3 +103,6 @@ TEST_CASE("neighbors bad-input matrix") {
   // A huge dim no longer divides by a wrapped zero in the tile choice.
   CHECK(ladle::knn_tile_sizes(10, 10, index_t(1) << 61, k3, 8).reference_block >= 1);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

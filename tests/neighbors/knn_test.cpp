@@ -366,6 +366,11 @@ TEST_CASE("zero queries is a no-op") {
 
 #include "neighbors/fixtures/sklearn_knn.hpp"
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE_TEMPLATE("matches scikit-learn NearestNeighbors(algorithm='brute') on integer data", T,
                    float, double) {
   namespace f = sklearn_knn;
@@ -384,3 +389,6 @@ TEST_CASE_TEMPLATE("matches scikit-learn NearestNeighbors(algorithm='brute') on 
     CHECK(b.sq_distances[i] == T(f::self_sq_distances[i]));
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -4,6 +4,11 @@
 
 #include <algorithm>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace qt;
 
 namespace {
@@ -317,3 +322,6 @@ TEST_CASE("strided predictions take the general path and give the same bits as t
   const auto f2 = ladle::fit_aggregator(strided, cv(y), cv(levels));
   CHECK(f1.weights.w == f2.weights.w);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -3,6 +3,11 @@
 
 #include <algorithm>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace qt;
 
 TEST_CASE("conformal_quantile picks rank ceil((1-alpha)(n+1)) and +inf past n") {
@@ -174,3 +179,6 @@ TEST_CASE("CQR and split conformal coverage over 1000 seeds: >= 1-alpha, <= 1-al
     }
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

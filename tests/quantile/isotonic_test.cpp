@@ -2,6 +2,11 @@
 #include "fixtures/quantile_fixtures.hpp"
 #include "helpers.hpp"
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace qt;
 
 TEST_CASE("isotonic_fit equals sklearn.isotonic.isotonic_regression") {
@@ -115,3 +120,6 @@ TEST_CASE("isotonic errors") {
       "partially overlaps 'y'");
   CHECK(buf == std::vector<double>{3, 1, 2, 0});
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

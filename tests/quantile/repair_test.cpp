@@ -3,6 +3,11 @@
 
 #include <algorithm>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace qt;
 
 namespace {
@@ -193,3 +198,6 @@ TEST_CASE("the blocked sorting network sorts every row length 1..33 (lanes and t
     CHECK(d == de);
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

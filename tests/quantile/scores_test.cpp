@@ -2,6 +2,11 @@
 #include "fixtures/quantile_fixtures.hpp"
 #include "helpers.hpp"
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace qt;
 
 TEST_CASE("pinball, interval score, WIS, calibration and Huber-pinball match numpy") {
@@ -130,3 +135,6 @@ TEST_CASE("score errors name the function, the argument and the value") {
   for (double v : out) CHECK(v == 7.0);  // nothing written
   CHECK(q == std::vector<double>{0, 1, 2, 0, 1, 2});
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -11,6 +11,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::quant_convention;
 using ladle::quant_spec;
 
@@ -471,3 +476,6 @@ TEST_CASE("affine: bad input raises ladle::error") {
                   ladle::invalid_argument);
   ladle::fake_quantize_into(ladle::make_view(z.data(), 12), p1, ladle::make_view(z.data(), 12));  // in place is fine
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -13,6 +13,11 @@
 #include <cstring>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 float from_bits(std::uint32_t u) {
@@ -203,3 +208,6 @@ TEST_CASE("affine: moving-average min-max matches torch MovingAverageMinMaxObser
   CHECK(to_bits(p.scale[0]) == affine_fixtures::ma_scale);
   CHECK(p.zero_point[0] == affine_fixtures::ma_zp);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -11,6 +11,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using bad::kind;
 
@@ -306,3 +311,6 @@ TEST_CASE("numeric edges give a correct value") {
   ladle::fake_quantize_into(ladle::make_view(static_cast<const float*>(a.data()), 4), pa, ladle::make_view(a.data(), 4));
   CHECK(a == ref);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -9,6 +9,11 @@
 #include <numeric>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 std::vector<double> spread_sensitivities(std::size_t n, std::uint64_t s, double decades) {
@@ -280,3 +285,6 @@ TEST_CASE("integer levels: a leftover worth millions of steps for tied items is 
     CHECK(r.levels[17] - r.levels[i] <= 1);
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -11,6 +11,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 std::vector<float> random_table(ladle::index_t n, ladle::index_t d, std::uint64_t s) {
@@ -137,3 +142,6 @@ TEST_CASE("rowwise errors") {
   CHECK_THROWS_AS(ladle::rowwise_lookup(q, ladle::make_view(bad.data(), 1), ladle::make_view(y.data(), {1, 10})),
                   ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -10,6 +10,11 @@
 #include <cstring>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::quant_spec;
 
 namespace {
@@ -135,3 +140,6 @@ TEST_CASE("fake_quant: elastic table serves one tensor at every (bits, symmetry,
   bad.min_bits = 1;
   CHECK_THROWS_AS(ladle::elastic_qparams::build(wv, bad), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

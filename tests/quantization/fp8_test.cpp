@@ -10,6 +10,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::fp8_format;
 using ladle::fp8_overflow;
 
@@ -296,3 +301,6 @@ TEST_CASE("fp8 bulk decode: gathers and streaming stores give the table's bits")
     }
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

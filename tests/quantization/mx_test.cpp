@@ -9,6 +9,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::mx_element;
 
 namespace {
@@ -336,3 +341,6 @@ TEST_CASE("mx: bf16 input and row strides; bad shapes rejected") {
                                           ladle::make_view(d.data(), {3, 64}), {mx_element::fp4_e2m1}),
                   ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

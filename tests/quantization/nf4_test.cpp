@@ -10,6 +10,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 // Nearest level in double, ties to the lower level (the documented rule).
@@ -259,3 +264,6 @@ TEST_CASE("nf4 errors") {
   std::vector<float> out(63);
   CHECK_THROWS_AS(ladle::nf4_dequantize(q, ladle::make_view(out.data(), 63)), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

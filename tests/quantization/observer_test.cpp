@@ -9,6 +9,11 @@
 #include <cstdint>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::quant_spec;
 
 namespace {
@@ -189,3 +194,6 @@ TEST_CASE("observer: errors") {
   CHECK_THROWS_AS(ladle::lp_observer(spec, {2.4, 0, 0.8, 256}), ladle::invalid_argument);
   CHECK_THROWS_AS(ladle::minmax_observer(quant_spec::affine(1)), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -7,6 +7,11 @@
 #include <cstdint>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE("packing: documented bit layout") {
   // 4-bit: code 2j in the low nibble of byte j.
   const std::vector<std::uint8_t> c4 = {0x1, 0x2, 0xf, 0x0, 0x7};
@@ -84,3 +89,6 @@ TEST_CASE("packing: out-of-range codes and bad sizes raise ladle::invalid_argume
                                            ladle::make_view(codes.data(), codes.size())),
                   ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

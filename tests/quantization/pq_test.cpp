@@ -12,6 +12,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 // A table with structure: rows are noisy mixtures of a few prototypes, with decaying scales.
@@ -259,3 +264,6 @@ TEST_CASE("pq errors: shapes, ksub, non-finite data, codes out of range") {
   ladle::product_quantizer empty;
   CHECK_THROWS_AS(ladle::pq_encode(empty, xv), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -11,6 +11,11 @@
 #include <type_traits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 // Independent reference: the documented little-endian bit stream, one bit at a time.
@@ -151,3 +156,6 @@ TEST_CASE("quant_spec: explicitly named factories and the documented defaults") 
   CHECK(g.convention == ladle::quant_convention::gptq);
   CHECK(g.division == ladle::scale_division::divide);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

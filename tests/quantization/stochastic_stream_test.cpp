@@ -10,6 +10,11 @@
 #include <cstdint>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -72,3 +77,6 @@ TEST_CASE("stochastic rounding: neighbouring elements use independent draws") {
   CHECK(std::abs(same_adjacent - n / 2) < 200);      // adjacent pairs agree half the time
   CHECK(std::abs(same4 - (n / 4) / 8) < 60);         // 128 of 1024 groups, sd 10.6
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 #include <map>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using bad::kind;
 
@@ -253,3 +258,6 @@ TEST_CASE("smote_into with int32 labels that fit is accepted") {
   CHECK(sh.rows() == 16);
   CHECK(o.y[15] == 1);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -7,6 +7,11 @@
 
 #include <limits>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -221,3 +226,6 @@ TEST_CASE("cleaners refuse bad input") {
   CHECK_THROWS_AS(ladle::edited_nearest_neighbours(Xb.cview(), y.cview()), ladle::domain_error);
   CHECK_THROWS_AS(ladle::smote_enn(Xb.cview(), y.cview(), {}, ladle::seed{1}), ladle::domain_error);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

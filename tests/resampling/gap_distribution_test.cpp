@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -90,3 +95,6 @@ TEST_CASE("over-samplers draw gaps uniformly: KMeans-SMOTE and SMOTE-NC") {
   const auto nc = ladle::smote_nc(X.cview(), y.cview(), no, ladle::seed{2});
   check_gaps(nc, all, "smote_nc");
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

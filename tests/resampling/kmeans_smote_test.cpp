@@ -6,6 +6,11 @@
 
 #include <set>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -70,3 +75,6 @@ TEST_CASE("KMeans-SMOTE rows stay inside one cluster, on SMOTE segments") {
   CHECK(used_clusters.size() == 2);  // the minority's two blobs
   CHECK(rt::bit_identical(r, ladle::kmeans_smote(ladle::par(2), X, y, o, ladle::seed{2})));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

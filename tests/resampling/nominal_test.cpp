@@ -6,6 +6,11 @@
 
 #include <set>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -113,3 +118,6 @@ TEST_CASE_TEMPLATE("SMOTEN generates from each base the row imblearn generates",
   CHECK(checked > 20);
   CHECK(rt::bit_identical(r, ladle::smoten(ladle::par(2), X.cview(), y.cview(), {}, ladle::seed{9})));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 #include <cstring>
 #include <limits>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -481,3 +486,6 @@ TEST_CASE("over-samplers accept strided (column-subset) views") {
   CHECK(rt::bit_identical(ladle::borderline_smote(ladle::as_const(Xs), D.y.cview(), {}, ladle::seed{6}),
                           ladle::borderline_smote(Xc.cview(), D.y.cview(), {}, ladle::seed{6})));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

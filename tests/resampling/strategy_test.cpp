@@ -6,6 +6,11 @@
 
 #include <string>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 ladle::sampling_strategy parse(const std::string& s) {
@@ -95,3 +100,6 @@ TEST_CASE("count_classes sorts labels and counts them (int32 and int64)") {
   std::vector<std::int64_t> y64 = {1, 1, 0};
   CHECK(ladle::count_classes(ladle::make_view(y64.data(), y64.size())).size() == 2);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

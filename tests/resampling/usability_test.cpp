@@ -11,6 +11,11 @@
 #include <type_traits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using ladle::index_t;
@@ -220,3 +225,6 @@ TEST_CASE("tomek_link_mask is one byte per row; tomek_link_rows lists the linked
     CHECK(std::string(e.what()).find("tomek_link_rows") != std::string::npos);
   }
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -8,6 +8,11 @@
 
 #include <limits>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::facility_greedy;
 using ladle::facility_location_options;
 using ladle::index_t;
@@ -324,3 +329,6 @@ TEST_CASE("facility_location errors") {
   CHECK(ladle::facility_location_workspace_bytes(1000, 64, 4, false, o, 10) ==
         contiguous + 1000 * 64 * 4);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -5,6 +5,11 @@
 
 #include <limits>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::seed;
 
@@ -246,3 +251,6 @@ TEST_CASE("k_center_greedy errors") {
                        doctest::Contains("'X' has no elements (shape 0 x 3)"), ladle::invalid_argument);
   CHECK(ladle::k_center_workspace_bytes(100, 100, 8, 4, true) >= 800);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -4,6 +4,11 @@
 
 #include <set>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::seed;
 
@@ -140,3 +145,6 @@ TEST_CASE("rs2_schedule errors") {
   CHECK_THROWS_WITH_AS(s.round(std::uint64_t(1) << 62), doctest::Contains("overflow"),
                        ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

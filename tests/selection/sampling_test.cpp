@@ -5,6 +5,11 @@
 #include <limits>
 #include <set>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::seed;
 
@@ -429,3 +434,6 @@ TEST_CASE("reservoir: long streams (exponential jumps) keep every item equally l
   }
   CHECK(st::chi_square(st::uniform_subsets(6, 2), pairs, trials).ok());
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -5,6 +5,11 @@
 
 #include <limits>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 namespace {
@@ -149,3 +154,6 @@ TEST_CASE("scores and prune errors") {
   CHECK_THROWS_WITH_AS(ladle::prune(ladle::make_view(empty.data(), 0), 0),
                        doctest::Contains("'scores' is empty"), ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -5,6 +5,11 @@
 
 #include <string>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 std::string hex(const ladle::sha256_digest& d) {
@@ -55,3 +60,6 @@ TEST_CASE("dsir_bucket equals the reference's big-integer modulo") {
   CHECK_THROWS_WITH_AS(ladle::dsir_bucket("x", 0), doctest::Contains("'buckets' must be positive"),
                        ladle::invalid_argument);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

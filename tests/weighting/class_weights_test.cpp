@@ -16,6 +16,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 namespace {
@@ -304,3 +309,6 @@ TEST_CASE("class weight errors name the function and argument and write nothing"
             .find("holds no classes") != std::string::npos);
   CHECK(y == std::vector<int>{0, 1, 1});
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

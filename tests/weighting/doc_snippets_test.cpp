@@ -5,6 +5,11 @@
 
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 TEST_CASE("README snippet") {
   std::vector<int> labels = {0, 0, 0, 1, 2, 2};
   auto y = ladle::make_view(labels.data(), labels.size());
@@ -43,3 +48,6 @@ TEST_CASE("docs/weighting.md snippet") {
   CHECK(per_sample[6] == doctest::Approx(7.0 / 3));
   CHECK(effective.weights[0] + effective.weights[1] + effective.weights[2] == doctest::Approx(3.0));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -15,6 +15,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 
@@ -185,3 +190,6 @@ TEST_CASE("focal and self-adjusting Dice factors and losses equal the torch refe
             .find("'out' overlaps") != std::string::npos);
   CHECK(o2 == std::vector<double>{3, 3});
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -15,6 +15,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 
@@ -185,3 +190,6 @@ TEST_CASE("the portable exp is within 2 ulp of std::exp and flushes below 2^-102
   }
   CHECK(worst <= 4.5e-16);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -13,6 +13,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 TEST_CASE("MS loss and gradient equal the torch reference") {
@@ -140,3 +145,6 @@ TEST_CASE("MS: skipped anchors, all-skipped batch, errors") {
         }).find("'grad' overlaps") != std::string::npos);
   CHECK(g == std::vector<double>(8, 5));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

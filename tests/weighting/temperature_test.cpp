@@ -13,6 +13,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 
@@ -182,3 +187,6 @@ TEST_CASE("temperature errors") {
   CHECK(error_of<ladle::invalid_argument>([] { ladle::cooldown_schedule(2, 1, -1, 5); })
             .find("hold_steps") != std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -13,6 +13,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace ladle_cli_test;
 
 namespace {
@@ -127,3 +132,6 @@ TEST_CASE("cli merge: every method equals the library call") {
   after.erase("m_other.safetensors");
   CHECK(after == before);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

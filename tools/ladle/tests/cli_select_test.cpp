@@ -17,6 +17,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace ladle_cli_test;
 
 namespace {
@@ -443,3 +448,6 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
   // No temporary files left behind.
   for (const auto& name : listing()) CHECK(name.find(".tmp") == std::string::npos);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

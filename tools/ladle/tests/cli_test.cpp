@@ -29,6 +29,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 namespace {
 
 using namespace ladle_cli_test;
@@ -587,3 +592,6 @@ TEST_CASE("cli progress: lines on a terminal, none without one") {
   CHECK(r.rc == 0);
   CHECK(r.err.empty());
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -15,6 +15,11 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using namespace ladle_cli_test;
 
 namespace {
@@ -282,3 +287,6 @@ TEST_CASE("cli aggregate: bad levels exit 2, shape mismatch exits 1, no partial 
   CHECK(slurp(at("a_P.npy")) == p_bytes);
   CHECK(slurp(at("a_Y.npy")) == y_bytes);
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace
