@@ -9,6 +9,11 @@
 #include <map>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::seed;
 
@@ -140,3 +145,6 @@ TEST_CASE("cluster_balanced_selection: errors") {
   CHECK(x == before);
   CHECK(ladle::cluster_balanced_selection(X, 0, 2, seed(1)).order.empty());
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

@@ -11,6 +11,11 @@
 #include <limits>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 
 TEST_CASE("herding: equals a naive numpy herding (order and distances)") {
@@ -106,3 +111,6 @@ TEST_CASE("herding: errors name the function, the argument and the value") {
   CHECK(ladle::herding(X, 0).order.empty());
   CHECK(ladle::herding_workspace_bytes(10, 4, 4, true) > ladle::herding_workspace_bytes(10, 4, 8, true));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace

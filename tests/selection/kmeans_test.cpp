@@ -15,6 +15,11 @@
 #include <map>
 #include <vector>
 
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
+
 using ladle::index_t;
 using ladle::seed;
 
@@ -302,3 +307,6 @@ TEST_CASE("kmeans: errors name the function, the argument and the value; inputs 
   CHECK(ladle::kmeans_workspace_bytes(100, 8, 4, 8, false) >
         ladle::kmeans_workspace_bytes(100, 8, 4, 8, true));
 }
+
+}  // namespace LADLE_TEST_FILE
+}  // namespace
