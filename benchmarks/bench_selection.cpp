@@ -5,6 +5,7 @@
 //   bench_selection --once uniform 10000000 1000000
 //   bench_selection --once kcenter 50000 128 1000      (n, d, centres)
 //   bench_selection --once facility 20000 64 1000      (n, d, budget; lazy greedy)
+//   bench_selection --once kmeans 20000 64 64 30       (n, d, k, iterations; tol 0, 1 restart)
 // benchmarks/compare/selection_vs_numpy.py runs the --once forms interleaved with numpy.
 // Data: weights u in [0, 1) from splitmix64(i); features splitmix64 mapped to [-1, 1).
 #include <benchmark/benchmark.h>
@@ -71,6 +72,23 @@ void bm_facility_lazy(benchmark::State& state) {
 }
 BENCHMARK(bm_facility_lazy)->Args({2000, 64, 100})->Unit(benchmark::kMillisecond);
 
+void bm_kmeans(benchmark::State& state) {
+  const auto x = make_features(state.range(0), state.range(1));
+  const auto X = ladle::make_view(static_cast<const float*>(x.data()), {state.range(0), state.range(1)});
+  ladle::kmeans_options o;
+  o.tolerance = 0;
+  o.max_iterations = 10;
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::kmeans(X, state.range(2), ladle::seed{1}, o));
+}
+BENCHMARK(bm_kmeans)->Args({20000, 64, 64})->Unit(benchmark::kMillisecond);
+
+void bm_herding(benchmark::State& state) {
+  const auto x = make_features(state.range(0), state.range(1));
+  const auto X = ladle::make_view(static_cast<const float*>(x.data()), {state.range(0), state.range(1)});
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::herding(X, state.range(2)));
+}
+BENCHMARK(bm_herding)->Args({20000, 64, 200})->Unit(benchmark::kMillisecond);
+
 void bm_rs2_round(benchmark::State& state) {
   const ladle::rs2_schedule s(state.range(0), 0.1, ladle::seed{1});
   std::uint64_t r = 0;
@@ -84,7 +102,7 @@ int run_once(int argc, char** argv) {
   std::vector<double> w;
   std::vector<float> x;
   if (what == "weighted") w = make_weights(arg(3));
-  if (what == "kcenter" || what == "facility") x = make_features(arg(3), arg(4));
+  if (what == "kcenter" || what == "facility" || what == "kmeans") x = make_features(arg(3), arg(4));
   // Warm-up call (seed 6, untimed): fresh pages of a new process are slow on virtual machines.
   for (int pass = 0; pass < 2; ++pass) {
   const std::uint64_t sd = pass == 0 ? 6 : 7;
@@ -112,6 +130,14 @@ int run_once(int argc, char** argv) {
         if (std::strncmp(line, "VmHWM:", 6) == 0) std::fprintf(stderr, "peak %s", line + 6);
       std::fclose(f);
     }
+  } else if (what == "kmeans") {
+    const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});
+    ladle::kmeans_options o;
+    o.tolerance = 0;
+    o.max_iterations = argc > 6 ? arg(6) : 30;
+    const auto r = ladle::kmeans(X, arg(5), ladle::seed{sd}, o);
+    sink = static_cast<std::size_t>(r.iterations);
+    if (pass == 1) std::fprintf(stderr, "iterations %lld inertia %.9g\n", static_cast<long long>(r.iterations), r.inertia);
   } else {
     std::fprintf(stderr, "unknown case %s\n", what.c_str());
     return 2;

@@ -11,6 +11,8 @@ Cases (the issue-15 targets):
   facility  20k x 64 float32, budget 1000, lazy greedy, kernel max(D^2) - D^2: a numpy dense
             n x n kernel (one GEMM, in place) + heapq lazy greedy, vs ladle::facility_location;
             each side runs in its own process (rep order alternates) and reports its peak RSS
+  kmeans    20k x 64 float32, k = 64, k-means++ then 30 Lloyd iterations (tol = 0, one init):
+            scikit-learn KMeans(algorithm='lloyd') vs ladle::kmeans; both print iterations
 
     /usr/bin/python3 benchmarks/compare/selection_vs_numpy.py [--reps 5] [--bench PATH] [--quick]
 
@@ -156,6 +158,27 @@ def facility_case(bench, args, reps):
         print(f"  {name:34s} {m:8.4f}   peak RSS {peaks[name]:8.1f} MiB   objective {objective.get(name, float('nan')):.6g}{ratio}")
 
 
+def kmeans_case(bench, args, reps):
+    from sklearn.cluster import KMeans
+    n, d, k, it = (5000, 64, 32, 30) if args.quick else (20000, 64, 64, 30)
+    x = np.random.default_rng(1).uniform(-1, 1, size=(n, d)).astype(np.float32)
+    times = {"sklearn KMeans lloyd": [], "ladle": []}
+    iters = {}
+    for rep in range(reps):
+        km = KMeans(n_clusters=k, n_init=1, max_iter=it, tol=0, algorithm="lloyd", random_state=rep)
+        times["sklearn KMeans lloyd"].append(cpu(lambda: km.fit(x)))
+        iters["sklearn KMeans lloyd"] = km.n_iter_
+        p = subprocess.run([str(bench), "--once", "kmeans", str(n), str(d), str(k), str(it)],
+                           check=True, capture_output=True, text=True)
+        times["ladle"].append(float(p.stdout.split()[0]))
+        iters["ladle"] = int(p.stdout.split()[2])
+    med = {name: statistics.median(v) for name, v in times.items()}
+    print(f"\nkmeans ({n} {d} k={k}, up to {it} Lloyd iterations), median CPU s over {reps} interleaved reps")
+    for name, m in med.items():
+        ratio = "" if name == "ladle" else f"   time {name} / ladle = {m / med['ladle']:.2f}"
+        print(f"  {name:34s} {m:8.4f}   iterations {iters[name]}{ratio}")
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--numpy-facility":
         numpy_facility(*(int(a) for a in sys.argv[2:]))
@@ -164,7 +187,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--bench")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", help="run one case: weighted, uniform, kcenter or facility")
+    ap.add_argument("--only", help="run one case: weighted, uniform, kcenter, facility or kmeans")
     args = ap.parse_args()
     bench = find_bench(args.bench)
     try:
@@ -192,6 +215,8 @@ def main():
             print(f"  {name:34s} {m:8.4f}{ratio}")
     if not args.only or args.only == "facility":
         facility_case(bench, args, args.reps)
+    if not args.only or args.only == "kmeans":
+        kmeans_case(bench, args, args.reps)
     print("\nload after:", os.getloadavg())
 
 

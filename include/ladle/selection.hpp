@@ -2,7 +2,8 @@
 //
 // Random subsets (uniform, stratified), weighted sampling without replacement at any n, alias
 // tables, (weighted) reservoirs with merge(); RS2 schedules; pruning scores; k-center and
-// facility-location coresets; see docs/selection.md.
+// facility-location coresets; herding; cluster-balanced (k-means) selection; see docs/selection.md. The shared k-means is
+// ladle/core/kmeans.hpp.
 #pragma once
 
 #include "ladle/selection/sampling.hpp"
@@ -10,4 +11,6 @@
 #include "ladle/selection/scores.hpp"
 #include "ladle/selection/k_center.hpp"
 #include "ladle/selection/facility_location.hpp"
+#include "ladle/selection/herding.hpp"
+#include "ladle/selection/cluster_balanced.hpp"
 #include "ladle/selection/sha256.hpp"

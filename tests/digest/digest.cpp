@@ -11,6 +11,7 @@
 #include <ladle/neighbors.hpp>
 #include <ladle/quantization.hpp>
 #include <ladle/resampling.hpp>
+#include <ladle/selection.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -452,6 +453,49 @@ void resampling_items(const char* tname) {
   }
 }
 
+// ---- k-means, herding, cluster-balanced selection ---------------------------------------------
+
+void kmeans_selection_items() {
+  const index_t n = 1003, d = 67;  // d: 8-lane bodies and a tail
+  const auto xf = randn_like(n * d, 0x4b4d, 1.0f);
+  const auto xd = cast<double>(xf);
+  const auto Xf = ladle::make_view(static_cast<const float*>(xf.data()), {n, d});
+  const auto Xd = ladle::make_view(static_cast<const double*>(xd.data()), {n, d});
+  ladle::kmeans_options o;
+  o.restarts = 2;
+  for (const index_t k : {index_t(1), index_t(7), index_t(33)}) {
+    const auto r = ladle::kmeans(ladle::par, Xf, k, ladle::seed{5}, o);
+    digest dg;
+    dg.add(r.centroids).add(r.labels).value(r.inertia).value(r.iterations);
+    emit("kmeans/float/k" + std::to_string(k), dg);
+    const auto rd = ladle::kmeans(Xd, k, ladle::seed{5}, o);
+    digest dd;
+    dd.add(rd.centroids).add(rd.labels).value(rd.inertia).value(rd.iterations);
+    emit("kmeans/double/k" + std::to_string(k), dd);
+  }
+  digest dp;
+  dp.add(ladle::kmeans_plusplus(Xd, 50, ladle::seed{6}));
+  emit("kmeans/plusplus", dp);
+  const auto h = ladle::herding(ladle::par, Xf, 120);
+  digest dh;
+  dh.add(h.order).add(h.distances);
+  emit("herding/float", dh);
+  std::vector<std::int32_t> y(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) y[std::size_t(i)] = std::int32_t((i * 7) % 3);
+  const auto hc = ladle::herding(Xd, ladle::make_view(static_cast<const std::int32_t*>(y.data()), n), 40);
+  digest dhc;
+  dhc.add(hc.order).add(hc.distances);
+  emit("herding/per_class", dhc);
+  for (const auto pick : {ladle::cluster_pick::nearest, ladle::cluster_pick::random}) {
+    ladle::cluster_balanced_options co;
+    co.pick = pick;
+    const auto c = ladle::cluster_balanced_selection(ladle::par, Xf, 200, 16, ladle::seed{7}, co);
+    digest dc;
+    dc.add(c.order).add(c.quotas).value(c.clustering.inertia);
+    emit(std::string("cluster_balanced/") + (pick == ladle::cluster_pick::nearest ? "nearest" : "random"), dc);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -462,6 +506,7 @@ int main(int argc, char** argv) {
   packing_embedding_pq_bitalloc_items();
   resampling_items<float>("float");
   resampling_items<double>("double");
+  kmeans_selection_items();
   std::ofstream out(path);
   for (const auto& l : lines) out << l << "\n";
   if (!out) {
