@@ -204,7 +204,6 @@ template <bool Divide, bool Stream, class Param, class Scalar>
 LADLE_FORCE_INLINE bool fake_span_simd(const float* x, float* out, std::uint8_t* mask, index_t n,
                                        Param&& param, Scalar&& scalar) noexcept {
   using fb = simd::batch<float>;
-  constexpr index_t w = static_cast<index_t>(fb::size);
   const fb zero(0.0f), one(1.0f);
   auto nf = simd::nonfinite(zero);  // all false
   bool bad = false;
