@@ -4,6 +4,8 @@
 #include <ladle/neighbors.hpp>
 #include <ladle/core/random.hpp>
 
+#include "neighbors/fixtures/sklearn_knn.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,6 +15,11 @@
 #include <numeric>
 #include <utility>
 #include <vector>
+
+// The file's own namespace: the suite also builds as one translation unit, where
+// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
+namespace {
+namespace LADLE_TEST_FILE {
 
 using ladle::index_t;
 
@@ -363,13 +370,6 @@ TEST_CASE("zero queries is a no-op") {
   CHECK(res.indices.extent(0) == 0);
   CHECK(res.indices.extent(1) == 2);
 }
-
-#include "neighbors/fixtures/sklearn_knn.hpp"
-
-// The file's own namespace: the suite also builds as one translation unit, where
-// LADLE_TEST_FILE names a namespace unique to this file (tests/CMakeLists.txt).
-namespace {
-namespace LADLE_TEST_FILE {
 
 TEST_CASE_TEMPLATE("matches scikit-learn NearestNeighbors(algorithm='brute') on integer data", T,
                    float, double) {
