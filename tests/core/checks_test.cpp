@@ -89,6 +89,23 @@ TEST_CASE("guarded allocation names the function and size instead of bad_alloc")
   auto p = d::allocate_aligned<float>(5, "f", "n");
   CHECK(reinterpret_cast<std::uintptr_t>(p.get()) % ladle::buffer_alignment == 0);
   CHECK(d::max_allocation_bytes() > (std::size_t{1} << 20));
+  // Large buffers start on a huge-page boundary, are writable to their last element and are
+  // freed with the alignment they were allocated with (ASan checks the match).
+  if (LADLE_HUGE_PAGE_BYTES != 0) {
+    const auto n = static_cast<ladle::index_t>(LADLE_HUGE_PAGE_BYTES / sizeof(float)) + 3;
+    auto big_buf = d::allocate_aligned<float>(n, "f", "n");
+    CHECK(reinterpret_cast<std::uintptr_t>(big_buf.get()) % ladle::huge_page_alignment == 0);
+    big_buf.get()[0] = 1.0f;
+    big_buf.get()[n - 1] = 2.0f;
+    CHECK(big_buf.get()[n - 1] == 2.0f);
+    ladle::tensor<float, 1> t({n}, 0.5f);  // a tensor of that size, moved and copied
+    ladle::tensor<float, 1> u = t;
+    ladle::tensor<float, 1> v = std::move(t);
+    CHECK(u[n - 1] == 0.5f);
+    CHECK(v[0] == 0.5f);
+    auto small = d::allocate_aligned<float>(n - 3 - 16, "f", "n");
+    CHECK(reinterpret_cast<std::uintptr_t>(small.get()) % ladle::buffer_alignment == 0);
+  }
 }
 
 TEST_CASE("tensor: checked extents, uninitialised form, zero fill") {
@@ -104,6 +121,20 @@ TEST_CASE("tensor: checked extents, uninitialised form, zero fill") {
   for (float x : f) CHECK(x == 2.5f);
   ladle::tensor<float, 2> empty({4, 0});
   CHECK(empty.view().is_contiguous());
+  // Element access is row-major, the same element as the view's (rank 1 to 3).
+  ladle::tensor<int, 3> t3({2, 3, 4}, ladle::uninitialized);
+  for (int i = 0; i < 24; ++i) t3[i] = i;
+  const auto& c3 = t3;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) {
+        CHECK(t3(i, j, k) == (i * 3 + j) * 4 + k);
+        CHECK(&c3(i, j, k) == &t3.view()(i, j, k));
+      }
+  ladle::tensor<int, 1> t1({5}, 7);
+  t1(4) = 9;
+  CHECK(t1[4] == 9);
+  CHECK(&u(2, 4) == u.data() + 14);
 }
 
 TEST_CASE("overlaps: extent- and stride-aware") {

@@ -27,6 +27,9 @@
 #if defined(__unix__) || defined(__APPLE__)
 #  include <unistd.h>
 #endif
+#if defined(__linux__)
+#  include <sys/mman.h>
+#endif
 
 // LADLE_MAX_ALLOCATION_BYTES: the largest single buffer ladle will request. Requests above it are
 // refused with a ladle::runtime_error before reaching the allocator (a sanitizer build would abort
@@ -36,10 +39,24 @@
 #  define LADLE_MAX_ALLOCATION_BYTES 0
 #endif
 
+// LADLE_HUGE_PAGE_BYTES: buffers of at least this many bytes start on a 2 MiB boundary, are
+// rounded up to whole 2 MiB and, on Linux, are advised as transparent-huge-page candidates
+// (madvise MADV_HUGEPAGE; NumPy does the same for arrays of 4 MiB and more). The first write to
+// a fresh buffer otherwise takes one page fault per 4 KiB page, which dominates filling a large
+// output on a virtual machine (46 MB: about 0.15 s in 4 KiB pages, about 0.01 s in 2 MiB ones).
+// 0 turns it off. Sanitizer builds keep the exact size, so overflows into the rounding are seen.
+#ifndef LADLE_HUGE_PAGE_BYTES
+#  define LADLE_HUGE_PAGE_BYTES (std::size_t{4} << 20)
+#endif
+
 namespace ladle {
 
 /// Alignment of every buffer ladle allocates (one cache line; enough for AVX-512).
 inline constexpr std::size_t buffer_alignment = 64;
+
+/// Alignment and size granule of buffers of LADLE_HUGE_PAGE_BYTES or more (the transparent huge
+/// page of x86-64 and of AArch64 with 4 KiB pages).
+inline constexpr std::size_t huge_page_alignment = std::size_t{2} << 20;
 
 /// Tag for owning constructors that skip the zero fill: `tensor<float, 2>(ext, uninitialized)`.
 struct uninitialized_t {
@@ -140,25 +157,54 @@ inline std::size_t checked_bytes(index_t count, std::size_t element_size, const 
   throw_runtime_error(fn, arg, "could not allocate ", bytes, " bytes");
 }
 
+/// Frees with the alignment the buffer was allocated with (sanitizers check that they match).
 struct aligned_deleter {
-  void operator()(void* p) const noexcept {
-    ::operator delete(p, std::align_val_t(buffer_alignment));
-  }
+  std::size_t alignment = buffer_alignment;
+  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t(alignment)); }
 };
 
 template <class T>
 using aligned_ptr = std::unique_ptr<T, aligned_deleter>;
 
-/// Uninitialised 64-byte-aligned storage for `count` trivially copyable elements (null for 0).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool exact_allocation_sizes = true;
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+      __has_feature(memory_sanitizer)
+inline constexpr bool exact_allocation_sizes = true;
+#  else
+inline constexpr bool exact_allocation_sizes = false;
+#  endif
+#else
+inline constexpr bool exact_allocation_sizes = false;
+#endif
+
+/// Uninitialised storage for `count` trivially copyable elements (null for 0): 64-byte aligned,
+/// or huge-page aligned and advised at LADLE_HUGE_PAGE_BYTES and above (see there).
 template <class T>
 aligned_ptr<T> allocate_aligned(index_t count, const char* fn = "tensor",
                                 const char* arg = "extents") {
   static_assert(std::is_trivially_copyable<T>::value, "allocate_aligned: trivially copyable only");
   const std::size_t bytes = checked_bytes(count, sizeof(T), fn, arg);
   if (bytes == 0) return nullptr;
-  void* p = ::operator new(bytes, std::align_val_t(buffer_alignment), std::nothrow);
+  const bool huge = LADLE_HUGE_PAGE_BYTES != 0 && bytes >= std::size_t(LADLE_HUGE_PAGE_BYTES);
+  if (!huge) {
+    void* p = ::operator new(bytes, std::align_val_t(buffer_alignment), std::nothrow);
+    if (p == nullptr) allocation_failed(bytes, fn, arg);
+    return aligned_ptr<T>(static_cast<T*>(p));
+  }
+  // bytes <= physical memory (checked_bytes), so rounding up to 2 MiB cannot overflow.
+  const std::size_t whole = (bytes + huge_page_alignment - 1) / huge_page_alignment * huge_page_alignment;
+  const std::size_t request = exact_allocation_sizes ? bytes : whole;
+  void* p = ::operator new(request, std::align_val_t(huge_page_alignment), std::nothrow);
   if (p == nullptr) allocation_failed(bytes, fn, arg);
-  return aligned_ptr<T>(static_cast<T*>(p));
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advice only: refused (THP off, old kernel) it changes nothing.
+  (void)::madvise(p, exact_allocation_sizes ? bytes / huge_page_alignment * huge_page_alignment
+                                            : whole,
+                  MADV_HUGEPAGE);
+#endif
+  return aligned_ptr<T>(static_cast<T*>(p), aligned_deleter{huge_page_alignment});
 }
 
 /// A std::vector of n value-initialised (or `value`) elements, the size checked first.

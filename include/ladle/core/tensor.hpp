@@ -97,13 +97,15 @@ class tensor {
   operator tensor_view<T, Rank>() noexcept { return view(); }  // NOLINT
   operator tensor_view<const T, Rank>() const noexcept { return cview(); }  // NOLINT
 
+  /// Element access without bounds checks (row-major offset computed in place: building a view
+  /// per access would re-validate the layout every time).
   template <class... Indices>
   T& operator()(Indices... indices) noexcept {
-    return view()(indices...);
+    return data_.get()[offset_of(indices...)];
   }
   template <class... Indices>
   const T& operator()(Indices... indices) const noexcept {
-    return cview()(indices...);
+    return data_.get()[offset_of(indices...)];
   }
   T& operator[](index_t i) noexcept { return data_.get()[i]; }
   const T& operator[](index_t i) const noexcept { return data_.get()[i]; }
@@ -113,6 +115,15 @@ class tensor {
   const T* end() const noexcept { return data() + size(); }
 
  private:
+  template <class... Indices>
+  index_t offset_of(Indices... indices) const noexcept {
+    static_assert(sizeof...(Indices) == Rank, "ladle::tensor: wrong number of indices");
+    const index_t idx[] = {static_cast<index_t>(indices)...};
+    index_t offset = idx[0];
+    for (std::size_t r = 1; r < Rank; ++r) offset = offset * extents_[r] + idx[r];
+    return offset;
+  }
+
   template <class U>
   void copy_from(const tensor_view<U, Rank>& src) {
     if (src.is_contiguous()) {
