@@ -396,6 +396,80 @@ TEST_CASE_TEMPLATE("smote_into / random_over_sample_into equal the owning forms"
   CHECK(std::equal(Xr.begin(), Xr.end(), rref.X.begin()));
 }
 
+TEST_CASE_TEMPLATE("SMOTE writes rows straight into the output: every width, layout and class",
+                   T, float, double) {
+  // Widths that reach the vectorised interpolation's body and tail (1, 7, 64 + 3, 1000 + 5);
+  // three classes of 70 / 40 / 25 rows, so two classes are over-sampled, one after the other.
+  for (index_t d : {1, 7, 67, 1005}) {
+    CAPTURE(d);
+    const index_t n = 135;
+    ladle::tensor<T, 2> X({n, d});
+    ladle::tensor<std::int64_t, 1> y({n});
+    ladle::philox g(ladle::seed{uint64_t(d)});
+    for (index_t i = 0; i < n; ++i) {
+      y(i) = i < 70 ? 4 : (i < 110 ? -1 : 9);
+      for (index_t f = 0; f < d; ++f) X(i, f) = static_cast<T>(ladle::normal(g) + 0.3 * double(y(i)));
+    }
+    ladle::smote_options o;
+    o.k = 4;
+    const auto r = ladle::smote(X.cview(), y.cview(), o, ladle::seed{11});
+    REQUIRE(r.synthetic() == (70 - 40) + (70 - 25));
+    check_audit(X.cview(), y.cview(), r, o.k,
+                [&](std::int64_t label, index_t) { return rt::rows_of(y.cview(), label); });
+    // Class order: label -1's rows, then label 9's.
+    CHECK(r.y(n) == -1);
+    CHECK(r.y(n + 29) == -1);
+    CHECK(r.y(n + 30) == 9);
+    // Same bits from three threads, and into a strided output without audit columns (the
+    // padding columns stay as they were).
+    CHECK(rt::bit_identical(r, ladle::smote(ladle::par(3), X.cview(), y.cview(), o, ladle::seed{11})));
+    const index_t rows = r.rows(), pitch = d + 3;
+    ladle::tensor<T, 1> wide({rows * pitch}, T(-5));
+    ladle::tensor<std::int32_t, 1> yo({rows});
+    const ladle::resample_output<T, std::int32_t> out{
+        ladle::make_view(wide.data(), {rows, d}, {pitch, 1}), yo.view(), {}, {}, {}, {}};
+    ladle::smote_into(ladle::par(3), X.cview(), y.cview(), out, o, ladle::seed{11});
+    index_t diff = 0, pad = 0;
+    for (index_t i = 0; i < rows; ++i) {
+      diff += yo(i) != r.y(i);
+      for (index_t f = 0; f < d; ++f) diff += std::memcmp(&wide(i * pitch + f), &r.X(i, f), sizeof(T)) != 0;
+      for (index_t f = d; f < pitch; ++f) pad += wide(i * pitch + f) != T(-5);
+    }
+    CHECK(diff == 0);
+    CHECK(pad == 0);
+  }
+}
+
+TEST_CASE("smote_into writes nothing when a later class's neighbour search fails") {
+  // Class 0 is fine; class 1's points are so far apart that squared distances overflow float,
+  // which the kNN refuses. Class 0's search has succeeded by then; nothing may be written.
+  const index_t n = 40, d = 2;
+  ladle::tensor<float, 2> X({n, d});
+  ladle::tensor<std::int64_t, 1> y({n});
+  for (index_t i = 0; i < n; ++i) {
+    y(i) = i < 10 ? 0 : (i < 20 ? 1 : 2);
+    const float scale = y(i) == 1 ? 3e37f : 1.0f;
+    X(i, 0) = scale * float(i % 7) * (i % 2 ? -1.0f : 1.0f);
+    X(i, 1) = scale * float(i % 5);
+  }
+  const ladle::tensor<float, 2> X0 = X;
+  ladle::smote_options o;
+  o.k = 3;
+  const auto sh = ladle::resampled_size(y.cview(), o);
+  REQUIRE(sh.synthetic == 20);
+  ladle::tensor<float, 2> Xo({sh.rows(), d}, -7.0f);
+  ladle::tensor<std::int64_t, 1> yo({sh.rows()}, std::int64_t(-7));
+  ladle::tensor<index_t, 1> b({sh.synthetic}, index_t(-7));
+  const ladle::resample_output<float, std::int64_t> out{Xo.view(), yo.view(), {}, b.view(), {}, {}};
+  CHECK_THROWS_AS(ladle::smote_into(ladle::seq, X.cview(), y.cview(), out, o, ladle::seed{1}),
+                  ladle::domain_error);
+  CHECK(std::all_of(Xo.begin(), Xo.end(), [](float v) { return v == -7.0f; }));
+  CHECK(std::all_of(yo.begin(), yo.end(), [](std::int64_t v) { return v == -7; }));
+  CHECK(std::all_of(b.begin(), b.end(), [](index_t v) { return v == -7; }));
+  CHECK(std::equal(X.begin(), X.end(), X0.begin()));
+  CHECK_THROWS_AS(ladle::smote(X.cview(), y.cview(), o, ladle::seed{1}), ladle::domain_error);
+}
+
 TEST_CASE("SMOTE with exact duplicates excludes the row itself by index") {
   // Minority: 4 copies of one point and 3 others; neighbours of a copy include the other copies.
   std::vector<float> X = {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1};

@@ -6,6 +6,7 @@
 #include "ladle/core/fp_contract.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/random.hpp"
+#include "ladle/core/simd.hpp"
 #include "ladle/core/tensor.hpp"
 #include "ladle/core/view.hpp"
 #include "ladle/neighbors/knn.hpp"
@@ -224,10 +225,36 @@ void interpolate_row(matrix_view<U> X, index_t base, index_t nbr, T gap, T* dst)
   if (X.stride(1) == 1) {
     const T* LADLE_RESTRICT b = &X(base, 0);
     const T* LADLE_RESTRICT n = &X(nbr, 0);
-    for (index_t j = 0; j < d; ++j) dst[j] = std::fma(gap, n[j] - b[j], b[j]);
+    index_t j = 0;
+#if LADLE_HAS_SIMD
+    // The same fused operation per lane as the scalar tail (simd::fma is one rounding everywhere).
+    using B = simd::batch<T>;
+    constexpr auto w = static_cast<index_t>(B::size);
+    const B g(gap);
+    for (; j + w <= d; j += w) {
+      const B bj = B::load_unaligned(b + j);
+      simd::fma(g, B::load_unaligned(n + j) - bj, bj).store_unaligned(dst + j);
+    }
+#endif
+    for (; j < d; ++j) dst[j] = std::fma(gap, n[j] - b[j], b[j]);
   } else {
     for (index_t j = 0; j < d; ++j) dst[j] = std::fma(gap, X(nbr, j) - X(base, j), X(base, j));
   }
+}
+
+/// A read hint for the start of row r of X (at most 1 KiB, where the hardware prefetcher takes
+/// over): synthetic rows interpolate between rows drawn at random, which no prefetcher predicts.
+template <class U>
+LADLE_FORCE_INLINE void prefetch_row(matrix_view<U> X, index_t r) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  if (X.stride(1) != 1) return;
+  const auto* p = reinterpret_cast<const char*>(&X(r, 0));
+  const std::size_t bytes = std::min<std::size_t>(1024, sizeof(U) * std::size_t(X.extent(1)));
+  for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 3);
+#else
+  (void)X;
+  (void)r;
+#endif
 }
 
 template <class T, class L>
@@ -285,6 +312,26 @@ void check_output_against(const char* fn, matrix_view<TX> X, vector_view<L> y,
         throw_invalid_argument(fn, "out.y", "cannot hold label ", v, " of y at element ", i,
                                " (its element type is ", sizeof(label_out) * 8, "-bit)");
     }
+}
+
+/// Writes every input row, in order, as the leading rows of an over-sampler's output (out.X, out.y
+/// and, when given, out.sample_indices). Compact inputs and outputs copy each chunk in one go.
+template <class Policy, class TX, class L, class T, class LO>
+void write_original_rows(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                         const resample_output<T, LO>& out) {
+  const index_t n = X.extent(0), d = X.extent(1);
+  const bool compact = X.is_contiguous() && out.X.stride(1) == 1 && out.X.stride(0) == d;
+  parallel_for(policy, n, synthetic_grain, [&](index_t b, index_t e) {
+    if (compact && d > 0) {
+      std::memcpy(&out.X(b, 0), &X(b, 0), sizeof(T) * std::size_t(e - b) * std::size_t(d));
+    } else {
+      for (index_t r = b; r < e; ++r)
+        for (index_t j = 0; j < d; ++j) out.X(r, j) = X(r, j);
+    }
+    for (index_t r = b; r < e; ++r) out.y(r) = static_cast<std::remove_const_t<LO>>(y(r));
+    if (out.sample_indices.extent(0) != 0)
+      for (index_t r = b; r < e; ++r) out.sample_indices(r) = r;
+  });
 }
 
 /// Writes a plan: kept rows, then synthetic rows made by make_row(j, dst) (j = synthetic index).

@@ -13,26 +13,49 @@ inline void require_k(const char* fn, const char* name, index_t k) {
   if (k < 1) throw_invalid_argument(fn, name, "must be at least 1, got ", k);
 }
 
-// Every targeted class needs more than k rows (k neighbours besides itself).
-inline void require_class_sizes(const char* fn, const char* name, index_t k,
-                                const std::map<std::int64_t, index_t>& targets,
-                                const std::map<std::int64_t, std::vector<index_t>>& by_class) {
+inline index_t class_size(const std::vector<index_t>& rows) {
+  return static_cast<index_t>(rows.size());
+}
+inline index_t class_size(index_t count) { return count; }
+
+// Every targeted class needs more than k rows (k neighbours besides itself). by_class maps each
+// label to its rows or to its count.
+template <class ClassRows>
+void require_class_sizes(const char* fn, const char* name, index_t k,
+                         const std::map<std::int64_t, index_t>& targets,
+                         const std::map<std::int64_t, ClassRows>& by_class) {
   // Whatever is generated, k can never reach the number of samples (and sizes buffers later).
   index_t n = 0;
-  for (const auto& c : by_class) n += static_cast<index_t>(c.second.size());
+  for (const auto& c : by_class) n += class_size(c.second);
   if (k >= n)
     throw_invalid_argument(fn, name, "must be < the number of samples ", n, ", got ", k);
   for (const auto& t : targets) {
     if (t.second == 0) continue;
-    const auto n_c = static_cast<index_t>(by_class.at(t.first).size());
+    const auto n_c = class_size(by_class.at(t.first));
     if (k >= n_c)
       throw_invalid_argument(fn, name, "must be < the size of class ", t.first, " (", n_c,
                              " samples) to find ", k, " neighbours; got ", k);
   }
 }
 
-// Uniform (row, neighbour) pairs over a bases x k grid: SMOTE's sampling, also Borderline's.
-// nbr(r, c) gives the input row of neighbour c of base r; other_half halves the gap when true.
+// Synthetic row j's draw over a bases x k grid, from its own stream: a uniform cell (base r,
+// neighbour c), then the gap. SMOTE's sampling, also Borderline's.
+template <class T>
+struct pair_draw {
+  index_t r, c;
+  T gap;
+};
+template <class T>
+pair_draw<T> draw_pair(seed s, std::uint64_t purpose, std::int64_t label, index_t j, index_t nb,
+                       index_t k) {
+  philox g(s, synthetic_stream(purpose, label, j));
+  const index_t pair = uniform_index(g, nb * k);
+  const T gap = draw_gap<T>(g);
+  return {pair / k, pair % k, gap};
+}
+
+// draw_pair for every synthetic row of a class, into the plan. nbr(r, c) gives the input row of
+// neighbour c of base r; half(n) halves the gap when true.
 template <class Policy, class T, class Nbr, class Half>
 void sample_pairs(const Policy& policy, resample_plan<T>& plan, index_t offset, index_t count,
                   std::uint64_t purpose, std::int64_t label, seed s,
@@ -40,11 +63,10 @@ void sample_pairs(const Policy& policy, resample_plan<T>& plan, index_t offset, 
   const auto nb = static_cast<index_t>(bases.size());
   parallel_for(policy, count, synthetic_grain, [&](index_t b, index_t e) {
     for (index_t j = b; j < e; ++j) {
-      philox g(s, synthetic_stream(purpose, label, j));
-      const index_t pair = uniform_index(g, nb * k);
-      const index_t r = pair / k, c = pair % k;
-      const index_t n = nbr(r, c);
-      T gap = draw_gap<T>(g);
+      const pair_draw<T> dr = draw_pair<T>(s, purpose, label, j, nb, k);
+      const index_t r = dr.r;
+      const index_t n = nbr(r, dr.c);
+      T gap = dr.gap;
       if (half(n)) gap *= T(0.5);
       const auto at = std::size_t(offset + j);
       plan.base[at] = bases[std::size_t(r)];
@@ -82,6 +104,118 @@ resample_plan<std::remove_const_t<TX>> smote_plan(const Policy& policy, matrix_v
         [](index_t) { return false; });
   }
   return plan;
+}
+
+// ---- SMOTE without a plan -----------------------------------------------------------------------
+// smote and smote_into make each synthetic row straight into the output: the draw, the
+// interpolation and the audit columns in one pass, with no per-row plan in between. Every
+// class's neighbour table is computed first, so an error (the kNN's included) leaves the output
+// untouched.
+
+/// One targeted class: its rows and each row's k nearest rows of the class.
+struct smote_class {
+  std::int64_t label = 0;
+  index_t count = 0;          // synthetic rows to make
+  std::vector<index_t> rows;  // the class's input rows, ascending
+  tensor<index_t, 2> nn;      // (rows, k): neighbours as positions in `rows`
+};
+
+template <class Policy, class TX, class L>
+std::vector<smote_class> smote_classes(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                                       const smote_options& opts, const char* fn) {
+  using T = std::remove_const_t<TX>;
+  check_inputs(fn, X, y);
+  require_k(fn, "k", opts.k);
+  const auto counts = count_classes(y);
+  const auto targets =
+      resolve_sampling_strategy(opts.strategy, counts, sampling_type::over_sampling, fn);
+  std::map<std::int64_t, index_t> sizes;
+  for (const auto& c : counts) sizes[c.label] = c.count;
+  require_class_sizes(fn, "k", opts.k, targets, sizes);
+  index_t total = 0;
+  for (const auto& t : targets) total = checked_add(total, t.second, fn, "sampling_strategy");
+  std::vector<smote_class> classes;
+  std::map<std::int64_t, std::size_t> slot;  // label -> position in `classes`
+  for (const auto& t : targets) {
+    if (t.second == 0) continue;
+    slot[t.first] = classes.size();
+    classes.emplace_back();
+    classes.back().label = t.first;
+    classes.back().count = t.second;
+    reserve_buffer(classes.back().rows, sizes.at(t.first), fn, "y");
+  }
+  // Rows of the targeted classes only, in one pass (labels usually come in runs: look up once
+  // per change of label).
+  std::vector<index_t>* dst = nullptr;
+  std::int64_t last = 0;
+  for (index_t i = 0; i < y.extent(0); ++i) {
+    const auto label = static_cast<std::int64_t>(y(i));
+    if (i == 0 || label != last) {
+      const auto it = slot.find(label);
+      dst = it == slot.end() ? nullptr : &classes[it->second].rows;
+      last = label;
+    }
+    if (dst != nullptr) dst->push_back(i);
+  }
+  for (auto& c : classes) {
+    const tensor<T, 2> Xc = gather_rows(X, c.rows, fn);
+    c.nn = self_knn(policy, Xc.cview(), opts.k, fn, c.rows.data());
+  }
+  return classes;
+}
+
+inline resample_shape smote_shape(index_t n, const std::vector<smote_class>& classes) {
+  resample_shape sh{n, 0};
+  for (const auto& c : classes) sh.synthetic += c.count;  // bounded by smote_classes
+  return sh;
+}
+
+/// The output of smote: every input row, then each class's synthetic rows (draw_pair with
+/// stream_smote, exactly as sample_pairs draws them for the plan of smote_plan).
+template <class Policy, class TX, class L, class T, class LO>
+void write_smote(const Policy& policy, matrix_view<TX> X, vector_view<L> y,
+                 const std::vector<smote_class>& classes, index_t k, seed s,
+                 const resample_output<T, LO>& out) {
+  write_original_rows(policy, X, y, out);
+  const index_t n = X.extent(0), d = X.extent(1);
+  index_t first = 0;  // synthetic index of the class's first row
+  for (const auto& c : classes) {
+    const auto nb = static_cast<index_t>(c.rows.size());
+    const auto label = static_cast<std::remove_const_t<LO>>(c.label);
+    parallel_for(policy, c.count, synthetic_grain / 8, [&](index_t b, index_t e) {
+      // A strided output row is made in a scratch row first.
+      std::vector<T> scratch(out.X.stride(1) == 1 ? 0 : std::size_t(d));
+      // Draws go a batch ahead of the interpolation, so the rows they pick can be prefetched.
+      constexpr index_t batch = 16;
+      index_t base[batch], nbr[batch];
+      T gap[batch];
+      for (index_t j0 = b; j0 < e; j0 += batch) {
+        const index_t m = std::min(batch, e - j0);
+        for (index_t q = 0; q < m; ++q) {
+          const pair_draw<T> dr = draw_pair<T>(s, stream_smote, c.label, j0 + q, nb, k);
+          base[q] = c.rows[std::size_t(dr.r)];
+          nbr[q] = c.rows[std::size_t(c.nn(dr.r, dr.c))];
+          gap[q] = dr.gap;
+          prefetch_row(X, base[q]);
+          prefetch_row(X, nbr[q]);
+        }
+        for (index_t q = 0; q < m; ++q) {
+          const index_t sidx = first + j0 + q, r = n + sidx;
+          if (scratch.empty()) {
+            interpolate_row(X, base[q], nbr[q], gap[q], &out.X(r, 0));
+          } else {
+            interpolate_row(X, base[q], nbr[q], gap[q], scratch.data());
+            for (index_t f = 0; f < d; ++f) out.X(r, f) = scratch[std::size_t(f)];
+          }
+          out.y(r) = label;
+          if (out.base.extent(0) != 0) out.base(sidx) = base[q];
+          if (out.neighbor.extent(0) != 0) out.neighbor(sidx) = nbr[q];
+          if (out.gap.extent(0) != 0) out.gap(sidx) = gap[q];
+        }
+      }
+    });
+    first += c.count;
+  }
 }
 
 template <class T, class L>
@@ -345,9 +479,11 @@ resample_result<std::remove_const_t<TX>, std::remove_const_t<L>> smote(
     seed s) {
   using T = std::remove_const_t<TX>;
   const char* fn = "smote";
-  const auto plan = detail::smote_plan(policy, X, y, opts, s, fn);
-  return detail::run_owning<T, std::remove_const_t<L>>(
-      policy, X, y, plan, [](auto&&... a) { detail::write_interpolated(a...); }, fn);
+  const auto classes = detail::smote_classes(policy, X, y, opts, fn);
+  auto result = detail::allocate_result<T, std::remove_const_t<L>>(
+      detail::smote_shape(X.extent(0), classes), X.extent(1), fn);
+  detail::write_smote(policy, X, y, classes, opts.k, s, detail::output_of(result));
+  return result;
 }
 
 template <class L>
@@ -363,8 +499,8 @@ resample_shape smote_into(const Policy& policy, matrix_view<TX> X, vector_view<L
   const resample_shape sh = resampled_size(y, opts);
   detail::check_output("smote_into", out, sh, X.extent(1));
   detail::check_output_against("smote_into", X, y, out);
-  const auto plan = detail::smote_plan(policy, X, y, opts, s, "smote_into");
-  detail::write_interpolated(policy, X, y, plan, out);
+  const auto classes = detail::smote_classes(policy, X, y, opts, "smote_into");
+  detail::write_smote(policy, X, y, classes, opts.k, s, out);
   return sh;
 }
 

@@ -111,7 +111,14 @@ std::vector<class_count> count_classes(vector_view<L> y) {
                 "ladle: class labels must be signed 32- or 64-bit integers");
   detail::require_host(y, "count_classes", "y");
   std::map<std::int64_t, index_t> m;
-  for (index_t i = 0; i < y.extent(0); ++i) ++m[static_cast<std::int64_t>(y(i))];
+  // Labels come in runs or from few classes: count a run locally, touch the map once per run.
+  for (index_t i = 0; i < y.extent(0);) {
+    const auto label = static_cast<std::int64_t>(y(i));
+    index_t run = 1;
+    while (i + run < y.extent(0) && static_cast<std::int64_t>(y(i + run)) == label) ++run;
+    m[label] += run;
+    i += run;
+  }
   std::vector<class_count> out;
   out.reserve(m.size());
   for (const auto& kv : m) out.push_back({kv.first, kv.second});
