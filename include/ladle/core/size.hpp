@@ -39,25 +39,21 @@
 #  define LADLE_MAX_ALLOCATION_BYTES 0
 #endif
 
-// LADLE_HUGE_PAGE_BYTES: buffers of at least this many bytes start on a 2 MiB boundary and, on
-// Linux, are advised as transparent-huge-page candidates (madvise MADV_HUGEPAGE, as NumPy does
-// for arrays of 4 MiB and more); the request is rounded up to whole 2 MiB when that adds at most
-// an eighth, so the tail gets a huge page too. The first write to a fresh buffer otherwise takes
-// one page fault per 4 KiB page, which dominates filling a large output on a virtual machine
-// (46 MB: about 0.15 s in 4 KiB pages, 0.01-0.05 s in 2 MiB ones). 0 turns it off. Sanitizer
-// builds keep the exact size, so overflows into the rounding are still caught.
-#ifndef LADLE_HUGE_PAGE_BYTES
-#  define LADLE_HUGE_PAGE_BYTES (std::size_t{2} << 20)
+// LADLE_HUGE_PAGE_MIN_BYTES: buffers of at least this many bytes (default 2 MiB) are aligned to
+// 2 MiB and, on Linux, advised as transparent huge pages (madvise MADV_HUGEPAGE), which the
+// kernel honours where THP is "madvise" or "always". A fresh 64 MiB result otherwise takes 16 384
+// page faults on first touch, which costs more than the kernel that fills it (docs/quantization.md).
+// The request is rounded up to whole 2 MiB when that adds at most an eighth, so the tail gets a
+// huge page too (not in sanitizer builds, which must see overflows past the exact size).
+// Define it to 0 to turn the advice off.
+#ifndef LADLE_HUGE_PAGE_MIN_BYTES
+#  define LADLE_HUGE_PAGE_MIN_BYTES (std::size_t(2) << 20)
 #endif
 
 namespace ladle {
 
 /// Alignment of every buffer ladle allocates (one cache line; enough for AVX-512).
 inline constexpr std::size_t buffer_alignment = 64;
-
-/// Alignment and size granule of buffers of LADLE_HUGE_PAGE_BYTES or more (the transparent huge
-/// page of x86-64 and of AArch64 with 4 KiB pages).
-inline constexpr std::size_t huge_page_alignment = std::size_t{2} << 20;
 
 /// Tag for owning constructors that skip the zero fill: `tensor<float, 2>(ext, uninitialized)`.
 struct uninitialized_t {
@@ -158,14 +154,19 @@ inline std::size_t checked_bytes(index_t count, std::size_t element_size, const 
   throw_runtime_error(fn, arg, "could not allocate ", bytes, " bytes");
 }
 
-/// Frees with the alignment the buffer was allocated with (sanitizers check that they match).
+/// Frees storage from allocate_aligned with the alignment it was allocated with.
 struct aligned_deleter {
   std::size_t alignment = buffer_alignment;
   void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t(alignment)); }
 };
 
-template <class T>
-using aligned_ptr = std::unique_ptr<T, aligned_deleter>;
+/// Alignment allocate_aligned uses for a buffer of `bytes`: 2 MiB (a huge page) for large
+/// buffers, buffer_alignment otherwise.
+inline std::size_t allocation_alignment(std::size_t bytes) noexcept {
+  constexpr std::size_t huge = std::size_t(2) << 20;
+  const std::size_t min_bytes = LADLE_HUGE_PAGE_MIN_BYTES;
+  return min_bytes != 0 && bytes >= min_bytes ? huge : buffer_alignment;
+}
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool exact_allocation_sizes = true;
@@ -180,31 +181,47 @@ inline constexpr bool exact_allocation_sizes = false;
 inline constexpr bool exact_allocation_sizes = false;
 #endif
 
-/// Uninitialised storage for `count` trivially copyable elements (null for 0): 64-byte aligned,
-/// or huge-page aligned and advised from LADLE_HUGE_PAGE_BYTES on (see there; at most 1/8 more).
+/// Bytes allocate_aligned requests for a buffer of `bytes` with `alignment`: a huge-page-aligned
+/// buffer is rounded up to whole 2 MiB when that adds at most an eighth (a 46 MB buffer then
+/// ends in a huge page instead of ~500 small ones); anything else exactly `bytes`.
+inline std::size_t allocation_request(std::size_t bytes, std::size_t alignment) noexcept {
+  constexpr std::size_t huge = std::size_t(2) << 20;
+  if (alignment != huge || exact_allocation_sizes) return bytes;
+  // bytes <= physical memory (checked_bytes), so rounding up cannot overflow.
+  const std::size_t whole = (bytes + huge - 1) / huge * huge;
+  return whole - bytes <= bytes / 8 ? whole : bytes;
+}
+
+/// Asks the kernel to back [p, p + bytes) with transparent huge pages (Linux; no-op elsewhere
+/// and for small buffers). Advice only: failure changes nothing but speed.
+inline void advise_huge_pages(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::size_t huge = std::size_t(2) << 20;
+  if (alignment == huge && bytes >= huge) (void)::madvise(p, bytes / huge * huge, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+  (void)alignment;
+#endif
+}
+
+template <class T>
+using aligned_ptr = std::unique_ptr<T, aligned_deleter>;
+
+/// Uninitialised storage for `count` trivially copyable elements (null for 0), aligned to
+/// allocation_alignment(bytes) (at least 64 bytes) and advised as huge pages when large.
 template <class T>
 aligned_ptr<T> allocate_aligned(index_t count, const char* fn = "tensor",
                                 const char* arg = "extents") {
   static_assert(std::is_trivially_copyable<T>::value, "allocate_aligned: trivially copyable only");
   const std::size_t bytes = checked_bytes(count, sizeof(T), fn, arg);
   if (bytes == 0) return nullptr;
-  const bool huge = LADLE_HUGE_PAGE_BYTES != 0 && bytes >= std::size_t(LADLE_HUGE_PAGE_BYTES);
-  if (!huge) {
-    void* p = ::operator new(bytes, std::align_val_t(buffer_alignment), std::nothrow);
-    if (p == nullptr) allocation_failed(bytes, fn, arg);
-    return aligned_ptr<T>(static_cast<T*>(p));
-  }
-  // bytes <= physical memory (checked_bytes), so rounding up to 2 MiB cannot overflow.
-  const std::size_t whole =
-      (bytes + huge_page_alignment - 1) / huge_page_alignment * huge_page_alignment;
-  const std::size_t request = !exact_allocation_sizes && whole - bytes <= bytes / 8 ? whole : bytes;
-  void* p = ::operator new(request, std::align_val_t(huge_page_alignment), std::nothrow);
+  const std::size_t alignment = allocation_alignment(bytes);
+  const std::size_t request = allocation_request(bytes, alignment);
+  void* p = ::operator new(request, std::align_val_t(alignment), std::nothrow);
   if (p == nullptr) allocation_failed(bytes, fn, arg);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  // Only whole huge pages inside the buffer. Advice: refused (THP off) it changes nothing.
-  (void)::madvise(p, request / huge_page_alignment * huge_page_alignment, MADV_HUGEPAGE);
-#endif
-  return aligned_ptr<T>(static_cast<T*>(p), aligned_deleter{huge_page_alignment});
+  advise_huge_pages(p, request, alignment);
+  return aligned_ptr<T>(static_cast<T*>(p), aligned_deleter{alignment});
 }
 
 /// A std::vector of n value-initialised (or `value`) elements, the size checked first.
