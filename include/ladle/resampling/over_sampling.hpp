@@ -20,7 +20,9 @@
 //
 // Complexity (n_c rows in class c, d features, G rows generated): kNN O(n_c^2 d) per class (or
 // O(n_c n d) where the whole data set is searched), generation O(G d). Extra memory beyond the
-// output: a compact copy of the class (n_c d), the neighbour table (n_c k), the plan (G words x 4).
+// output: a compact copy of one class at a time (n_c d) and the neighbour tables (n_c k); the
+// other methods also keep a plan (G words x 4), SMOTE writes each row as it draws it, after every
+// class's neighbour table exists (so an error still leaves the output untouched).
 #pragma once
 
 #include "ladle/config.hpp"
