@@ -3,9 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 // The file's own namespace: the suite also builds as one translation unit, where
@@ -44,6 +46,33 @@ TEST_CASE("simd shims: reductions, casts, masks") {
   // Ties: nearbyint rounds half to even, round half away from zero.
   CHECK(xsimd::nearbyint(fb(2.5f)).get(0) == 2.f);
   CHECK(xsimd::round(fb(2.5f)).get(0) == 3.f);
+}
+
+// simd::fma rounds once, like std::fma, at every optimisation level (xsimd 8.1's AVX-512 fma is a
+// plain a * b + c that only GCC's -O2 contraction fuses; an -O1 sanitizer build caught it).
+// With e = 2^-12 (float) or 2^-27 (double), (1 + e)^2 - 1 is 2e + e^2 fused and 2e with the
+// product rounded first.
+template <class T>
+void check_fma_is_fused() {
+  using B = ladle::simd::batch<T>;
+  constexpr std::size_t n = B::size;
+  const int e = std::is_same<T, float>::value ? -12 : -27;
+  std::vector<T> a(n), c(n), out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = T(1) + std::ldexp(T(1), e) * T(1 + i % 3);  // through memory: no constant folding
+    c[i] = -T(1);
+  }
+  const B va = B::load_unaligned(a.data());
+  ladle::simd::fma(va, va, B::load_unaligned(c.data())).store_unaligned(out.data());
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += out[i] != std::fma(a[i], a[i], c[i]);
+  CHECK(bad == 0);
+  CHECK(out[0] == std::ldexp(T(1), e + 1) + std::ldexp(T(1), 2 * e));
+}
+
+TEST_CASE("simd::fma is one rounding, float and double") {
+  check_fma_is_fused<float>();
+  check_fma_is_fused<double>();
 }
 #else
 TEST_CASE("scalar build: no SIMD architecture") {

@@ -217,7 +217,22 @@ template <class T, class A>
 LADLE_FORCE_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                                           const xsimd::batch<T, A>& c) noexcept {
   if constexpr (has_fused_fma) {
+#  if defined(__AVX512F__)
+    // xsimd 8.1 has no AVX-512 fma kernel: its generic a * b + c is fused only when the compiler
+    // contracts it (GCC at -O2, not at -O1). Call the instruction itself.
+    if constexpr (sizeof(typename xsimd::batch<T, A>::register_type) == 64) {
+      if constexpr (std::is_same<T, float>::value)
+        return xsimd::batch<T, A>(_mm512_fmadd_ps(a, b, c));
+      else if constexpr (std::is_same<T, double>::value)
+        return xsimd::batch<T, A>(_mm512_fmadd_pd(a, b, c));
+      else
+        return xsimd::fma(a, b, c);
+    } else {
+      return xsimd::fma(a, b, c);
+    }
+#  else
     return xsimd::fma(a, b, c);
+#  endif
   } else {
     constexpr std::size_t n = xsimd::batch<T, A>::size;
     alignas(A::alignment()) T ta[n], tb[n], tc[n];
