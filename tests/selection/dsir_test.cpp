@@ -44,13 +44,17 @@ std::string join(const std::vector<std::string>& v) {
 
 void check_features(const ladle::dsir_features& f, const std::uint32_t* offsets,
                     const std::uint32_t* pairs, std::size_t doc) {
+  // ladle lists buckets in order of first occurrence, the fixture ascending.
   const std::size_t first = offsets[doc], last = offsets[doc + 1];
   REQUIRE(f.buckets.size() == last - first);
   REQUIRE(f.counts.size() == last - first);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> got;
+  for (std::size_t i = 0; i < f.buckets.size(); ++i) got.emplace_back(f.buckets[i], f.counts[i]);
+  std::sort(got.begin(), got.end());
   std::int64_t total = 0;
   for (std::size_t i = first; i < last; ++i) {
-    CHECK(f.buckets[i - first] == pairs[2 * i]);
-    CHECK(f.counts[i - first] == pairs[2 * i + 1]);
+    CHECK(got[i - first].first == pairs[2 * i]);
+    CHECK(got[i - first].second == pairs[2 * i + 1]);
     total += pairs[2 * i + 1];
   }
   CHECK(f.ngrams == total);
@@ -134,6 +138,9 @@ TEST_CASE("dsir features, lengths and buckets equal the Python reference") {
   const ladle::dsir_features alice = ladle::dsir_featurize("Alice went to the store");
   CHECK(alice.ngrams == 9);  // the reference's own test: 5 unigrams + 4 bigrams
   CHECK(alice.length == 5);
+  // First occurrence order: unigrams in text order, then bigrams ("alice" -> 6720 comes first).
+  CHECK(alice.buckets.front() == 6720);
+  CHECK(ladle::dsir_featurize("alice went").buckets == std::vector<std::uint32_t>{6720, ladle::dsir_bucket("went"), 114});
   for (std::size_t d = 0; d < dsirfx::raw.size(); ++d) {
     CAPTURE(d);
     const ladle::dsir_features f = ladle::dsir_featurize(dsirfx::raw[d]);
@@ -210,6 +217,8 @@ TEST_CASE("dsir streaming: text and JSON Lines, any chunk size and thread count,
             CHECK(sc.log_weights[d] == doctest::Approx(dsirfx::log_weights[d]).epsilon(1e-9));
         }
         CHECK(same_bits(sc.log_weights, reference_weights));
+        for (std::size_t d = 0; d < dsirfx::raw.size(); d += 17)  // the one-document form: same bits
+          CHECK(ladle::dsir_log_weight(ladle::dsir_featurize(dsirfx::raw[d]), ratios) == sc.log_weights[d]);
       }
     }
   }

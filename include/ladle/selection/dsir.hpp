@@ -14,7 +14,7 @@
 // with a string field. Unicode facts (lower-casing, word characters, whitespace, Final_Sigma) are
 // Unicode 14.0, generated from Python 3.11 by tools/gen_unicode_tables.py.
 //
-// Output and order: features list distinct buckets ascending with their counts; weights and
+// Output and order: features list distinct buckets in order of first occurrence with counts; weights and
 // lengths are per document in input order; dsir_resample returns ascending document indices
 // (input order), whatever the thread count or chunk size.
 //
@@ -58,7 +58,8 @@ struct dsir_options {
 
 /// One document's hashed n-gram features.
 struct dsir_features {
-  std::vector<std::uint32_t> buckets;  ///< distinct buckets, ascending
+  /// distinct buckets in order of first occurrence (unigrams in text order, then bigrams, ...)
+  std::vector<std::uint32_t> buckets;
   std::vector<std::uint32_t> counts;   ///< occurrences of each bucket
   std::int64_t ngrams = 0;             ///< sum of counts
   /// floor((ngrams + n(n-1)/2) / n): the token count for n = 2 (the reference's length).
@@ -97,8 +98,8 @@ inline std::vector<double> dsir_log_ratios(const dsir_ngram_model& raw,
                                            const dsir_ngram_model& target,
                                            double target_smoothing = 0.0);
 
-/// sum_b count_b * log_ratios[b], summed in ascending bucket order with std::fma (the same bits
-/// on every ISA). 0 for an empty document.
+/// sum_b count_b * log_ratios[b], one std::fma per entry of f in its order (first occurrence),
+/// so the same bits on every ISA and as dsir_score. 0 for an empty document.
 inline double dsir_log_weight(const dsir_features& f, const std::vector<double>& log_ratios);
 
 struct dsir_resample_options {
@@ -120,6 +121,17 @@ inline std::vector<index_t> dsir_resample(vector_view<const double> log_weights,
                                           const dsir_resample_options& opts = {}) {
   return dsir_resample(seq, log_weights, lengths, k, s, opts);
 }
+
+/// In-memory corpora: docs is any random-access container (size(), operator[]) of things that
+/// convert to std::string_view. Featurised in parallel chunks; the same results as the file forms.
+template <class Policy, class Docs>
+dsir_ngram_model dsir_fit_documents(const Policy& policy, const Docs& docs,
+                                    const dsir_options& opts = {});
+struct dsir_scores;
+template <class Policy, class Docs>
+dsir_scores dsir_score_documents(const Policy& policy, const Docs& docs,
+                                 const std::vector<double>& log_ratios,
+                                 const dsir_options& opts = {});
 
 // ---- streaming over text files --------------------------------------------------------------
 

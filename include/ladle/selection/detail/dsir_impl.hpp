@@ -180,18 +180,25 @@ struct dsir_tokens {
     begin.clear();
     end.clear();
     text.reserve(s.size() + 1);
-    if (is_ascii(s)) {
+    if (is_ascii(s)) {  // no tables beyond 128 entries; at most 2 bytes out per byte in
+      text.resize(2 * s.size());
+      char* out = &text[0];
+      std::uint32_t at = 0;
       int prev = cls_space;
       for (const char ch : s) {
         const int c = ascii.cls[static_cast<unsigned char>(ch)];
         if (c != prev) {
-          if (prev != cls_space) end_token();
-          if (c != cls_space) start_token();
+          if (prev != cls_space) end.push_back(at);
+          if (c != cls_space) {
+            if (at > 0) out[at++] = ' ';
+            begin.push_back(at);
+          }
           prev = c;
         }
-        if (c != cls_space) text += ascii.lower[static_cast<unsigned char>(ch)];
+        if (c != cls_space) out[at++] = ascii.lower[static_cast<unsigned char>(ch)];
       }
-      if (prev != cls_space) end_token();
+      if (prev != cls_space) end.push_back(at);
+      text.resize(at);
       return -1;
     }
     const std::ptrdiff_t bad = decode_utf8(s, cps);
@@ -225,24 +232,75 @@ struct dsir_tokens {
 
 /// bucket = SHA-256 (big-endian 256-bit integer) mod m, with m < 2^32: the digest as sixteen
 /// 16-bit digits d_j, sum_j d_j * (2^(16 (15 - j)) mod m) < 16 * 2^16 * 2^32 fits in 64 bits,
-/// then one reduction.
+/// then one reduction (a double-precision quotient estimate, corrected exactly in integers).
+/// N-grams shorter than 56 bytes are one padded block; they are hashed two at a time.
 struct dsir_hasher {
   sha256_blocks_fn blocks = sha256_blocks_best();
+  sha256_one_block_x2_fn x2 = sha256_one_block_x2_best();
   std::uint32_t m;
+  double inv_m;
   std::uint64_t pow16[16];
-  explicit dsir_hasher(std::uint32_t buckets) : m(buckets) {
+  explicit dsir_hasher(std::uint32_t buckets) : m(buckets), inv_m(1.0 / double(buckets)) {
     std::uint64_t p = 1 % m;
     for (int j = 15; j >= 0; --j) {
       pow16[j] = p;
       p = (p << 16) % m;
     }
   }
+  std::uint32_t reduce(std::uint64_t acc) const noexcept {  // acc < 2^52: exact as a double
+    const auto q = static_cast<std::uint64_t>(static_cast<double>(acc) * inv_m);
+    std::int64_t r = static_cast<std::int64_t>(acc - q * m);  // the estimate is off by at most 1
+    if (r < 0) r += m;
+    if (r >= std::int64_t(m)) r -= m;
+    return static_cast<std::uint32_t>(r);
+  }
+  std::uint32_t bucket_of_words(const std::uint32_t* w) const noexcept {
+    std::uint64_t acc = 0;
+    for (int j = 0; j < 8; ++j)
+      acc += std::uint64_t(w[j] >> 16) * pow16[2 * j] + std::uint64_t(w[j] & 0xffffu) * pow16[2 * j + 1];
+    return reduce(acc);
+  }
   std::uint32_t bucket(const char* data, std::size_t size) const noexcept {
     const sha256_digest h = sha256_with(blocks, data, size);
-    std::uint64_t acc = 0;
-    for (int j = 0; j < 16; ++j)
-      acc += (std::uint64_t(h[std::size_t(2 * j)]) << 8 | h[std::size_t(2 * j + 1)]) * pow16[j];
-    return static_cast<std::uint32_t>(acc % m);
+    std::uint32_t w[8];
+    for (int j = 0; j < 8; ++j)
+      w[j] = std::uint32_t(h[std::size_t(4 * j)]) << 24 | std::uint32_t(h[std::size_t(4 * j + 1)]) << 16 |
+             std::uint32_t(h[std::size_t(4 * j + 2)]) << 8 | h[std::size_t(4 * j + 3)];
+    return bucket_of_words(w);
+  }
+  static void pad(const char* data, std::size_t size, std::uint8_t* block) noexcept {
+    std::memset(block, 0, 64);
+    std::memcpy(block, data, size);
+    block[size] = 0x80;
+    const std::size_t bits = size * 8;  // < 448
+    block[62] = static_cast<std::uint8_t>(bits >> 8);
+    block[63] = static_cast<std::uint8_t>(bits);
+  }
+  /// out[i] = bucket of base[begin[i], end[i]) for i < count.
+  void buckets(const char* base, const std::uint32_t* begin, const std::uint32_t* end,
+               std::size_t count, std::uint32_t* out) const noexcept {
+    alignas(16) std::uint8_t blk[2][64];
+    std::uint32_t words[2][8];
+    std::size_t pending = 0, slot[2] = {0, 0};
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t len = end[i] - begin[i];
+      if (len >= 56) {
+        out[i] = bucket(base + begin[i], len);
+        continue;
+      }
+      pad(base + begin[i], len, blk[pending]);
+      slot[pending++] = i;
+      if (pending == 2) {
+        x2(blk[0], blk[1], words[0], words[1]);
+        out[slot[0]] = bucket_of_words(words[0]);
+        out[slot[1]] = bucket_of_words(words[1]);
+        pending = 0;
+      }
+    }
+    if (pending == 1) {
+      x2(blk[0], blk[0], words[0], words[1]);
+      out[slot[0]] = bucket_of_words(words[0]);
+    }
   }
 };
 
@@ -252,13 +310,14 @@ inline void check_dsir_options(const dsir_options& o, const char* fn) {
     throw_invalid_argument(fn, "options.ngrams", "must be in [1, 8], got ", o.ngrams);
 }
 
-/// Featurises documents with reused scratch space. Buckets of every n-gram occurrence are
-/// collected, sorted and run-length counted.
+/// Featurises documents with reused scratch space: the bucket of every n-gram occurrence, then
+/// the distinct buckets in order of first occurrence with their counts.
 struct dsir_featurizer {
   dsir_options opts;
   dsir_hasher hasher;
   dsir_tokens tokens;
-  std::vector<std::uint32_t> all;
+  std::vector<std::uint32_t> all, span_begin, span_end;  // bucket of every n-gram occurrence
+  std::vector<std::uint32_t> distinct, counts, table;
 
   explicit dsir_featurizer(const dsir_options& o) : opts(o), hasher(o.buckets) {}
 
@@ -266,14 +325,51 @@ struct dsir_featurizer {
   std::ptrdiff_t hash(std::string_view text) {
     const std::ptrdiff_t bad = tokens.tokenize(text);
     if (bad >= 0) return bad;
-    all.clear();
     const std::size_t t = tokens.begin.size();
-    const char* base = tokens.text.data();
+    std::size_t g = 0;
+    for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n) g += t - n + 1;
+    span_begin.resize(g);
+    span_end.resize(g);
+    std::size_t at = 0;
     for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n)
-      for (std::size_t i = 0; i + n <= t; ++i)
-        all.push_back(hasher.bucket(base + tokens.begin[i], tokens.end[i + n - 1] - tokens.begin[i]));
-    std::sort(all.begin(), all.end());
+      for (std::size_t i = 0; i + n <= t; ++i, ++at) {
+        span_begin[at] = tokens.begin[i];
+        span_end[at] = tokens.end[i + n - 1];
+      }
+    all.resize(g);
+    hasher.buckets(tokens.text.data(), span_begin.data(), span_end.data(), span_begin.size(),
+                   all.data());
+    count_distinct();
     return -1;
+  }
+
+  /// distinct / counts: the buckets of `all` in order of first occurrence, with multiplicities,
+  /// through an open-addressing table of at least twice as many slots as occurrences.
+  void count_distinct() {
+    distinct.clear();
+    counts.clear();
+    int bits = 4;
+    while ((std::size_t(1) << bits) < 2 * all.size()) ++bits;
+    const std::size_t size = std::size_t(1) << bits, mask = size - 1;
+    if (table.size() < size) table.resize(size);
+    std::fill(table.begin(), table.begin() + std::ptrdiff_t(size), 0u);  // 0 = empty, else index + 1
+    for (const std::uint32_t b : all) {
+      std::size_t h = (std::uint32_t(b * 0x9E3779B1u) >> (32 - bits)) & mask;
+      while (true) {
+        const std::uint32_t e = table[h];
+        if (e == 0) {
+          table[h] = static_cast<std::uint32_t>(distinct.size() + 1);
+          distinct.push_back(b);
+          counts.push_back(1);
+          break;
+        }
+        if (distinct[e - 1] == b) {
+          ++counts[e - 1];
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
   }
 
   double length() const noexcept {
@@ -282,28 +378,17 @@ struct dsir_featurizer {
   }
 
   void features(dsir_features& f) const {
-    f.buckets.clear();
-    f.counts.clear();
-    for (std::size_t i = 0; i < all.size();) {
-      std::size_t j = i + 1;
-      while (j < all.size() && all[j] == all[i]) ++j;
-      f.buckets.push_back(all[i]);
-      f.counts.push_back(static_cast<std::uint32_t>(j - i));
-      i = j;
-    }
+    f.buckets = distinct;
+    f.counts = counts;
     f.ngrams = static_cast<std::int64_t>(all.size());
     f.length = length();
   }
 
-  /// Ascending buckets, one fma per distinct bucket.
+  /// One fma per distinct bucket, in order of first occurrence (as dsir_log_weight).
   double log_weight(const double* ratios) const noexcept {
     double acc = 0;
-    for (std::size_t i = 0; i < all.size();) {
-      std::size_t j = i + 1;
-      while (j < all.size() && all[j] == all[i]) ++j;
-      acc = std::fma(static_cast<double>(j - i), ratios[all[i]], acc);
-      i = j;
-    }
+    for (std::size_t i = 0; i < distinct.size(); ++i)
+      acc = std::fma(static_cast<double>(counts[i]), ratios[distinct[i]], acc);
     return acc;
   }
 };
@@ -704,22 +789,69 @@ void dsir_read_documents(const dsir_text_file& file, index_t chunk_docs, F&& on_
 namespace detail {
 
 /// Featurises docs[0, m) in parallel; body(featurizer, local index) runs after each hash.
-template <class Policy, class Body>
-void dsir_featurize_chunk(const Policy& policy, const dsir_options& opts,
-                          const std::vector<std::string>& docs, index_t first, const char* fn,
-                          Body&& body) {
+template <class Policy, class Docs, class Body>
+void dsir_featurize_chunk(const Policy& policy, const dsir_options& opts, const Docs& docs,
+                          index_t first, const char* fn, Body&& body) {
   const index_t m = static_cast<index_t>(docs.size());
   parallel_for(policy, m, 64, [&](index_t begin, index_t end) {
     dsir_featurizer f(opts);
     for (index_t i = begin; i < end; ++i) {
-      const std::ptrdiff_t bad = f.hash(docs[std::size_t(i)]);
+      const std::ptrdiff_t bad = f.hash(std::string_view(docs[std::size_t(i)]));
       if (bad >= 0) throw_bad_utf8(fn, "file", bad, first + i);
       body(f, i);
     }
   });
 }
 
+/// docs[first, first + size) as a container.
+template <class Docs>
+struct doc_slice {
+  const Docs& docs;
+  index_t first, count;
+  std::size_t size() const noexcept { return std::size_t(count); }
+  decltype(auto) operator[](std::size_t i) const { return docs[std::size_t(first) + i]; }
+};
+
 }  // namespace detail
+
+template <class Policy, class Docs>
+dsir_ngram_model dsir_fit_documents(const Policy& policy, const Docs& docs,
+                                    const dsir_options& opts) {
+  const char* fn = "dsir_fit_documents";
+  detail::check_dsir_options(opts, fn);
+  dsir_ngram_model model(opts);
+  std::vector<dsir_features> feats;
+  const index_t n = static_cast<index_t>(docs.size()), chunk = 4096;
+  for (index_t first = 0; first < n; first += chunk) {
+    const index_t m = std::min(chunk, n - first);
+    feats.resize(std::size_t(m));
+    detail::dsir_featurize_chunk(policy, opts, detail::doc_slice<Docs>{docs, first, m}, first, fn,
+                                 [&](detail::dsir_featurizer& f, index_t i) {
+                                   f.features(feats[std::size_t(i)]);
+                                 });
+    for (const dsir_features& f : feats) model.add(f);
+  }
+  return model;
+}
+
+template <class Policy, class Docs>
+dsir_scores dsir_score_documents(const Policy& policy, const Docs& docs,
+                                 const std::vector<double>& log_ratios, const dsir_options& opts) {
+  const char* fn = "dsir_score_documents";
+  detail::check_dsir_options(opts, fn);
+  if (log_ratios.size() != opts.buckets)
+    throw_invalid_argument(fn, "log_ratios", "has ", log_ratios.size(),
+                           " entries but options.buckets is ", opts.buckets);
+  dsir_scores out;
+  out.log_weights.resize(docs.size());
+  out.lengths.resize(docs.size());
+  detail::dsir_featurize_chunk(policy, opts, docs, 0, fn,
+                               [&](detail::dsir_featurizer& f, index_t i) {
+                                 out.log_weights[std::size_t(i)] = f.log_weight(log_ratios.data());
+                                 out.lengths[std::size_t(i)] = f.length();
+                               });
+  return out;
+}
 
 template <class Policy>
 dsir_ngram_model dsir_fit(const Policy& policy, const dsir_text_file& file,
