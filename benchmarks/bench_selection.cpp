@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -184,6 +185,12 @@ int run_once(int argc, char** argv) {
       for (double w : sc.log_weights) sum += w;
       std::fprintf(stderr, "documents %zu sum of log weights %.17g sha256 %s\n", sc.log_weights.size(), sum,
                    ladle::sha256_backend());
+      // dsir_vs_python.py compares every document's weight: raw float64 to this file.
+      if (const char* out = std::getenv("LADLE_DSIR_WEIGHTS_OUT"))
+        if (std::FILE* f = std::fopen(out, "wb")) {
+          std::fwrite(sc.log_weights.data(), sizeof(double), sc.log_weights.size(), f);
+          std::fclose(f);
+        }
     }
   } else if (what == "kmeans") {
     const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});

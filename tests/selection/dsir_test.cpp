@@ -166,6 +166,32 @@ TEST_CASE("dsir features, lengths and buckets equal the Python reference") {
   }
 }
 
+TEST_CASE("dsir two-lane single-block SHA-256 equals sha256() on both backends, lengths 0..55") {
+  // sha256() itself is checked against hashlib in sha256_test.cpp.
+  for (int len = 0; len < 56; ++len) {
+    CAPTURE(len);
+    std::string a(std::size_t(len), 'x'), b(std::size_t(len), 'y');
+    for (int i = 0; i < len; ++i) {
+      a[std::size_t(i)] = static_cast<char>(33 + (i * 7 + len) % 90);
+      b[std::size_t(i)] = static_cast<char>(0x80 + (i * 13 + len) % 120);
+    }
+    std::uint8_t pa[64], pb[64];
+    ladle::detail::dsir_hasher::pad(a.data(), a.size(), pa);
+    ladle::detail::dsir_hasher::pad(b.data(), b.size(), pb);
+    for (auto fn : {ladle::detail::sha256_one_block_x2_best(), &ladle::detail::sha256_one_block_x2_portable}) {
+      std::uint32_t wa[8], wb[8];
+      fn(pa, pb, wa, wb);
+      const ladle::sha256_digest da = ladle::sha256(a), db = ladle::sha256(b);
+      for (int j = 0; j < 8; ++j) {
+        CHECK(wa[j] == (std::uint32_t(da[std::size_t(4 * j)]) << 24 | std::uint32_t(da[std::size_t(4 * j + 1)]) << 16 |
+                        std::uint32_t(da[std::size_t(4 * j + 2)]) << 8 | da[std::size_t(4 * j + 3)]));
+        CHECK(wb[j] == (std::uint32_t(db[std::size_t(4 * j)]) << 24 | std::uint32_t(db[std::size_t(4 * j + 1)]) << 16 |
+                        std::uint32_t(db[std::size_t(4 * j + 2)]) << 8 | db[std::size_t(4 * j + 3)]));
+      }
+    }
+  }
+}
+
 TEST_CASE("dsir log ratios and log weights equal numpy (rel 1e-9)") {
   const auto raw = model_of(dsirfx::raw);
   const auto target = model_of(dsirfx::target);
