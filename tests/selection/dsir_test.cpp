@@ -355,7 +355,8 @@ TEST_CASE("dsir errors name the function, the argument and the value") {
   CHECK(error_of([&] { ladle::dsir_fit(ladle::seq, {n.path, "text"}); }).find("not a string") != std::string::npos);
   const temp_file u("utf8.txt", "good\nbad \xff here\n");
   const std::string ue = error_of([&] { ladle::dsir_score(ladle::par(2), ladle::dsir_text_file{u.path, ""}, std::vector<double>(10000)); });
-  CHECK(ue.find("document 1 (line 2)") != std::string::npos);
+  CHECK(ue.find("document 1 (line 2 of '" + u.path + "')") != std::string::npos);
+  CHECK(error_of([] { ladle::dsir_score_documents(ladle::seq, std::vector<std::string>{"a", "\xff"}, std::vector<double>(10000)); }).find("dsir_score_documents: 'docs' document 1 is not valid UTF-8 (byte 0)") != std::string::npos);
   CHECK(ue.find("byte 4") != std::string::npos);
   CHECK(error_of([] { ladle::dsir_fit(ladle::seq, {"/nonexistent/ladle.txt", ""}); }).find("cannot open") != std::string::npos);
 }

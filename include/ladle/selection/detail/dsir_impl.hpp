@@ -393,12 +393,13 @@ struct dsir_featurizer {
   }
 };
 
+/// `where`: the file's path, or null for an in-memory document (doc < 0: the only one).
 [[noreturn]] inline void throw_bad_utf8(const char* fn, const char* arg, std::ptrdiff_t offset,
-                                        index_t doc) {
-  if (doc < 0)
-    throw_domain_error(fn, arg, "is not valid UTF-8 (byte ", offset, ")");
-  throw_domain_error(fn, arg, "document ", doc, " (line ", doc + 1, ") is not valid UTF-8 (byte ",
-                     offset, ")");
+                                        index_t doc, const char* where = nullptr) {
+  if (doc < 0) throw_domain_error(fn, arg, "is not valid UTF-8 (byte ", offset, ")");
+  if (!where) throw_domain_error(fn, arg, "document ", doc, " is not valid UTF-8 (byte ", offset, ")");
+  throw_domain_error(fn, arg, "document ", doc, " (line ", doc + 1, " of '", where,
+                     "') is not valid UTF-8 (byte ", offset, ")");
 }
 
 // ---- a small JSON reader: one string member of an object --------------------------------------
@@ -791,13 +792,14 @@ namespace detail {
 /// Featurises docs[0, m) in parallel; body(featurizer, local index) runs after each hash.
 template <class Policy, class Docs, class Body>
 void dsir_featurize_chunk(const Policy& policy, const dsir_options& opts, const Docs& docs,
-                          index_t first, const char* fn, Body&& body) {
+                          index_t first, const char* fn, const char* arg, const char* where,
+                          Body&& body) {
   const index_t m = static_cast<index_t>(docs.size());
   parallel_for(policy, m, 64, [&](index_t begin, index_t end) {
     dsir_featurizer f(opts);
     for (index_t i = begin; i < end; ++i) {
       const std::ptrdiff_t bad = f.hash(std::string_view(docs[std::size_t(i)]));
-      if (bad >= 0) throw_bad_utf8(fn, "file", bad, first + i);
+      if (bad >= 0) throw_bad_utf8(fn, arg, bad, first + i, where);
       body(f, i);
     }
   });
@@ -826,6 +828,7 @@ dsir_ngram_model dsir_fit_documents(const Policy& policy, const Docs& docs,
     const index_t m = std::min(chunk, n - first);
     feats.resize(std::size_t(m));
     detail::dsir_featurize_chunk(policy, opts, detail::doc_slice<Docs>{docs, first, m}, first, fn,
+                                 "docs", nullptr,
                                  [&](detail::dsir_featurizer& f, index_t i) {
                                    f.features(feats[std::size_t(i)]);
                                  });
@@ -845,7 +848,7 @@ dsir_scores dsir_score_documents(const Policy& policy, const Docs& docs,
   dsir_scores out;
   out.log_weights.resize(docs.size());
   out.lengths.resize(docs.size());
-  detail::dsir_featurize_chunk(policy, opts, docs, 0, fn,
+  detail::dsir_featurize_chunk(policy, opts, docs, 0, fn, "docs", nullptr,
                                [&](detail::dsir_featurizer& f, index_t i) {
                                  out.log_weights[std::size_t(i)] = f.log_weight(log_ratios.data());
                                  out.lengths[std::size_t(i)] = f.length();
@@ -868,7 +871,7 @@ dsir_ngram_model dsir_fit(const Policy& policy, const dsir_text_file& file,
       [&](index_t first, const std::vector<std::string>& docs) {
         if (done) return;
         feats.resize(docs.size());
-        detail::dsir_featurize_chunk(policy, opts, docs, first, fn,
+        detail::dsir_featurize_chunk(policy, opts, docs, first, fn, "file", file.path.c_str(),
                                      [&](detail::dsir_featurizer& f, index_t i) {
                                        f.features(feats[std::size_t(i)]);
                                      });
@@ -899,7 +902,7 @@ dsir_scores dsir_score(const Policy& policy, const dsir_text_file& file,
       [&](index_t first, const std::vector<std::string>& docs) {
         out.log_weights.resize(std::size_t(first) + docs.size());
         out.lengths.resize(std::size_t(first) + docs.size());
-        detail::dsir_featurize_chunk(policy, opts, docs, first, fn,
+        detail::dsir_featurize_chunk(policy, opts, docs, first, fn, "file", file.path.c_str(),
                                      [&](detail::dsir_featurizer& f, index_t i) {
                                        const std::size_t at = std::size_t(first + i);
                                        out.log_weights[at] = f.log_weight(log_ratios.data());
