@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ladle/core/checks.hpp"
+#include "ladle/core/fp_contract.hpp"
 #include "ladle/selection/detail/common.hpp"
 #include "ladle/selection/detail/unicode_tables.hpp"
 
@@ -667,7 +668,7 @@ inline std::vector<double> dsir_log_ratios(const dsir_ngram_model& raw,
   const std::size_t nb = raw.counts().size();
   const double p_total = static_cast<double>(raw.total());
   const double q_total = static_cast<double>(target.total()) +
-                         target_smoothing * static_cast<double>(nb);
+                         detail::mul_rounded(target_smoothing, static_cast<double>(nb));  // not fused
   std::vector<double> out(nb);
   for (std::size_t b = 0; b < nb; ++b) {
     const double p = static_cast<double>(raw.counts()[b]) / p_total;
