@@ -28,11 +28,11 @@
 // k < 0 or k greater than the number of documents passing the length filter, NaN log weights,
 // negative / NaN lengths, mismatched sizes, an unreadable file.
 //
-// Complexity: featurising is O(bytes + g log g) for g n-grams of a document (one SHA-256 block
+// Complexity: featurising is O(bytes + g) for g n-grams of a document (one SHA-256 block
 // for every n-gram shorter than 56 bytes); weights O(g); models O(buckets) memory; resampling
 // O(n) expected time. Extra memory: dsir_fit / dsir_score hold one chunk of documents and their
 // features (chunk_docs lines) plus O(buckets); dsir_score returns 16 bytes per document;
-// dsir_resample 16 bytes per passing document.
+// dsir_resample 16 bytes per passing document plus 8 per document.
 #pragma once
 
 #include "ladle/config.hpp"
