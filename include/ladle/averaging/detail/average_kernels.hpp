@@ -110,7 +110,7 @@ LADLE_FORCE_INLINE void running_mean_step(float* LADLE_RESTRICT acc, const float
     simd::prefetch(x + i);  // the inputs are K interleaved streams: keep each one coming
     const fb a = fb::load_unaligned(acc + i);
     const fb d = fb::load_unaligned(x + i) - a;
-    xsimd::select(d == zero, a, xsimd::fma(cv, d, a)).store_unaligned(acc + i);
+    xsimd::select(d == zero, a, simd::fma(cv, d, a)).store_unaligned(acc + i);
   }
 #endif
   for (; i < n; ++i) {
@@ -138,7 +138,7 @@ LADLE_FORCE_INLINE void running_mean_all(float* LADLE_RESTRICT acc, const float*
     for (std::size_t m = 1; m < k; ++m) {
       simd::prefetch(x[m] + i);
       const fb d = fb::load_unaligned(x[m] + i) - a;
-      a = xsimd::select(d == zero, a, xsimd::fma(fb(c[m]), d, a));
+      a = xsimd::select(d == zero, a, simd::fma(fb(c[m]), d, a));
     }
     a.store_unaligned(acc + i);
   }
