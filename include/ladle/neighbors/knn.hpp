@@ -42,6 +42,11 @@ struct knn_options {
   /// Reference rows per tile (0 = auto), rounded up to whole kernel panels (2 to 48 rows,
   /// depending on the instruction set and T).
   index_t reference_block = 0;
+  /// References per query that passed the filter and wait for their exact re-measure (0 = auto:
+  /// 2 k + 16; capped at the number of references). Only speed and workspace depend on it, never
+  /// the result: a full buffer drops the entries its bounds rule out and re-measures the rest
+  /// early when more than half would stay.
+  index_t candidate_buffer = 0;
 };
 
 /// An owning kNN result: row i lists query i's neighbours, nearest first.
