@@ -102,7 +102,9 @@ ladle::knn_options opts(index_t k, index_t buffer, index_t query_block = 0,
 TEST_CASE_TEMPLATE("knn candidates: tiny buffers give the naive answer on continuous data", T,
                    float, double) {
   const index_t nq = 37, nr = 150;
-  for (index_t d : {3, 40}) {
+  // Automatic (buffer = 0): immediate re-measures below candidate_buffer_min_dim, the buffer at
+  // d = 100 and up; forced sizes use the buffer at every d.
+  for (index_t d : {3, 40, 100}) {
     CAPTURE(d);
     const auto r = points<T>(nr, d, 10 + std::uint64_t(d), 0);
     const auto q = points<T>(nq, d, 20 + std::uint64_t(d), 0);
@@ -258,15 +260,21 @@ TEST_CASE("knn candidates: the option's errors and its share of the workspace") 
 
   // Each buffer entry is a filter value and an index (16 bytes with padding) per query row of a
   // tile, each row's block rounded up to whole 64-byte lines; capped at nr.
-  const auto qb = std::size_t(ladle::knn_tile_sizes(5000, 5000, 16, opts(5, 0), 4).query_block);
-  const std::size_t w1 = ladle::knn_workspace_bytes(5000, 5000, 16, opts(5, 1), 4);
-  const std::size_t w1000 = ladle::knn_workspace_bytes(5000, 5000, 16, opts(5, 1000), 4);
+  const auto qb = std::size_t(ladle::knn_tile_sizes(5000, 5000, 128, opts(5, 0), 4).query_block);
+  const std::size_t w1 = ladle::knn_workspace_bytes(5000, 5000, 128, opts(5, 1), 4);
+  const std::size_t w1000 = ladle::knn_workspace_bytes(5000, 5000, 128, opts(5, 1000), 4);
   const std::size_t entry = sizeof(ladle::detail::knn::pending_entry<float>);
   CHECK(entry >= sizeof(float) + sizeof(index_t));
   CHECK(w1000 - w1 + qb * 64 > qb * 999 * entry);
   CHECK(w1000 - w1 < qb * (999 * entry + 64));
-  const std::size_t wauto = ladle::knn_workspace_bytes(5000, 5000, 16, opts(5, 0), 4);
-  CHECK(wauto == ladle::knn_workspace_bytes(5000, 5000, 16, opts(5, 2 * 5 + 16), 4));
+  const std::size_t wauto = ladle::knn_workspace_bytes(5000, 5000, 128, opts(5, 0), 4);
+  CHECK(wauto == ladle::knn_workspace_bytes(5000, 5000, 128, opts(5, 2 * 5 + 16), 4));
+  // Below candidate_buffer_min_dim the automatic mode has no buffer: less than even 1 entry.
+  static_assert(ladle::detail::knn::candidate_buffer_min_dim == 96, "the documented crossover");
+  CHECK(ladle::knn_workspace_bytes(5000, 5000, 95, opts(5, 0), 4) <
+        ladle::knn_workspace_bytes(5000, 5000, 95, opts(5, 1), 4));
+  CHECK(ladle::knn_workspace_bytes(5000, 5000, 96, opts(5, 0), 4) ==
+        ladle::knn_workspace_bytes(5000, 5000, 96, opts(5, 26), 4));
   CHECK(ladle::knn_workspace_bytes(100, 40, 16, opts(5, 1000000), 8) ==
         ladle::knn_workspace_bytes(100, 40, 16, opts(5, 40), 8));
   // A huge k overflows the automatic size: an error, not a wrapped size.

@@ -7,12 +7,16 @@
 //   2. for each reference tile (whole panels), for each query group, for each panel of the tile:
 //      the register-blocked kernel forms a_j + q''.r'_j, a lower bound of |q_i - r_j|^2 up to
 //      per-query terms, and compares it with the query's threshold t_i in registers;
-//   3. only a row with a value below t_i is rescanned (scan_row): survivors are re-measured
-//      exactly from the caller's data and inserted into the query's sorted candidate list.
+//   3. only a row with a value below t_i is rescanned (scan_row): survivors are recorded in the
+//      query's pending-candidate buffer (knn_candidates.hpp), which lowers t_i through an upper
+//      bound on the k-th distance; when the buffer fills, and at the end of the query tile, the
+//      entries its bounds cannot rule out are re-measured exactly from the caller's data, in
+//      index order, and inserted into the query's sorted candidate list.
 // References are visited in ascending index order for every query, so a newcomer that ties the
-// current k-th value loses (larger index) and the list is always the exact top-k of the visited
-// prefix. The filter only decides which references get re-measured, so tile shapes, the kernel's
-// rounding and the SIMD path cannot change the result.
+// current k-th value loses (larger index) and the list is the exact top-k of everything
+// re-measured, which includes the final top-k. The filter only decides which references get
+// re-measured, so tile shapes, the buffer size, the kernel's rounding and the SIMD path cannot
+// change the result.
 //
 // Error bound behind the filter (u = unit roundoff of T, q', r' centred vectors):
 //   |approx - exact| <= c * u * (|q'|^2 + |r'|^2) + abs,  c = 6 d + 64,  abs = min normal of T.
@@ -304,13 +308,24 @@ inline void check_sizes(const char* fn, index_t nq, index_t nr, index_t d, const
                            opts.candidate_buffer);
 }
 
-/// Pending-candidate entries per query (knn_candidates.hpp): the option, or 2 k + 16 when it is
-/// 0; never more than nr (a query cannot have more distinct pending references), at least 1.
-inline index_t candidate_capacity(index_t k, index_t nr, const knn_options& opts, const char* fn) {
+/// Automatic mode: the buffer is used from this many features up. A recording costs about the
+/// same at every d, a re-measure grows with d: measured on Zen 5 (2026-12-02, see
+/// benchmarks/compare/results/2026-12-02-knn-candidates.txt), the buffer gained 1.27x at d = 256 and
+/// 1.13x at d = 128 but lost 5-10 % at d = 64 (40k points), so below this the search re-measures
+/// each passing reference at once, as before.
+inline constexpr index_t candidate_buffer_min_dim = 96;
+
+/// Pending-candidate entries per query (knn_candidates.hpp): the option, or when it is 0,
+/// 2 k + 16 for d >= candidate_buffer_min_dim and 0 (no buffer: immediate re-measures) below;
+/// never more than nr (a query cannot have more distinct pending references).
+inline index_t candidate_capacity(index_t k, index_t nr, index_t d, const knn_options& opts,
+                                  const char* fn) {
   index_t cap = opts.candidate_buffer;
-  if (cap <= 0)
+  if (cap <= 0) {
+    if (d < candidate_buffer_min_dim) return 0;
     cap = checked_add(checked_mul(k, index_t(2), fn, "workspace"), default_candidate_slack, fn,
                       "workspace");
+  }
   return std::max<index_t>(1, std::min(cap, nr));
 }
 
@@ -344,10 +359,13 @@ inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_
   bytes = add(bytes, mul(qpad, e));                  // thresholds
   bytes = add(bytes, mul(mul(qb, k), e + ix));       // candidate lists
   bytes = add(bytes, mul(qb, 2 * index_t(sizeof(void*)) + 2 * ix));  // their headers
-  const index_t cap = candidate_capacity(k, nr, opts, fn);
-  const index_t block = elem == sizeof(float) ? candidate_block_bytes<float>(k, cap, fn, "workspace")
-                                               : candidate_block_bytes<double>(k, cap, fn, "workspace");
-  bytes = add(bytes, mul(qb, block));                // pending candidates, bounds, headers
+  const index_t cap = candidate_capacity(k, nr, d, opts, fn);
+  if (cap > 0) {
+    const index_t block = elem == sizeof(float)
+                              ? candidate_block_bytes<float>(k, cap, fn, "workspace")
+                              : candidate_block_bytes<double>(k, cap, fn, "workspace");
+    bytes = add(bytes, mul(qb, block));              // pending candidates, bounds, headers
+  }
   bytes = add(bytes, 13 * index_t(buffer_alignment));  // alignment padding of the buffers
   return static_cast<std::size_t>(bytes);
 }
@@ -374,7 +392,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   if (nq == 0) return;
   const knn_tiles tiles = choose_tiles(nq, nr, d, opts, sizeof(T));
   const index_t rb = tiles.reference_block;
-  const index_t cap = candidate_capacity(k, nr, opts, fn);
+  const index_t cap = candidate_capacity(k, nr, d, opts, fn);  // 0: no buffer
   index_t qb = tiles.query_block;
   // With several threads and few queries, smaller automatic query tiles keep every thread busy.
   // (Results never depend on tiling, so this cannot change them.)
@@ -492,7 +510,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     auto vals = allocate_aligned<T>(m * k, fn, "k");
     auto ids = allocate_aligned<index_t>(m * k, fn, "k");
     // One block per query row: buffer header, upper bounds, entries (knn_candidates.hpp).
-    const index_t block = candidate_block_bytes<T>(k, cap, fn, "candidate_buffer");
+    const index_t block = cap > 0 ? candidate_block_bytes<T>(k, cap, fn, "candidate_buffer") : 0;
     auto arena = allocate_aligned<double>(
         checked_mul(m, block / index_t(sizeof(double)), fn, "candidate_buffer"), fn,
         "candidate_buffer");
@@ -517,6 +535,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         qraw.get()[i * d + f] = static_cast<double>(src[f * qs1]);
       }
       lists[std::size_t(i)] = candidate_list<T>{vals.get() + i * k, ids.get() + i * k, 0, k};
+      if (cap == 0) continue;
       const double qni = qn.get()[i];
       unsigned char* blk = reinterpret_cast<unsigned char*>(arena.get()) + i * block;
       double* ub = reinterpret_cast<double*>(blk + sizeof(candidate_buffer<T>));
@@ -546,11 +565,28 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         const T* qg = qpack.get() + g * MR * d;
         T* tg = th.get() + g * MR;
         const index_t rows = std::min(MR, m - g * MR);
+        // The group's candidate blocks (header, bounds, first entries) will be needed at once if
+        // a row has a survivor; with 1024-row tiles they have usually left L1 (a hint only).
+        for (index_t r = 0; r < rows && cap > 0; ++r) {
+          const unsigned char* blk = reinterpret_cast<unsigned char*>(arena.get()) + (g * MR + r) * block;
+          simd::prefetch(blk, 0);
+          simd::prefetch(blk, 64);
+        }
         for (index_t p = p0; p < p1; ++p) {
           const T* ap = apack.get() + p * NR;
           filter_panel<T>(qg, rpack.get() + p * NR * d, ap, d, tg, rows, lane.get(), [&](index_t r) {
             const index_t i = g * MR + r, gi = q0 + i;
             T& t = tg[r];  // -inf once the query is settled
+            if (cap == 0) {  // no buffer: re-measure at once, lower t to the exact k-th value
+              candidate_list<T>& list = lists[std::size_t(i)];
+              scan_row<true>(lane.get(), ap, NR, t, [&](index_t l) {
+                const index_t gj = p * NR + l;
+                if (self && gj == gi) return;
+                if (list.offer(measure(i)(gj), gj) && list.full())
+                  t = threshold(double(list.values[k - 1]), qn.get()[i]);
+              });
+              return;
+            }
             candidate_buffer<T>& buf = pending(i);
             scan_row<true>(lane.get(), ap, NR, t, [&](index_t l, T f) {
               const index_t gj = p * NR + l;
@@ -568,9 +604,11 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     }
 
     for (index_t i = 0; i < m; ++i) {
-      candidate_buffer<T>& buf = pending(i);
-      buf.prune();
-      buf.flush(lists[std::size_t(i)], measure(i), touch);
+      if (cap > 0) {
+        candidate_buffer<T>& buf = pending(i);
+        buf.prune();
+        buf.flush(lists[std::size_t(i)], measure(i), touch);
+      }
       const candidate_list<T>& list = lists[std::size_t(i)];
       LADLE_ASSERT(list.full(), "knn: a query ended with fewer than k candidates");
       for (index_t c = 0; c < k; ++c) {
