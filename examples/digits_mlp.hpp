@@ -1,11 +1,13 @@
 // examples/digits_mlp.hpp: the tiny perceptron the digits examples train (digits_mlp.cpp,
-// soup_digits.cpp): the data, the model, its forward pass, accuracy, two trainers and the
-// conversion to and from a ladle::state_dict.
+// soup_digits.cpp, prune_digits.cpp): the model, its forward pass, accuracy, two trainers and the
+// conversion to and from a ladle::state_dict. The data and splits: digits_data.hpp.
 //
 // Model: 64 pixels -> 32 ReLU units -> 10 classes (fc1.weight [32, 64], fc1.bias [32],
 // fc2.weight [10, 32], fc2.bias [10], float32), softmax cross-entropy. Data:
 // examples/data/digits.csv (1797 images, label first; see data/export_digits.py).
 #pragma once
+
+#include "digits_data.hpp"
 
 #include <ladle/averaging/state_dict.hpp>
 #include <ladle/core/random.hpp>
@@ -13,40 +15,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <fstream>
-#include <numeric>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace digits {
-
-struct data_set {
-  std::vector<float> X;  // n x 64, pixels / 16
-  std::vector<int> y;
-  int n = 0;
-
-  const float* row(int i) const { return &X[static_cast<std::size_t>(i) * 64]; }
-};
-
-inline data_set load() {
-  const std::string src = __FILE__;
-  std::ifstream in(src.substr(0, src.find_last_of("/\\") + 1) + "data/digits.csv");
-  data_set d;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell;
-    std::getline(ss, cell, ',');
-    d.y.push_back(std::stoi(cell));
-    while (std::getline(ss, cell, ',')) d.X.push_back(std::stof(cell) / 16.0f);
-    ++d.n;
-  }
-  if (d.n != 1797)
-    throw std::runtime_error("digits.csv: expected 1797 rows, read " + std::to_string(d.n));
-  return d;
-}
 
 struct mlp {
   std::vector<float> w1 = std::vector<float>(32 * 64), b1 = std::vector<float>(32),
@@ -90,12 +63,6 @@ inline double accuracy(const mlp& m, const data_set& d, const std::vector<int>& 
     right += static_cast<int>(std::max_element(p, p + 10) - p) == d.y[static_cast<std::size_t>(i)];
   }
   return static_cast<double>(right) / static_cast<double>(rows.size());
-}
-
-inline std::vector<int> all_rows(const data_set& d) {
-  std::vector<int> rows(static_cast<std::size_t>(d.n));
-  std::iota(rows.begin(), rows.end(), 0);
-  return rows;
 }
 
 /// Gradients of the summed cross-entropy over `batch`.

@@ -58,10 +58,8 @@ double static_subset(const digits::data_set& d, const std::vector<int>& rows,
 int main() {
   try {
     const digits::data_set d = digits::load();
-    std::vector<int> order = digits::all_rows(d);
-    ladle::philox g(ladle::seed{11}, 0);
-    ladle::shuffle(order.begin(), order.end(), g);
-    const std::vector<int> train(order.begin(), order.begin() + 1297), test(order.begin() + 1297, order.end());
+    const auto parts = digits::split(d, 11, {1297});  // 1297 training images, 500 test
+    const std::vector<int>&train = parts[0], &test = parts[1];
     const auto n = static_cast<ladle::index_t>(train.size());
 
     // EL2N: probabilities of four 2-epoch runs on the full training set.

@@ -2,44 +2,20 @@
 // miniature: train a softmax (multinomial logistic) regression on scikit-learn's 8x8 digits with
 // plain gradient descent, then quantize its 10 x 64 weight matrix several ways and compare test
 // accuracy. Data: examples/data/digits.csv (written by examples/data/export_digits.py).
+#include "digits_data.hpp"
+
 #include <ladle/quantization/observers.hpp>
 #include <ladle/quantization/quantize.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 namespace {
 
 constexpr int features = 64, classes = 10;
-
-struct dataset {
-  std::vector<float> x;  // n x 64, scaled to [0, 1]
-  std::vector<int> y;
-  int n = 0;
-};
-
-bool load(const std::string& path, dataset& d) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell;
-    std::getline(ss, cell, ',');
-    d.y.push_back(std::stoi(cell));
-    for (int j = 0; j < features; ++j) {
-      std::getline(ss, cell, ',');
-      d.x.push_back(std::stof(cell) / 16.0f);
-    }
-    ++d.n;
-  }
-  return d.n > 0;
-}
 
 // Logits of row i: W x_i + b.
 void logits(const std::vector<float>& w, const std::vector<float>& b, const float* x, double* out) {
@@ -50,12 +26,12 @@ void logits(const std::vector<float>& w, const std::vector<float>& b, const floa
   }
 }
 
-std::vector<int> predict(const std::vector<float>& w, const std::vector<float>& b, const dataset& d,
+std::vector<int> predict(const std::vector<float>& w, const std::vector<float>& b, const digits::data_set& d,
                          const std::vector<int>& rows) {
   std::vector<int> out;
   double z[classes];
   for (int i : rows) {
-    logits(w, b, &d.x[static_cast<std::size_t>(i) * features], z);
+    logits(w, b, &d.X[static_cast<std::size_t>(i) * features], z);
     int best = 0;
     for (int c = 1; c < classes; ++c)
       if (z[c] > z[best]) best = c;
@@ -64,7 +40,7 @@ std::vector<int> predict(const std::vector<float>& w, const std::vector<float>& 
   return out;
 }
 
-double accuracy(const std::vector<int>& pred, const dataset& d, const std::vector<int>& rows) {
+double accuracy(const std::vector<int>& pred, const digits::data_set& d, const std::vector<int>& rows) {
   int ok = 0;
   for (std::size_t k = 0; k < rows.size(); ++k) ok += pred[k] == d.y[static_cast<std::size_t>(rows[k])];
   return double(ok) / double(rows.size());
@@ -79,21 +55,10 @@ int changed(const std::vector<int>& a, const std::vector<int>& b) {
 }  // namespace
 
 int main() {
-  dataset d;
-  const std::string here = __FILE__;
-  const std::string dir = here.substr(0, here.find_last_of("/\\") + 1);
-  if (!load(dir + "data/digits.csv", d) && !load("examples/data/digits.csv", d) &&
-      !load("data/digits.csv", d)) {
-    std::fprintf(stderr, "cannot find examples/data/digits.csv (run examples/data/export_digits.py)\n");
-    return 1;
-  }
-  // A seeded shuffle, then 75% train / 25% test.
-  std::vector<int> order(static_cast<std::size_t>(d.n));
-  for (int i = 0; i < d.n; ++i) order[static_cast<std::size_t>(i)] = i;
-  ladle::philox g(ladle::seed{2024});
-  ladle::shuffle(order.begin(), order.end(), g);
-  const int n_train = d.n * 3 / 4;
-  const std::vector<int> train(order.begin(), order.begin() + n_train), test(order.begin() + n_train, order.end());
+  const digits::data_set d = digits::load();
+  const auto parts = digits::split(d, 2024, {d.n * 3 / 4});  // a seeded 75% train / 25% test
+  const std::vector<int>&train = parts[0], &test = parts[1];
+  const int n_train = static_cast<int>(train.size());
   // Full-batch gradient descent on the mean cross-entropy with a small L2 penalty. The weights
   // are kept transposed and padded to 16 classes so the inner loops run over a fixed 16 lanes.
   constexpr int pad = 16;
@@ -103,7 +68,7 @@ int main() {
     std::fill(gt.begin(), gt.end(), 0.0f);
     std::fill(gbias.begin(), gbias.end(), 0.0f);
     for (int i : train) {
-      const float* x = &d.x[static_cast<std::size_t>(i) * features];
+      const float* x = &d.X[static_cast<std::size_t>(i) * features];
       float zz[pad];
       for (int c = 0; c < pad; ++c) zz[c] = bias[static_cast<std::size_t>(c)];
       for (int j = 0; j < features; ++j)

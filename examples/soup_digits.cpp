@@ -23,11 +23,8 @@ int main() {
   try {
     const digits::data_set d = digits::load();
     // Splits: a seeded shuffle of the 1797 images, 1000 train / 397 validation / 400 test.
-    std::vector<int> order = digits::all_rows(d);
-    ladle::philox g(ladle::seed{7}, 0);
-    ladle::shuffle(order.begin(), order.end(), g);
-    const std::vector<int> train(order.begin(), order.begin() + 1000),
-        val(order.begin() + 1000, order.begin() + 1397), test(order.begin() + 1397, order.end());
+    const auto parts = digits::split(d, 7, {1000, 397});
+    const std::vector<int>&train = parts[0], &val = parts[1], &test = parts[2];
 
     // Pre-training: 40 epochs of full-batch gradient descent (not converged on purpose: the
     // fine-tuning runs then move away from it in different directions).

@@ -10,14 +10,14 @@
 // It prints the held-out accuracy of each class, the mean over classes and the worst class.
 //
 // Data: examples/data/digits.csv (label first, then 64 pixels 0..16; export_digits.py).
+#include "digits_data.hpp"
+
 #include <ladle/weighting.hpp>
 #include <ladle/core/random.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,21 +30,6 @@ struct dataset {
   std::vector<int> y;
   std::size_t n() const { return y.size(); }
 };
-
-dataset read_digits(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  dataset t;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell;
-    std::getline(ss, cell, ',');
-    t.y.push_back(std::stoi(cell));
-    while (std::getline(ss, cell, ',')) t.X.push_back(std::stod(cell) / 16.0);
-  }
-  return t;
-}
 
 // One SGD run of softmax regression; `draw` returns (row, loss weight) for each batch slot.
 template <class Draw>
@@ -95,8 +80,10 @@ std::vector<double> class_accuracy(const dataset& te, const std::vector<double>&
 }  // namespace
 
 int main() {
-  const std::string src = __FILE__;
-  const dataset all = read_digits(src.substr(0, src.find_last_of("/\\") + 1) + "data/digits.csv");
+  const digits::data_set pixels = digits::load();
+  dataset all;  // the same data in double (pixels / 16 are exact in both)
+  all.X.assign(pixels.X.begin(), pixels.X.end());
+  all.y = pixels.y;
   // Imbalanced training split: the first n_c rows of digit c, n_c = 150 * 0.6^c (at least 2).
   dataset tr, te;
   int keep[C], seen[C] = {};

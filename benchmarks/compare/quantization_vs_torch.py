@@ -67,11 +67,15 @@ def ladle_round(binary):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--rounds")]
-    rounds = 5
-    for a in sys.argv[1:]:
-        if a.startswith("--rounds="):
+    args, rounds, argv = [], 5, sys.argv[1:]
+    while argv:  # --rounds N or --rounds=N, and an optional binary path
+        a = argv.pop(0)
+        if a == "--rounds":
+            rounds = int(argv.pop(0))
+        elif a.startswith("--rounds="):
             rounds = int(a.split("=", 1)[1])
+        else:
+            args.append(a)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     binary = args[0] if args else os.path.join(root, "build", "benchmarks", "bench_quantization")
     print("machine:", peer_setup.machine_report())

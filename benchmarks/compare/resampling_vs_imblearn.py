@@ -118,7 +118,7 @@ def main():
     print(peer_setup.blas_report())
     print(f"sgemm check: max relative error {peer_setup.sgemm_check():.2e}")
     print(f"CPU seconds, median of {REPEATS} interleaved rounds (min-max); median wall in parentheses")
-    print(f"{'method':<12}{'shape':>12}{'imblearn s':>30}{'ladle s':>30}{'speed-up':>10}"
+    print(f"{'method':<12}{'shape':>13} {'imblearn s':>30}{'ladle s':>30}{'speed-up':>10}"
           f"{'imblearn MiB':>14}{'ladle MiB':>11}")
     for method, n, d in CASES:
         si, sl = Side(), Side()
@@ -126,7 +126,7 @@ def main():
                                    "ladle": ladle_runner(method, n, d, sl)}, REPEATS)
         ti, tl = peer_setup.median(t["imblearn"]), peer_setup.median(t["ladle"])
         wi, wl = peer_setup.median(si.wall), peer_setup.median(sl.wall)
-        print(f"{method:<12}{f'{n}x{d}':>12}"
+        print(f"{method:<12}{f'{n}x{d}':>13} "
               f"{peer_setup.spread(t['imblearn']) + f' ({wi:.2f})':>30}"
               f"{peer_setup.spread(t['ladle']) + f' ({wl:.2f})':>30}{ti / tl:>9.2f}x"
               f"{si.rss / 1024:>14.0f}{sl.rss / 1024:>11.0f}", flush=True)

@@ -347,6 +347,45 @@ TEST_CASE("weighted_average_into: in place into the first model, overlap refused
         std::string::npos);
 }
 
+TEST_CASE("weighted_average: every read and store path gives the recurrence's bits") {
+  // K = 3 float32 models of 32 MiB + 21 elements: the output is large enough to be written with
+  // streaming stores, the chunks are read in place, and the vector bodies end in a scalar tail.
+  // The same average with the middle model given as float64 (the same values, widened exactly)
+  // takes the widening path. Both must equal the documented recurrence, replayed here:
+  // m = x0; m += c (x - m) by one fma, skipped where x == m; c = 1/2 then 1/3 (uniform).
+  std::mt19937 g(11);
+  const std::size_t n = (std::size_t(32) << 20) / 4 + 21;
+  std::vector<std::vector<float>> x;
+  for (int m = 0; m < 3; ++m) x.push_back(random_floats(g, n, 1.0f));
+  for (std::size_t i = 0; i < n; i += 101) x[1][i] = x[0][i];  // some steps are skipped
+  std::vector<double> x1_wide(x[1].begin(), x[1].end());
+  std::vector<ladle::state_dict> floats(3), mixed(3);
+  for (int m = 0; m < 3; ++m) floats[m].add("w", ladle::make_view(x[m].data(), n));
+  mixed[0].add("w", ladle::make_view(x[0].data(), n));
+  mixed[1].add("w", ladle::make_view(x1_wide.data(), n));
+  mixed[2].add("w", ladle::make_view(x[2].data(), n));
+  ladle::average_options o;
+  o.output = ladle::output_dtype::float32;
+  o.floats = ladle::float_dtypes::may_differ;
+  const auto a = ladle::uniform_average(floats, o);
+  const auto b = ladle::uniform_average(mixed, o);
+  const auto va = a.values<float>("w"), vb = b.values<float>("w");
+  const float c[3] = {0.0f, static_cast<float>(1.0 / 2.0), static_cast<float>(1.0 / 3.0)};
+  std::size_t wrong_a = 0, wrong_b = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    float r = x[0][i];
+    for (int m = 1; m < 3; ++m) {
+      const float d = x[m][i] - r;
+      const float t = std::fma(c[m], d, r);
+      r = d == 0.0f ? r : t;
+    }
+    wrong_a += bits_of(va(i)) != bits_of(r);
+    wrong_b += bits_of(vb(i)) != bits_of(r);
+  }
+  CHECK(wrong_a == 0);
+  CHECK(wrong_b == 0);
+}
+
 TEST_CASE("weighted_average: zero-weight models are matched but not read; par == seq") {
   std::mt19937 g(1);
   const std::size_t n = 3 * 4096 * 64 + 17;  // several parallel grains

@@ -8,7 +8,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,47 @@ TEST_CASE("guarded allocation names the function and size instead of bad_alloc")
   auto p = d::allocate_aligned<float>(5, "f", "n");
   CHECK(reinterpret_cast<std::uintptr_t>(p.get()) % ladle::buffer_alignment == 0);
   CHECK(d::max_allocation_bytes() > (std::size_t{1} << 20));
+}
+
+/// The VmFlags of the mapping holding address a, from /proc/self/smaps ("" when unreadable).
+std::string checks_vm_flags(const void* a) {
+  std::ifstream in("/proc/self/smaps");
+  const auto x = reinterpret_cast<std::uintptr_t>(a);
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= x && x < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST_CASE("large buffers are 2 MiB aligned and advised as huge pages") {
+  const std::size_t huge = std::size_t(2) << 20;
+  CHECK(d::allocation_alignment(LADLE_HUGE_PAGE_MIN_BYTES - 1) == ladle::buffer_alignment);
+  CHECK(d::allocation_alignment(LADLE_HUGE_PAGE_MIN_BYTES) == huge);
+  const ladle::index_t n = ladle::index_t((std::size_t(5) << 20) / sizeof(float));  // 5 MiB
+  auto p = d::allocate_aligned<float>(n, "f", "n");
+  CHECK(reinterpret_cast<std::uintptr_t>(p.get()) % huge == 0);
+  CHECK(p.get_deleter().alignment == huge);
+  for (ladle::index_t i = 0; i < n; ++i) p.get()[i] = float(i % 1000);
+  CHECK(p.get()[n - 1] == float((n - 1) % 1000));
+  ladle::tensor<float, 2> t({1024, 1280}, ladle::uninitialized);  // 5 MiB through tensor
+  CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % huge == 0);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const std::string flags = checks_vm_flags(p.get());
+  if (flags.empty()) {
+    MESSAGE("skipped the madvise check: /proc/self/smaps is not readable here");
+  } else {
+    CAPTURE(flags);
+    CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE was applied to the mapping
+  }
+#endif
 }
 
 TEST_CASE("tensor: checked extents, uninitialised form, zero fill") {

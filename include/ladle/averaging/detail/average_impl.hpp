@@ -85,14 +85,27 @@ void run_average_plans(const Policy& policy, const std::vector<average_plan>& pl
                        const average_options& o) {
   for (const auto& p : plans) {
     const index_t grain = o.chunk * 64;
+    const std::size_t osize = p.out_type.bits / 8u;
+    // A float32 output far larger than the caches goes out with streaming stores (no read for
+    // ownership of lines the average overwrites whole); smaller ones stay in cache for the caller.
+    const bool streamed = LADLE_HAS_SIMD && !p.integer && p.out_type == dtype_v<float> &&
+                          static_cast<std::size_t>(p.elements) * 4 >= LADLE_STREAM_MIN_BYTES;
     parallel_for(policy, p.elements, grain, [&](index_t begin, index_t end) {
       average_scratch scratch(o.chunk);
       average_range(p, begin, end, o, scratch,
                     [&](index_t at, const void* bytes, std::size_t n) {
-                      std::memcpy(static_cast<unsigned char*>(p.out) +
-                                      static_cast<std::size_t>(at) * (p.out_type.bits / 8u),
-                                  bytes, n);
+                      unsigned char* dst = static_cast<unsigned char*>(p.out) + static_cast<std::size_t>(at) * osize;
+#if LADLE_HAS_SIMD
+                      if (streamed) {
+                        simd::stream_copy(reinterpret_cast<float*>(dst), static_cast<const float*>(bytes), n / 4);
+                        return;
+                      }
+#endif
+                      std::memcpy(dst, bytes, n);
                     });
+#if LADLE_HAS_SIMD
+      if (streamed) simd::stream_fence();
+#endif
     });
   }
 }

@@ -7,6 +7,7 @@
 #include "ladle/core/dtype.hpp"
 #include "ladle/core/random.hpp"
 #include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -36,10 +37,27 @@ struct average_plan {
 struct average_scratch {
   std::vector<float> acc, buf, base, comp;
   std::vector<std::uint64_t> out;  // 8 bytes per element: room for any output dtype
+  std::vector<const float*> x;     // in_place: the inputs' chunk pointers
+  std::vector<float> c;            // in_place: their coefficients
   explicit average_scratch(index_t chunk)
       : acc(static_cast<std::size_t>(chunk)), buf(static_cast<std::size_t>(chunk)),
         base(static_cast<std::size_t>(chunk)), comp(static_cast<std::size_t>(chunk)),
         out(static_cast<std::size_t>(chunk)) {}
+
+  /// True when every input is float32 aligned to 4 bytes, so elements [at, at + n) can be read
+  /// in place; then x and c hold the chunk pointers and coefficients.
+  bool in_place(const average_plan& p, index_t at, index_t n) {
+    (void)n;
+    x.clear();
+    c.clear();
+    for (const auto& in : p.inputs) {
+      const auto* q = static_cast<const unsigned char*>(in.data) + static_cast<std::size_t>(at) * 4;
+      if (!(in.type == dtype_v<float>) || reinterpret_cast<std::uintptr_t>(q) % 4 != 0) return false;
+      x.push_back(reinterpret_cast<const float*>(q));
+      c.push_back(in.coef);
+    }
+    return true;
+  }
 };
 
 /// Elements [at, at + n) of a raw tensor as floats: a pointer into the tensor itself when it is
@@ -89,6 +107,7 @@ LADLE_FORCE_INLINE void running_mean_step(float* LADLE_RESTRICT acc, const float
   const fb cv(c), zero(0.0f);
   const index_t vector_end = n - n % lanes;
   for (; i < vector_end; i += lanes) {
+    simd::prefetch(x + i);  // the inputs are K interleaved streams: keep each one coming
     const fb a = fb::load_unaligned(acc + i);
     const fb d = fb::load_unaligned(x + i) - a;
     xsimd::select(d == zero, a, xsimd::fma(cv, d, a)).store_unaligned(acc + i);
@@ -98,6 +117,40 @@ LADLE_FORCE_INLINE void running_mean_step(float* LADLE_RESTRICT acc, const float
     const float d = x[i] - acc[i];
     const float t = std::fma(c, d, acc[i]);
     acc[i] = d == 0.0f ? acc[i] : t;
+  }
+}
+
+/// acc = x_0, then acc <- acc + c_k (x_k - acc) for k = 1 .. K-1 as in running_mean_step, but
+/// element by element with acc in a register: the same operations in the same order (the same
+/// bits), without K - 1 round trips of acc through memory. For inputs that are all aligned
+/// float32, read in place.
+LADLE_FORCE_INLINE void running_mean_all(float* LADLE_RESTRICT acc, const float* const* x,
+                                         const float* c, std::size_t k, index_t n) noexcept {
+  index_t i = 0;
+#if LADLE_HAS_SIMD && (defined(__FMA__) || defined(__AVX512F__))
+  using fb = simd::batch<float>;
+  constexpr index_t lanes = static_cast<index_t>(fb::size);
+  const fb zero(0.0f);
+  const index_t vector_end = n - n % lanes;
+  for (; i < vector_end; i += lanes) {
+    simd::prefetch(x[0] + i);
+    fb a = fb::load_unaligned(x[0] + i);
+    for (std::size_t m = 1; m < k; ++m) {
+      simd::prefetch(x[m] + i);
+      const fb d = fb::load_unaligned(x[m] + i) - a;
+      a = xsimd::select(d == zero, a, xsimd::fma(fb(c[m]), d, a));
+    }
+    a.store_unaligned(acc + i);
+  }
+#endif
+  for (; i < n; ++i) {
+    float a = x[0][i];
+    for (std::size_t m = 1; m < k; ++m) {
+      const float d = x[m][i] - a;
+      const float t = std::fma(c[m], d, a);
+      a = d == 0.0f ? a : t;
+    }
+    acc[i] = a;
   }
 }
 
@@ -156,11 +209,39 @@ inline void store_chunk(const average_plan& p, const average_options& o, const f
   }
 }
 
+/// acc[0, n) = x[0, n), prefetching x ahead like running_mean_step.
+LADLE_FORCE_INLINE void copy_first(float* LADLE_RESTRICT acc, const float* LADLE_RESTRICT x,
+                                   index_t n) noexcept {
+#if LADLE_HAS_SIMD
+  for (index_t i = 0; i < n; i += 16) simd::prefetch(x + i);
+#endif
+  std::memcpy(acc, x, static_cast<std::size_t>(n) * 4);
+}
+
 template <index_t Block, class F>
 LADLE_FORCE_INLINE void in_blocks(index_t n, F&& f) {
   index_t i = 0;
   for (; i + Block <= n; i += Block) f(i, Block);  // constant trip count: vectorised
   if (i < n) f(i, n - i);
+}
+
+/// The compensated accumulation of one chunk whose first input is already in s.acc.
+inline void compensated_chunk(const average_plan& p, index_t at, index_t n, average_scratch& s) {
+  float* acc = s.acc.data();
+  float* base = s.base.data();
+  float* comp = s.comp.data();
+  std::memcpy(base, acc, static_cast<std::size_t>(n) * 4);
+  std::fill(acc, acc + n, 0.0f);
+  std::fill(comp, comp + n, 0.0f);
+  for (std::size_t k = 1; k < p.inputs.size(); ++k) {
+    const float* x = load_floats(p.inputs[k], at, n, s.buf.data());
+    const float c = p.inputs[k].coef;
+    in_blocks<64>(n, [&](index_t i, index_t m) { compensated_step(acc + i, comp + i, x + i, base + i, c, m); });
+  }
+  for (index_t i = 0; i < n; ++i) {
+    const float delta = acc[i] + comp[i];
+    acc[i] = delta == 0.0f ? base[i] : base[i] + delta;
+  }
 }
 
 /// Averages elements [begin, end) of one tensor chunk by chunk; emit(at, bytes, nbytes) receives
@@ -177,29 +258,22 @@ void average_range(const average_plan& p, index_t begin, index_t end, const aver
       continue;
     }
     float* acc = s.acc.data();
-    const float* x0 = load_floats(p.inputs[0], at, n, s.buf.data());
-    std::memcpy(acc, x0, static_cast<std::size_t>(n) * 4);
-    if (o.accumulation == average_accumulation::running_mean) {
+    if (o.accumulation == average_accumulation::running_mean && s.in_place(p, at, n)) {
+      running_mean_all(acc, s.x.data(), s.c.data(), p.inputs.size(), n);
+    } else if (o.accumulation == average_accumulation::running_mean) {
+      copy_first(acc, load_floats(p.inputs[0], at, n, s.buf.data()), n);
       for (std::size_t k = 1; k < p.inputs.size(); ++k) {
         const float* x = load_floats(p.inputs[k], at, n, s.buf.data());
         const float c = p.inputs[k].coef;
         in_blocks<64>(n, [&](index_t i, index_t m) { running_mean_step(acc + i, x + i, c, m); });
       }
-    } else if (p.inputs.size() > 1) {
-      float* base = s.base.data();
-      float* comp = s.comp.data();
-      std::memcpy(base, acc, static_cast<std::size_t>(n) * 4);
-      std::fill(acc, acc + n, 0.0f);
-      std::fill(comp, comp + n, 0.0f);
-      for (std::size_t k = 1; k < p.inputs.size(); ++k) {
-        const float* x = load_floats(p.inputs[k], at, n, s.buf.data());
-        const float c = p.inputs[k].coef;
-        in_blocks<64>(n, [&](index_t i, index_t m) { compensated_step(acc + i, comp + i, x + i, base + i, c, m); });
-      }
-      for (index_t i = 0; i < n; ++i) {
-        const float delta = acc[i] + comp[i];
-        acc[i] = delta == 0.0f ? base[i] : base[i] + delta;
-      }
+    } else {
+      copy_first(acc, load_floats(p.inputs[0], at, n, s.buf.data()), n);
+      if (p.inputs.size() > 1) compensated_chunk(p, at, n, s);
+    }
+    if (p.out_type == dtype_v<float>) {  // already the output's bytes
+      emit(at, static_cast<const void*>(acc), static_cast<std::size_t>(n) * 4);
+      continue;
     }
     store_chunk(p, o, acc, at, n, s.out.data());
     emit(at, static_cast<const void*>(s.out.data()), static_cast<std::size_t>(n) * osize);
