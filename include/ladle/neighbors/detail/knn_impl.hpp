@@ -48,10 +48,6 @@
 #endif
 #include <Eigen/Core>
 
-#if defined(__linux__)
-#  include <sys/mman.h>
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -199,24 +195,6 @@ inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, 
     c[j] = T(0);
     if (v < t) report_candidate(on_candidate, j, v);
   }
-}
-
-/// Asks Linux for transparent huge pages on a large buffer written once and then read many times
-/// (the packed references: 512 MiB for 1M x 128 floats): one page fault per 2 MiB instead of per
-/// 4 KiB. Only a hint; other systems, or a kernel that refuses, just take the small pages.
-inline void advise_huge_pages(void* p, std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
-  if (bytes < 2 * huge) return;
-  std::uintptr_t b = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t e = b + bytes;
-  b = (b + huge - 1) & ~(huge - 1);
-  e &= ~(huge - 1);
-  if (e > b) (void)::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
 }
 
 /// std::nextafter(x, +inf) for finite x, without the library call (it sits on the candidate path).
@@ -474,7 +452,6 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   const index_t panels = nr / NR + (nr % NR != 0);
   const index_t padded = checked_mul(panels, NR, fn, "references");
   auto rpack = allocate_aligned<T>(checked_mul(padded, d, fn, "references"), fn, "references");
-  advise_huge_pages(rpack.get(), std::size_t(padded) * std::size_t(d) * sizeof(T));
   auto apack = allocate_aligned<T>(padded, fn, "references");
   auto cunorm = allocate_aligned<double>(nr, fn, "references");  // cu |r'_j|^2, for upper bounds
   parallel_for(policy, panels, std::max<index_t>(1, 65536 / (NR * d + 1)), [&](index_t p0, index_t p1) {
