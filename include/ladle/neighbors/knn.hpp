@@ -19,9 +19,10 @@
 //
 // Complexity: O(nq * nr * d) flops (2 nq nr d in the kernel). References that pass the filter
 // (about k * ln(nr / k) per query on generic data) are recorded in a bounded per-query buffer at
-// O(k) each; an exact O(d) re-measure is spent only on those that upper and lower bounds cannot
-// rule out (about k plus near-ties per query; on data with many points tied at the k-th
-// distance, every tied reference is re-measured).
+// O(k) each, and an exact O(d) re-measure is spent only on those that upper and lower bounds
+// cannot rule out (about k plus near-ties per query); below d = 96 the automatic mode re-measures
+// each passing reference at once instead. On data with many points tied at the k-th distance,
+// every tied reference is re-measured.
 #pragma once
 
 #include "ladle/config.hpp"
@@ -45,9 +46,10 @@ struct knn_options {
   /// depending on the instruction set and T).
   index_t reference_block = 0;
   /// References per query that passed the filter and wait for their exact re-measure (0 = auto:
-  /// 2 k + 16; capped at the number of references). Only speed and workspace depend on it, never
-  /// the result: a full buffer drops the entries its bounds rule out and re-measures the rest
-  /// early when more than half would stay.
+  /// 2 k + 16 from d = 96 features up, and no buffer below, where each passing reference is
+  /// re-measured at once; capped at the number of references). Only speed and workspace depend
+  /// on it, never the result: a full buffer drops the entries its bounds rule out and
+  /// re-measures the rest early when more than half would stay.
   index_t candidate_buffer = 0;
 };
 
@@ -126,7 +128,7 @@ knn_result<std::remove_const_t<TX>> knn_self(matrix_view<TX> points, const knn_o
 /// the pending-candidate buffers (knn_options::candidate_buffer entries of 16 bytes plus k bounds
 /// of 8 bytes per query row, rounded up to 64-byte lines) and small per-row arrays; about
 /// qb d (sizeof(T) + 8) + qb k (sizeof(T) + 16) + 16 qb cap bytes for tiles of qb query rows and
-/// cap = candidate_buffer (2 k + 16 when automatic), independent of n. Multiply by the number of threads that run at once, and add
+/// cap = candidate_buffer (when automatic: 2 k + 16 for d >= 96, none below), independent of n. Multiply by the number of threads that run at once, and add
 /// the shared packed references (see knn_into), for the total. Throws ladle::invalid_argument
 /// for negative sizes or a bad elem_size.
 inline std::size_t knn_workspace_bytes(index_t n_queries, index_t n_references, index_t dim,

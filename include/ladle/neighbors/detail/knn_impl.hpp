@@ -31,7 +31,6 @@
 #include "ladle/core/error.hpp"
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/simd.hpp"
-#include "ladle/core/simd_memory.hpp"
 #include "ladle/core/tensor.hpp"
 #include "ladle/core/view.hpp"
 #include "ladle/neighbors/detail/knn_candidates.hpp"
@@ -195,6 +194,16 @@ inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, 
     c[j] = T(0);
     if (v < t) report_candidate(on_candidate, j, v);
   }
+}
+
+/// A read hint for the cache line at p (a no-op where the compiler has no prefetch builtin; it
+/// never faults). Used on the candidate path in every build, the scalar one included.
+inline void prefetch_line(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
 }
 
 /// std::nextafter(x, +inf) for finite x, without the library call (it sits on the candidate path).
@@ -533,7 +542,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
       if (rs1 != 1) return;
       const char* row0 = reinterpret_cast<const char*>(rdata + j * rs0);
       for (std::ptrdiff_t off = 0; off < std::ptrdiff_t(d) * std::ptrdiff_t(sizeof(TR)); off += 64)
-        simd::prefetch(row0, off);
+        prefetch_line(row0 + off);
     };
 
     for (index_t p0 = 0; p0 < panels; p0 += tile_panels) {
@@ -546,8 +555,8 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         // a row has a survivor; with 1024-row tiles they have usually left L1 (a hint only).
         for (index_t r = 0; r < rows && cap > 0; ++r) {
           const unsigned char* blk = reinterpret_cast<unsigned char*>(arena.get()) + (g * MR + r) * block;
-          simd::prefetch(blk, 0);
-          simd::prefetch(blk, 64);
+          prefetch_line(blk);
+          prefetch_line(blk + 64);
         }
         for (index_t p = p0; p < p1; ++p) {
           const T* ap = apack.get() + p * NR;
