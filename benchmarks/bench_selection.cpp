@@ -6,6 +6,8 @@
 //   bench_selection --once kcenter 50000 128 1000      (n, d, centres)
 //   bench_selection --once facility 20000 64 1000      (n, d, budget; lazy greedy)
 //   bench_selection --once kmeans 20000 64 64 30       (n, d, k, iterations; tol 0, 1 restart)
+//   bench_selection --once dsir RAW.txt TARGET.txt     (featurise + log weights of every line of
+//                                                      RAW; models fitted untimed; sink = bytes)
 // benchmarks/compare/selection_vs_numpy.py runs the --once forms interleaved with numpy.
 // Data: weights u in [0, 1) from splitmix64(i); features splitmix64 mapped to [-1, 1).
 #include <benchmark/benchmark.h>
@@ -15,8 +17,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -96,11 +100,54 @@ void bm_rs2_round(benchmark::State& state) {
 }
 BENCHMARK(bm_rs2_round)->Arg(1000000)->Unit(benchmark::kMillisecond);
 
+/// Synthetic text for the default run: lines of 30 pseudo-words over a 5 000-word vocabulary.
+std::vector<std::string> make_text(ladle::index_t lines) {
+  std::vector<std::string> out(static_cast<std::size_t>(lines));
+  for (ladle::index_t l = 0; l < lines; ++l)
+    for (int w = 0; w < 30; ++w) {
+      std::uint64_t z = splitmix64(std::uint64_t(l) * 31 + std::uint64_t(w)) % 5000;
+      std::string word;
+      do {
+        word += char('a' + z % 26);
+        z /= 7;
+      } while (z);
+      out[std::size_t(l)] += (w ? " " : "") + word + (w % 9 == 8 ? "," : "");
+    }
+  return out;
+}
+
+void bm_dsir_score(benchmark::State& state) {
+  const auto docs = make_text(state.range(0));
+  const auto raw = ladle::dsir_fit_documents(ladle::seq, docs);
+  const std::vector<std::string> target(docs.begin(), docs.begin() + 100);
+  const auto ratios = ladle::dsir_log_ratios(raw, ladle::dsir_fit_documents(ladle::seq, target));
+  std::size_t bytes = 0;
+  for (const auto& d : docs) bytes += d.size() + 1;
+  for (auto _ : state) benchmark::DoNotOptimize(ladle::dsir_score_documents(ladle::seq, docs, ratios));
+  state.SetBytesProcessed(std::int64_t(bytes) * state.iterations());
+}
+BENCHMARK(bm_dsir_score)->Arg(20000)->Unit(benchmark::kMillisecond);
+
+std::vector<std::string> read_lines(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> v;
+  for (std::string line; std::getline(in, line);) v.push_back(line);
+  return v;
+}
+
 int run_once(int argc, char** argv) {
   const std::string what = argv[2];
   auto arg = [&](int i) { return static_cast<ladle::index_t>(std::atoll(argv[i])); };
   std::vector<double> w;
   std::vector<float> x;
+  std::vector<std::string> raw_docs;
+  std::vector<double> ratios;
+  if (what == "dsir") {
+    raw_docs = read_lines(argv[3]);
+    const auto target_docs = read_lines(argv[4]);
+    ratios = ladle::dsir_log_ratios(ladle::dsir_fit_documents(ladle::seq, raw_docs),
+                                    ladle::dsir_fit_documents(ladle::seq, target_docs));
+  }
   if (what == "weighted") w = make_weights(arg(3));
   if (what == "kcenter" || what == "facility" || what == "kmeans") x = make_features(arg(3), arg(4));
   // Warm-up call (seed 6, untimed): fresh pages of a new process are slow on virtual machines.
@@ -129,6 +176,21 @@ int run_once(int argc, char** argv) {
       while (std::fgets(line, sizeof line, f))
         if (std::strncmp(line, "VmHWM:", 6) == 0) std::fprintf(stderr, "peak %s", line + 6);
       std::fclose(f);
+    }
+  } else if (what == "dsir") {
+    const auto sc = ladle::dsir_score_documents(ladle::seq, raw_docs, ratios);
+    for (const auto& d : raw_docs) sink += d.size() + 1;
+    if (pass == 1) {
+      double sum = 0;
+      for (double w : sc.log_weights) sum += w;
+      std::fprintf(stderr, "documents %zu sum of log weights %.17g sha256 %s\n", sc.log_weights.size(), sum,
+                   ladle::sha256_backend());
+      // dsir_vs_python.py compares every document's weight: raw float64 to this file.
+      if (const char* out = std::getenv("LADLE_DSIR_WEIGHTS_OUT"))
+        if (std::FILE* f = std::fopen(out, "wb")) {
+          std::fwrite(sc.log_weights.data(), sizeof(double), sc.log_weights.size(), f);
+          std::fclose(f);
+        }
     }
   } else if (what == "kmeans") {
     const auto X = ladle::make_view(static_cast<const float*>(x.data()), {arg(3), arg(4)});

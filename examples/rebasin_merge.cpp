@@ -63,5 +63,17 @@ int main() {
   std::printf("weight matching: %lld sweeps, objective %.1f -> %.1f\n",
               static_cast<long long>(match.sweeps), match.objective.front(), match.objective.back());
   std::printf("squared distance of the average to a: naive %.1f, aligned %.1f\n", naive, matched);
+  // The diagnostic of Ito et al.: matching lines up the top singular subspaces of each layer.
+  const auto before = ladle::singular_subspace_alignment(a, b.view(), spec, 5);
+  const auto after = ladle::singular_subspace_alignment(a, aligned.view(), spec, 5);
+  std::printf("mean cosine of the top-5 principal angles, output side / input side, before -> after:\n");
+  auto mean = [](const std::vector<double>& c) {
+    double s = 0;
+    for (double x : c) s += x;
+    return s / static_cast<double>(c.size());
+  };
+  for (std::size_t l = 0; l < before.size(); ++l)
+    std::printf("  %-10s %.3f -> %.3f   %.3f -> %.3f\n", before[l].weight.c_str(), mean(before[l].left),
+                mean(after[l].left), mean(before[l].right), mean(after[l].right));
   return matched < 0.1 * naive ? 0 : 1;
 }

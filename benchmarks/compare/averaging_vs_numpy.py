@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Uniform average of 8 x 25M float32 arrays and an EMA update of 25M: ladle vs numpy.
+"""Uniform average of 8 x 25M float32 arrays and an EMA update of 25M: ladle vs numpy; and the
+bfloat16 average (bf16 in, fp32 accumulation, bf16 out) against torch's fp32-accumulating path
+(acc = x0.float(); acc.add_(x_k) ...; acc.mul_(1/8).bfloat16(), one thread) when torch imports.
 
 Interleaves runs of build*/benchmarks/bench_averaging (one repetition each) with numpy's
 in-place forms (out = a0.copy(); out += a_k ...; out *= 1/8 and ema += (1-d)(x - ema) with
@@ -61,22 +63,44 @@ def main():
         np.multiply(tmp, np.float32(1 - 0.999), out=tmp)
         np.add(ema, tmp, out=ema)
 
-    res = {k: [] for k in ["ladle_avg", "np_avg", "ladle_ema", "np_ema"]}
+    try:
+        import torch
+        torch.set_num_threads(1)
+        bf = [torch.from_numpy(x).bfloat16() for x in xs]
+
+        def torch_bf16_average():
+            acc = bf[0].float()
+            for x in bf[1:]:
+                acc.add_(x)
+            return acc.mul_(1.0 / K).bfloat16()
+        print("torch", torch.__version__, "threads", torch.get_num_threads())
+    except ImportError:
+        torch_bf16_average = None
+        print("torch not installed: the bf16 comparison is skipped")
+
+    tasks = ["avg", "ema"] + (["bf16"] if torch_bf16_average else [])
+    res = {side + "_" + t: [] for t in tasks for side in ("ladle", "np")}
     np_average(), np_ema()  # warm
     for _ in range(rounds):
         res["ladle_avg"].append(ladle_run(binary, "BM_uniform_average_8x25M_f32"))
         res["np_avg"].append(timed(np_average))
         res["ladle_ema"].append(ladle_run(binary, "BM_ema_update_25M_f32"))
         res["np_ema"].append(timed(np_ema))
+        if torch_bf16_average:
+            res["ladle_bf16"].append(ladle_run(binary, "BM_uniform_average_8x25M_bf16"))
+            res["np_bf16"].append(timed(torch_bf16_average))
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in res.items()}
     print("load average:", os.getloadavg())
-    for task, moved in (("avg", (K + 1) * N * 4), ("ema", 3 * N * 4)):
+    moved_bytes = {"avg": (K + 1) * N * 4, "ema": 3 * N * 4, "bf16": (K + 1) * N * 2}
+    for task in tasks:
+        moved = moved_bytes[task]
+        peer = "torch" if task == "bf16" else "numpy"
         lw, lc = med["ladle_" + task]
         nw, nc = med["np_" + task]
-        print("%s: ladle wall %.1f ms cpu %.1f ms (%.2f GB/s by cpu) | numpy wall %.1f ms cpu %.1f ms "
-              "(%.2f GB/s by cpu) | numpy/ladle: wall %.2fx cpu %.2fx"
-              % (task, lw * 1e3, lc * 1e3, moved / lc / 1e9, nw * 1e3, nc * 1e3, moved / nc / 1e9,
-                 nw / lw, nc / lc))
+        print("%s: ladle wall %.1f ms cpu %.1f ms (%.2f GB/s by cpu) | %s wall %.1f ms cpu %.1f ms "
+              "(%.2f GB/s by cpu) | %s/ladle: wall %.2fx cpu %.2fx"
+              % (task, lw * 1e3, lc * 1e3, moved / lc / 1e9, peer, nw * 1e3, nc * 1e3,
+                 moved / nc / 1e9, peer, nw / lw, nc / lc))
 
 
 if __name__ == "__main__":

@@ -14,3 +14,4 @@
 #include "ladle/selection/herding.hpp"
 #include "ladle/selection/cluster_balanced.hpp"
 #include "ladle/selection/sha256.hpp"
+#include "ladle/selection/dsir.hpp"

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "error_of.hpp"
+#include "fixtures/subspace_fixture.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -437,6 +438,52 @@ TEST_CASE("weight_matching: one hidden layer is one assignment (scipy)") {
   CHECK(r.objective[1] == r.objective[2]);
   CHECK(std::fabs(r.objective[0] - identity_objective) <= 1e-12);
   CHECK(std::fabs(r.objective[1] - matched_objective) <= 1e-12);
+}
+
+TEST_CASE("singular_subspace_alignment: scipy's principal angles, and what permutations change") {
+  namespace sf = subspace_fixture;
+  const std::vector<index_t> dims = {4, 6, 7, 3};
+  const float* w[2][3] = {{sf::model0_w0, sf::model0_w1, sf::model0_w2},
+                          {sf::model1_w0, sf::model1_w1, sf::model1_w2}};
+  ladle::mlp_permutation_spec spec;
+  std::vector<ladle::state_dict> m(2);
+  for (int k = 0; k < 2; ++k)
+    for (std::size_t l = 0; l < 3; ++l)
+      m[k].add("fc" + std::to_string(l) + ".weight", ladle::make_view(w[k][l], {dims[l + 1], dims[l]}));
+  for (std::size_t l = 0; l < 3; ++l) spec.layers.push_back({"fc" + std::to_string(l) + ".weight", "", {}});
+  for (const auto& e : sf::cases) {
+    CAPTURE(e.layer);
+    CAPTURE(e.k);
+    const auto r = ladle::singular_subspace_alignment(m[0], m[1], spec, e.k);
+    REQUIRE(r.size() == 3);
+    const auto& got = r[static_cast<std::size_t>(e.layer)];
+    CHECK(got.weight == "fc" + std::to_string(e.layer) + ".weight");
+    const auto cap = static_cast<std::size_t>(std::min<index_t>(e.k, std::min(dims[e.layer], dims[e.layer + 1])));
+    REQUIRE(got.left.size() == cap);
+    REQUIRE(got.right.size() == cap);
+    for (std::size_t i = 0; i < cap; ++i) {
+      CHECK(got.left[i] == doctest::Approx(e.left[i]).epsilon(1e-9));
+      CHECK(got.right[i] == doctest::Approx(e.right[i]).epsilon(1e-9));
+    }
+  }
+  // A model against its own permuted copy: a hidden permutation moves the output side of the
+  // layer before it (rows of W) and the input side of the layer after it (columns), so those
+  // subspaces differ; the others are untouched (cosines 1); after weight matching all are 1.
+  const mlp net(41);
+  const auto a = net.dict("a");
+  const auto b = ladle::apply_permutation(a, mlp_spec(), random_permutations(net.dims, 42));
+  const auto before = ladle::singular_subspace_alignment(a, b.view(), mlp_spec(), 3);
+  const auto match = ladle::weight_matching(a, b.view(), mlp_spec(), {});
+  const auto aligned = ladle::apply_permutation(b.view(), mlp_spec(), match.permutations);
+  const auto after = ladle::singular_subspace_alignment(a, aligned.view(), mlp_spec(), 3);
+  REQUIRE(before.size() == 4);
+  CHECK(before[0].right[2] == doctest::Approx(1.0).epsilon(1e-12));  // layer 0's inputs never move
+  CHECK(before[3].left[2] == doctest::Approx(1.0).epsilon(1e-12));   // nor the last layer's outputs
+  for (std::size_t l = 0; l < 3; ++l) CHECK(before[l].left[2] < 0.99);
+  for (std::size_t l = 1; l < 4; ++l) CHECK(before[l].right[2] < 0.99);
+  for (const auto& layer : after)
+    for (double c : layer.left) CHECK(c == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK_THROWS_AS(ladle::singular_subspace_alignment(a, b.view(), mlp_spec(), 0), ladle::invalid_argument);
 }
 
 TEST_CASE("weight_matching / apply_permutation: errors name the tensor, layer and value") {

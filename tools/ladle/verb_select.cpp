@@ -5,8 +5,9 @@
 // file, with --labels Y.npy when the method needs labels), chooses K of them with one function of
 // ladle/selection.hpp and writes their row indices (0-based, in file order) as a 1-d int64 .npy,
 // or as a CSV with one `index` column. k-center and facility-location write their picks in selection
-// order, every other method ascending. dsir is part of the verb's contract but not of the library
-// yet: it is refused with a message saying so.
+// order, every other method ascending. dsir reads text instead (IN and --target: one document per
+// line, or JSON Lines with --field) and writes the chosen documents' lines in input order (or,
+// for an .npy / .csv output, their indices).
 #include "common.hpp"
 #include "csv.hpp"
 #include "table.hpp"
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -33,7 +35,15 @@ struct select_args {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;
   bool balanced = false;  ///< rs2: class-balanced rounds
+  // dsir
+  std::string target, field, log_weights;
+  std::uint32_t buckets = 10000;
+  int ngrams = 2;
+  double min_length = 100, smoothing = 0;
+  bool top_k = false;
 };
+
+
 
 const std::vector<std::string> methods = {"random",   "stratified",        "rs2",  "weighted",
                                           "k-center", "facility-location", "el2n", "dsir"};
@@ -182,6 +192,107 @@ void write_indices(const std::string& path, const std::vector<index_t>& idx, boo
   }
 }
 
+/// A text input: JSON Lines when the name ends in .jsonl (member --field, default "text").
+ladle::dsir_text_file text_file(const std::string& path, const std::string& field) {
+  return {path, extension_of(path) == ".jsonl" ? (field.empty() ? std::string("text") : field) : ""};
+}
+
+/// --method dsir: fit the raw and target models, score the raw documents, resample, write.
+void run_dsir(const select_args& a) {
+  stopwatch clock;
+  if (a.target.empty()) throw usage_error("--method dsir needs --target FILE (.txt: a document per line, or .jsonl)");
+  if (!a.weights.empty() || !a.scores.empty() || a.epoch != 0 || a.balanced || !a.in.labels_path.empty())
+    throw usage_error("--method dsir takes --target, --field, --buckets, --ngrams, --min-length, --smoothing, "
+                      "--top-k and --log-weights (not --weights, --scores, --epoch, --balanced, --labels)");
+  if (a.buckets == 0) throw usage_error("--buckets: must be at least 1, got 0");
+  if (a.ngrams < 1 || a.ngrams > 8) throw usage_error("--ngrams: must be in [1, 8], got " + std::to_string(a.ngrams));
+  if (!std::isfinite(a.min_length)) throw usage_error("--min-length: must be finite");
+  if (!(a.smoothing >= 0) || !std::isfinite(a.smoothing)) throw usage_error("--smoothing: must be finite and >= 0");
+  if (!a.log_weights.empty() && extension_of(a.log_weights) != ".npy")
+    throw usage_error("--log-weights '" + a.log_weights + "' must end in .npy");
+  if (!a.field.empty() && extension_of(a.in.path) != ".jsonl" && extension_of(a.target) != ".jsonl")
+    throw usage_error("--field is for .jsonl inputs");
+  const std::vector<std::string> inputs = {a.in.path, a.target};
+  for (const std::string& p : inputs) check_input(p);
+  check_output(a.output, inputs, a.common);
+  if (!a.log_weights.empty()) check_output(a.log_weights, inputs, a.common);
+
+  const ladle::dsir_text_file raw = text_file(a.in.path, a.field), target = text_file(a.target, a.field);
+  const ladle::dsir_options opts{a.buckets, a.ngrams};
+  const auto policy = policy_of(a.common);
+  progress bar(a.common, "select");
+  ladle::dsir_scores sc;
+  std::vector<index_t> idx;
+  index_t k = 0, passing = 0;
+  try {
+    bar.stage("fitting the target model on " + a.target);
+    const ladle::dsir_ngram_model tm = ladle::dsir_fit(policy, target, opts);
+    bar.stage("fitting the raw model on " + a.in.path);
+    const ladle::dsir_ngram_model rm = ladle::dsir_fit(policy, raw, opts);
+    const std::vector<double> ratios = ladle::dsir_log_ratios(rm, tm, a.smoothing);
+    bar.stage("scoring " + a.in.path);
+    sc = ladle::dsir_score(policy, raw, ratios, opts);
+    const auto n = static_cast<index_t>(sc.log_weights.size());
+    if (n == 0) throw failure(a.in.path + ": no documents");
+    k = parse_size(a.size, n, a.in.path);
+    for (double len : sc.lengths) passing += len >= a.min_length;
+    if (k > passing)
+      throw failure(a.in.path + ": --size " + std::to_string(k) + " but only " + std::to_string(passing) + " of " +
+                    std::to_string(n) + " documents have at least --min-length " + format_number(a.min_length) +
+                    " tokens");
+    bar.stage("resampling");
+    ladle::dsir_resample_options ro;
+    ro.min_length = a.min_length;
+    ro.top_k = a.top_k;
+    idx = ladle::dsir_resample(policy, ladle::make_view(static_cast<const double*>(sc.log_weights.data()), n),
+                               ladle::make_view(static_cast<const double*>(sc.lengths.data()), n), k,
+                               ladle::seed{a.seed}, ro);
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+  bar.stage("writing " + a.output);
+  const std::string ext = extension_of(a.output);
+  try {
+    if (ext == ".npy" || ext == ".csv") {
+      write_indices(a.output, idx, a.common.force);
+    } else {  // the chosen lines, as they are in the input (line ends normalised to '\n')
+      ladle::atomic_file_writer w(a.output, a.common.force, "write");
+      std::size_t next = 0;
+      index_t line_no = 0;
+      std::ifstream in(a.in.path, std::ios::binary);
+      std::string buffer, line;
+      while (next < idx.size() && std::getline(in, line)) {
+        if (line_no++ != idx[next]) continue;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        buffer += line;
+        buffer += '\n';
+        ++next;
+        if (buffer.size() >= (1u << 20)) {
+          w.write(buffer);
+          buffer.clear();
+        }
+      }
+      if (next != idx.size()) throw failure(a.in.path + ": changed while it was read");
+      w.write(buffer);
+      w.commit();
+    }
+    if (!a.log_weights.empty())
+      ladle::save_npy(a.log_weights,
+                      ladle::make_view(static_cast<const double*>(sc.log_weights.data()),
+                                       static_cast<index_t>(sc.log_weights.size())),
+                      a.common.force);
+  } catch (const ladle::error& e) {
+    throw failure(e.what());
+  }
+  bar.finish();
+  std::ostringstream line;
+  line << "select: " << a.in.path << " n=" << sc.log_weights.size() << " -> " << a.output << " k=" << idx.size()
+       << " (dsir, seed " << a.seed << ", target " << a.target << ", " << passing << " documents of >= "
+       << format_number(a.min_length) << " tokens" << (a.top_k ? ", top-k" : ", Gumbel top-k") << ") in "
+       << human_seconds(clock.seconds());
+  summary(a.common, line.str());
+}
+
 void run(const select_args& a) {
   stopwatch clock;
   // The command line first, before any file is read.
@@ -190,9 +301,9 @@ void run(const select_args& a) {
     for (const auto& m : methods) all += (all.empty() ? "" : ", ") + m;
     throw usage_error("--method: unknown method '" + a.method + "' (one of " + all + ")");
   }
-  if (a.method == "dsir")
-    throw usage_error("--method dsir: not available yet (the selection family has no DSIR "
-                      "importance resampling yet; see docs/selection.md)");
+  if (a.method == "dsir") return run_dsir(a);
+  if (!a.target.empty() || !a.field.empty() || !a.log_weights.empty() || a.top_k)
+    throw usage_error("--target, --field, --top-k and --log-weights are for --method dsir");
   if (a.method == "weighted" && a.weights.empty())
     throw usage_error("--method weighted needs --weights FILE (.npy or .csv, one weight per row)");
   if (a.method != "weighted" && !a.weights.empty())
@@ -310,14 +421,17 @@ verb add_select(CLI::App& app) {
       "select",
       "Choose K rows of a table (CSV or .npy): random, stratified, RS2, weighted, k-center, facility-location or "
       "EL2N pruning. Writes their 0-based row indices (.npy int64 or CSV `index` column): "
-      "k-center and facility-location in selection order, the others ascending.");
-  cmd->add_option("input", a->in.path, "Input table: FILE.csv (header row, label column) or FILE.npy (2-d features)")
+      "k-center and facility-location in selection order, the others ascending. --method dsir reads text "
+      "(a document per line, or .jsonl) and writes the chosen lines in input order (indices for .npy/.csv).");
+  cmd->add_option("input", a->in.path, "Input table: FILE.csv (header row, label column) or FILE.npy (2-d features); "
+                                       "dsir: raw text, FILE.txt (a document per line) or FILE.jsonl")
       ->required();
-  cmd->add_option("-o,--output", a->output, "INDICES.npy (1-d int64) or INDICES.csv (one 'index' column)")
+  cmd->add_option("-o,--output", a->output, "INDICES.npy (1-d int64) or INDICES.csv (one 'index' column); dsir: "
+                                          "also any other name, which gets the chosen lines")
       ->required();
   std::string method_help = "Selection method: ";
   for (std::size_t i = 0; i < methods.size(); ++i) method_help += (i ? "|" : "") + methods[i];
-  method_help += " (dsir: not available yet)";
+
   cmd->add_option("--method", a->method, method_help)->required();
   cmd->add_option("--size", a->size,
                   "K rows (an integer in [1, n]) or a FRACTION in (0, 1) of them (rounded to nearest, "
@@ -334,6 +448,16 @@ verb add_select(CLI::App& app) {
   cmd->add_flag("--balanced", a->balanced,
                 "rs2: class-balanced rounds (each class its own schedule; max(1, round(K n_c / n)) rows "
                 "of class c per round)");
+  cmd->add_option("--target", a->target, "dsir: target text, FILE.txt (a document per line) or FILE.jsonl");
+  cmd->add_option("--field", a->field, "dsir: the JSON string member holding the text in .jsonl inputs (default: text)");
+  cmd->add_option("--buckets", a->buckets, "dsir: hashed n-gram buckets")->default_val(10000);
+  cmd->add_option("--ngrams", a->ngrams, "dsir: 1-grams up to N-grams")->default_val(2);
+  cmd->add_option("--min-length", a->min_length,
+                  "dsir: only documents of at least this many tokens are chosen (the reference's default)")
+      ->default_val(100);
+  cmd->add_option("--smoothing", a->smoothing, "dsir: pseudo-count added to every target bucket")->default_val(0);
+  cmd->add_flag("--top-k", a->top_k, "dsir: the K largest importance weights, no Gumbel noise");
+  cmd->add_option("--log-weights", a->log_weights, "dsir: also write every document's log importance weight (FILE.npy)");
   add_common_options(*cmd, a->common, true);
   return {cmd, [a] { run(*a); }};
 }

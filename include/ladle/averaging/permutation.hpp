@@ -32,6 +32,18 @@
 //   first sweep without a gain (converged) or after options.max_iterations sweeps.
 //   Result: one permutation per hidden layer (apply them to b), and objective[s] =
 //   matching_objective after s sweeps (objective[0]: the identity), non-decreasing.
+// singular_subspace_alignment(a, b, spec, k): the diagnostic of Ito et al. ("Analysis of Linear
+//   Mode Connectivity via Permutation-Based Weight Matching"): weight matching works by lining up
+//   the singular vectors with large singular values, which permutations cannot change. For each
+//   spec layer, with W_a = U_a S_a V_a^T and W_b likewise (thin SVDs in double), the cosines of
+//   the principal angles between the top-k left singular subspaces (span of U_a[:, :k] and
+//   U_b[:, :k], the layer's output side) and between the top-k right ones (V, the input side):
+//   the singular values of U_a[:, :k]^T U_b[:, :k], descending, in [0, 1]; 1 means the
+//   subspaces coincide. k is capped at min(out, in) per layer. Run it on (a, b) and on
+//   (a, apply_permutation(b, spec, result.permutations)) to see what matching aligned. The SVDs
+//   are Eigen's (BDCSVD); values agree with scipy.linalg.subspace_angles to about 1e-12 but, unlike
+//   the rest of this header, are not bit-identical across instruction sets. Errors: as
+//   matching_objective, plus k < 1. Cost per layer O(out in min(out, in)); memory O(out in).
 // Arithmetic: every dot product runs in double over a fixed order with std::fma into four
 // interleaved partial sums, so the result is the same bits on every instruction set and run.
 // Errors (ladle::invalid_argument unless noted; nothing is written): fewer than two layers; a
@@ -98,6 +110,18 @@ struct weight_matching_result {
 weight_matching_result weight_matching(const state_dict& a, const state_dict& b,
                                        const mlp_permutation_spec& spec,
                                        const weight_matching_options& options = {});
+
+/// Principal-angle cosines between the top-k singular subspaces of one layer's weight in a and b.
+struct subspace_alignment {
+  std::string weight;         ///< the layer's weight tensor
+  std::vector<double> left;   ///< output side (column spaces), descending, min(k, out, in) values
+  std::vector<double> right;  ///< input side (row spaces), descending
+};
+
+/// One entry per spec layer, in order (see the contract).
+std::vector<subspace_alignment> singular_subspace_alignment(const state_dict& a, const state_dict& b,
+                                                            const mlp_permutation_spec& spec,
+                                                            index_t k);
 
 }  // namespace ladle
 

@@ -2,6 +2,7 @@
 // here without ladle (distinct, in range, K of them; class counts; the zero-weight rows; a naive
 // O(n^2) k-center greedy; a naive facility-location greedy; a sort of the scores), and bad input fails cleanly.
 #include "cli_support.hpp"
+#include "../../../tests/selection/fixtures/dsir_fixtures.hpp"
 
 #include <ladle/io/npy.hpp>
 
@@ -458,7 +459,8 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
       {in + "--method random --size ten", 2, "--size: 'ten' is not"},
       {in + "--method random", 2, "--size is required"},
       {in + "--method stratified --size 5 --label diagnosis", 2, "no column 'diagnosis'"},
-      {in + "--method dsir --size 5", 2, "--method dsir: not available yet"},
+      {in + "--method dsir --size 5", 2, "--method dsir needs --target"},
+      {in + "--method random --size 5 --top-k", 2, "are for --method dsir"},
       {in + "--method weighted --size 5", 2, "--method weighted needs --weights"},
       {in + "--method random --size 5 --weights " + q(at("w_neg.npy")), 2, "--weights is for --method weighted"},
       {in + "--method el2n --size 5", 2, "--method el2n needs --scores"},
@@ -491,6 +493,70 @@ TEST_CASE("cli select: bad input exits 2 (command line) or 1 (files), names the 
   CHECK(slurp(breast) == before);
   // No temporary files left behind.
   for (const auto& name : listing()) CHECK(name.find(".tmp") == std::string::npos);
+}
+
+TEST_CASE("ladle select --method dsir: the reference's top-k, Gumbel top-k by seed, text and JSON Lines") {
+  // The raw and target documents of the library's DSIR fixture, whose top-k indices (length >= 20,
+  // k = 25) come from an independent Python implementation (tests/selection/fixtures).
+  std::string raw_txt, raw_jsonl, target_txt;
+  for (const char* d : dsirfx::raw) raw_txt += std::string(d) + "\n";
+  for (const char* d : dsirfx::raw_jsonl) raw_jsonl += std::string(d) + "\n";
+  for (const char* d : dsirfx::target) target_txt += std::string(d) + "\n";
+  spit(at("dsir_raw.txt"), raw_txt);
+  spit(at("dsir_raw.jsonl"), raw_jsonl);
+  spit(at("dsir_target.txt"), target_txt);
+  const std::string common = " --method dsir --target " + q(at("dsir_target.txt")) + " --size 25 --min-length 20 ";
+  std::string expected_lines;
+  for (long i : dsirfx::topk) expected_lines += std::string(dsirfx::raw[std::size_t(i)]) + "\n";
+
+  auto r = cli("select " + q(at("dsir_raw.txt")) + " -o " + q(at("dsir_top.txt")) + common + "--top-k");
+  REQUIRE(r.rc == 0);
+  CHECK(contains(r.out, "k=25 (dsir"));
+  CHECK(slurp(at("dsir_top.txt")) == expected_lines);
+  r = cli("select " + q(at("dsir_raw.jsonl")) + " -o " + q(at("dsir_top.npy")) + common +
+          "--top-k --field text --log-weights " + q(at("dsir_w.npy")));
+  REQUIRE(r.rc == 0);
+  CHECK(read_indices(at("dsir_top.npy")) == std::vector<std::int64_t>(dsirfx::topk.begin(), dsirfx::topk.end()));
+  {
+    ladle::npy_file f(at("dsir_w.npy"));
+    REQUIRE(f.header().shape[0] == static_cast<std::int64_t>(dsirfx::log_weights.size()));
+    std::vector<double> w(dsirfx::log_weights.size());
+    f.copy_to(w.data(), f.header().shape[0]);
+    for (std::size_t i = 0; i < w.size(); ++i) CHECK(w[i] == doctest::Approx(dsirfx::log_weights[i]).epsilon(1e-9));
+  }
+  // Gumbel top-k: the same lines at 1 and 3 threads, another seed another set.
+  r = cli("select " + q(at("dsir_raw.txt")) + " -o " + q(at("dsir_g1.csv")) + common + "--seed 7 --threads 1");
+  REQUIRE(r.rc == 0);
+  r = cli("select " + q(at("dsir_raw.jsonl")) + " -o " + q(at("dsir_g3.csv")) + common + "--seed 7 --threads 3");
+  REQUIRE(r.rc == 0);
+  const auto g1 = read_indices(at("dsir_g1.csv"));
+  CHECK(g1 == read_indices(at("dsir_g3.csv")));
+  check_subset(g1, static_cast<std::int64_t>(dsirfx::raw.size()), 25);
+  CHECK(std::is_sorted(g1.begin(), g1.end()));
+  for (auto i : g1) CHECK(dsirfx::lengths[std::size_t(i)] >= 20);
+  // Errors: more than pass the filter (exit 1), a malformed JSON line (its number), a missing target.
+  spit(at("dsir_bad.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \"no end}\n");
+  const struct {
+    std::string args;
+    int rc;
+    std::string message;
+  } cases[] = {
+      {q(at("dsir_raw.txt")) + " -o " + q(at("x.txt")) + " --method dsir --target " + q(at("dsir_target.txt")) +
+           " --size 300 --min-length 20", 1, "--size 300 but only"},
+      {q(at("dsir_bad.jsonl")) + " -o " + q(at("x.txt")) + " --method dsir --target " + q(at("dsir_target.txt")) +
+           " --size 1 --min-length 0", 1, "line 2"},
+      {q(at("dsir_raw.txt")) + " -o " + q(at("x.txt")) + " --method dsir --target " + q(at("nope.txt")) + " --size 1", 1,
+       "nope.txt"},
+      {q(at("dsir_raw.txt")) + " -o " + q(at("x.txt")) + " --method dsir --target " + q(at("dsir_target.txt")) +
+           " --size 1 --buckets 0", 2, "--buckets"},
+  };
+  for (const auto& b : cases) {
+    CAPTURE(b.args);
+    const auto e = cli("select " + b.args);
+    CHECK(e.rc == b.rc);
+    CHECK(contains(e.err, b.message));
+    CHECK(!exists(at("x.txt")));
+  }
 }
 
 }  // namespace LADLE_TEST_FILE

@@ -4,6 +4,10 @@
 #include "ladle/core/checks.hpp"
 #include "ladle/core/size.hpp"
 
+#include <Eigen/Core>
+#include <Eigen/SVD>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -347,6 +351,51 @@ inline weight_matching_result weight_matching(const state_dict& a, const state_d
     }
   }
   return result;
+}
+
+namespace detail {
+
+/// Cosines of the principal angles between span(P[:, :k]) and span(Q[:, :k]) (orthonormal
+/// columns): the singular values of P_k^T Q_k, clamped to [0, 1], descending.
+inline std::vector<double> principal_cosines(const Eigen::MatrixXd& p, const Eigen::MatrixXd& q,
+                                             index_t k) {
+  const Eigen::MatrixXd m = p.leftCols(k).transpose() * q.leftCols(k);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(m);
+  std::vector<double> c(static_cast<std::size_t>(k));
+  for (index_t i = 0; i < k; ++i) c[static_cast<std::size_t>(i)] = std::min(1.0, std::max(0.0, svd.singularValues()(i)));
+  std::sort(c.begin(), c.end(), [](double x, double y) { return x > y; });
+  return c;
+}
+
+}  // namespace detail
+
+inline std::vector<subspace_alignment> singular_subspace_alignment(const state_dict& a,
+                                                                   const state_dict& b,
+                                                                   const mlp_permutation_spec& spec,
+                                                                   index_t k) {
+  constexpr const char* fn = "singular_subspace_alignment";
+  if (k < 1) throw_invalid_argument(fn, "k", "is ", k, "; at least 1 singular vector");
+  const auto chain = detail::resolve_chain(a, spec, fn);
+  detail::match_chain(chain, a, b, fn);
+  const auto chain_b = detail::resolve_chain(b, spec, fn);
+  const auto va = detail::load_chain(chain, a, fn), vb = detail::load_chain(chain_b, b, fn);
+  std::vector<subspace_alignment> out;
+  for (std::size_t l = 0; l < chain.size(); ++l) {
+    const index_t rows = chain[l].out, cols = chain[l].in;
+    const index_t kk = std::min(k, std::min(rows, cols));
+    using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const row_major> wa(va.w[l].data(), rows, cols), wb(vb.w[l].data(), rows, cols);
+    Eigen::BDCSVD<Eigen::MatrixXd> sa(Eigen::MatrixXd(wa), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    Eigen::BDCSVD<Eigen::MatrixXd> sb(Eigen::MatrixXd(wb), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    subspace_alignment r;
+    r.weight = spec.layers[l].weight;
+    if (kk > 0) {
+      r.left = detail::principal_cosines(sa.matrixU(), sb.matrixU(), kk);
+      r.right = detail::principal_cosines(sa.matrixV(), sb.matrixV(), kk);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace ladle

@@ -103,6 +103,81 @@ __attribute__((target("sha,sse4.1,ssse3"))) inline void sha256_blocks_shani(
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), st1);
 }
 
+/// ABEF / CDGH registers back to the words A..H.
+__attribute__((target("sha,sse4.1,ssse3"))) inline void sha256_store_words(
+    __m128i st0, __m128i st1, std::uint32_t* out) noexcept {
+  const __m128i tmp = _mm_shuffle_epi32(st0, 0x1B);    // FEBA
+  st1 = _mm_shuffle_epi32(st1, 0xB1);                  // DCHG
+  const __m128i lo = _mm_blend_epi16(tmp, st1, 0xF0);  // DCBA
+  const __m128i hi = _mm_alignr_epi8(st1, tmp, 8);     // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lo);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), hi);
+}
+
+/// Two independent single-block compressions from the initial state, interleaved so each hides
+/// the other's sha256rnds2 latency (DSIR hashes millions of short n-grams). Writes the eight
+/// state words (the big-endian digest words) of each.
+#  define LADLE_SHA_QROUND(I, ST0, ST1, CUR, NEXT, PREV)                                     \
+    {                                                                                        \
+      __m128i msg_ = _mm_add_epi32(                                                          \
+          CUR, _mm_loadu_si128(reinterpret_cast<const __m128i*>(sha256_k + 4 * (I))));       \
+      ST1 = _mm_sha256rnds2_epu32(ST1, ST0, msg_);                                           \
+      if ((I) >= 3 && (I) <= 14) {                                                           \
+        NEXT = _mm_add_epi32(NEXT, _mm_alignr_epi8(CUR, PREV, 4));                           \
+        NEXT = _mm_sha256msg2_epu32(NEXT, CUR);                                              \
+      }                                                                                      \
+      msg_ = _mm_shuffle_epi32(msg_, 0x0E);                                                  \
+      ST0 = _mm_sha256rnds2_epu32(ST0, ST1, msg_);                                           \
+      if ((I) >= 1 && (I) <= 12) PREV = _mm_sha256msg1_epu32(PREV, CUR);                     \
+    }
+#  define LADLE_SHA_QROUND2(I, C, N, P)             \
+    LADLE_SHA_QROUND(I, a0, a1, am##C, am##N, am##P) \
+    LADLE_SHA_QROUND(I, b0, b1, bm##C, bm##N, bm##P)
+
+__attribute__((target("sha,sse4.1,ssse3"))) inline void sha256_one_block_x2_shani(
+    const std::uint8_t* pa, const std::uint8_t* pb, std::uint32_t* out_a,
+    std::uint32_t* out_b) noexcept {
+  const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+  // The initial state as ABEF / CDGH.
+  const __m128i abef0 = _mm_set_epi32(static_cast<int>(sha256_h0[0]), static_cast<int>(sha256_h0[1]),
+                                      static_cast<int>(sha256_h0[4]), static_cast<int>(sha256_h0[5]));
+  const __m128i cdgh0 = _mm_set_epi32(static_cast<int>(sha256_h0[2]), static_cast<int>(sha256_h0[3]),
+                                      static_cast<int>(sha256_h0[6]), static_cast<int>(sha256_h0[7]));
+  __m128i a0 = abef0, a1 = cdgh0, b0 = abef0, b1 = cdgh0;
+  __m128i am0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pa)), mask);
+  __m128i am1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pa + 16)), mask);
+  __m128i am2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pa + 32)), mask);
+  __m128i am3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pa + 48)), mask);
+  __m128i bm0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pb)), mask);
+  __m128i bm1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pb + 16)), mask);
+  __m128i bm2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pb + 32)), mask);
+  __m128i bm3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pb + 48)), mask);
+  LADLE_SHA_QROUND2(0, 0, 1, 3)
+  LADLE_SHA_QROUND2(1, 1, 2, 0)
+  LADLE_SHA_QROUND2(2, 2, 3, 1)
+  LADLE_SHA_QROUND2(3, 3, 0, 2)
+  LADLE_SHA_QROUND2(4, 0, 1, 3)
+  LADLE_SHA_QROUND2(5, 1, 2, 0)
+  LADLE_SHA_QROUND2(6, 2, 3, 1)
+  LADLE_SHA_QROUND2(7, 3, 0, 2)
+  LADLE_SHA_QROUND2(8, 0, 1, 3)
+  LADLE_SHA_QROUND2(9, 1, 2, 0)
+  LADLE_SHA_QROUND2(10, 2, 3, 1)
+  LADLE_SHA_QROUND2(11, 3, 0, 2)
+  LADLE_SHA_QROUND2(12, 0, 1, 3)
+  LADLE_SHA_QROUND2(13, 1, 2, 0)
+  LADLE_SHA_QROUND2(14, 2, 3, 1)
+  LADLE_SHA_QROUND2(15, 3, 0, 2)
+  a0 = _mm_add_epi32(a0, abef0);
+  a1 = _mm_add_epi32(a1, cdgh0);
+  b0 = _mm_add_epi32(b0, abef0);
+  b1 = _mm_add_epi32(b1, cdgh0);
+  sha256_store_words(a0, a1, out_a);
+  sha256_store_words(b0, b1, out_b);
+}
+#  undef LADLE_SHA_QROUND2
+#  undef LADLE_SHA_QROUND
+
 inline bool cpu_has_sha_ni() noexcept {
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
@@ -122,6 +197,28 @@ inline sha256_blocks_fn sha256_blocks_best() noexcept {
   return fn;
 #else
   return &sha256_blocks_portable;
+#endif
+}
+
+using sha256_one_block_x2_fn = void (*)(const std::uint8_t*, const std::uint8_t*, std::uint32_t*,
+                                        std::uint32_t*) noexcept;
+
+inline void sha256_one_block_x2_portable(const std::uint8_t* pa, const std::uint8_t* pb,
+                                         std::uint32_t* out_a, std::uint32_t* out_b) noexcept {
+  for (int i = 0; i < 8; ++i) out_a[i] = out_b[i] = sha256_h0[i];
+  sha256_blocks_portable(out_a, pa, 1);
+  sha256_blocks_portable(out_b, pb, 1);
+}
+
+/// The state words after compressing one (already padded) 64-byte block from the initial
+/// state, for two blocks at once: the digests of two messages shorter than 56 bytes.
+inline sha256_one_block_x2_fn sha256_one_block_x2_best() noexcept {
+#if LADLE_SHA_NI_AVAILABLE
+  static const sha256_one_block_x2_fn fn =
+      cpu_has_sha_ni() ? &sha256_one_block_x2_shani : &sha256_one_block_x2_portable;
+  return fn;
+#else
+  return &sha256_one_block_x2_portable;
 #endif
 }
 
