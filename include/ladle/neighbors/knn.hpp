@@ -17,9 +17,12 @@
 // tied distances come out in ascending index order, and results do not depend on tile sizes,
 // thread counts or the SIMD path.
 //
-// Complexity: O(nq * nr * d) flops (2 nq nr d in the kernel), plus an exact O(d) re-measure for references that
-// pass the filter (about k * log(nr / k) per query on generic data; on data with many points tied
-// at the k-th distance, every tied reference is re-measured).
+// Complexity: O(nq * nr * d) flops (2 nq nr d in the kernel). References that pass the filter
+// (about k * ln(nr / k) per query on generic data) are recorded in a bounded per-query buffer at
+// O(k) each, and an exact O(d) re-measure is spent only on those that upper and lower bounds
+// cannot rule out (about k plus near-ties per query); below d = 96 the automatic mode re-measures
+// each passing reference at once instead. On data with many points tied at the k-th distance,
+// every tied reference is re-measured.
 #pragma once
 
 #include "ladle/config.hpp"
@@ -42,6 +45,12 @@ struct knn_options {
   /// Reference rows per tile (0 = auto), rounded up to whole kernel panels (2 to 48 rows,
   /// depending on the instruction set and T).
   index_t reference_block = 0;
+  /// References per query that passed the filter and wait for their exact re-measure (0 = auto:
+  /// 2 k + 16 from d = 96 features up, and no buffer below, where each passing reference is
+  /// re-measured at once; capped at the number of references). Only speed and workspace depend
+  /// on it, never the result: a full buffer drops the entries its bounds rule out and
+  /// re-measures the rest early when more than half would stay.
+  index_t candidate_buffer = 0;
 };
 
 /// An owning kNN result: row i lists query i's neighbours, nearest first.
@@ -61,10 +70,10 @@ struct knn_result {
 ///
 /// Memory: writes only into the outputs, plus a per-thread workspace of at most
 /// knn_workspace_bytes(nq, nr, d, opts, sizeof(T)) bytes (the packed query tile, the queries
-/// widened to double and the per-query candidate lists), held by at most
+/// widened to double, the per-query candidate lists and pending-candidate buffers), held by at most
 /// min(threads, ceil(nq / query_block)) threads, plus one shared packed copy of the references,
-/// (nr + NR) (d + 1) sizeof(T) bytes at most (NR <= 48 the kernel's panel width), plus O(d) for
-/// the centring mean.
+/// (nr + NR) (d + 1) sizeof(T) + 8 nr bytes at most (NR <= 48 the kernel's panel width; the
+/// last term their scaled norms for the upper bounds), plus O(d) for the centring mean.
 ///
 /// Throws ladle::invalid_argument for k out of range, shape mismatches, device memory, overlapping
 /// outputs, an index type too narrow; ladle::domain_error for NaN/Inf in the inputs or points so
@@ -115,9 +124,11 @@ knn_result<std::remove_const_t<TX>> knn_self(matrix_view<TX> points, const knn_o
 
 /// Upper bound on the workspace ONE thread of knn_into / knn_self_into allocates for these sizes
 /// and options (elem_size = sizeof(T), 4 or 8): the packed query tile (centred, for the kernel),
-/// the same queries widened to double (for the exact re-measure), the per-query candidate lists
-/// and small per-row arrays; about qb d (sizeof(T) + 8) + qb k (sizeof(T) + 8) bytes for tiles of
-/// qb query rows, independent of n. Multiply by the number of threads that run at once, and add
+/// the same queries widened to double (for the exact re-measure), the per-query candidate lists,
+/// the pending-candidate buffers (knn_options::candidate_buffer entries of 16 bytes plus k bounds
+/// of 8 bytes per query row, rounded up to 64-byte lines) and small per-row arrays; about
+/// qb d (sizeof(T) + 8) + qb k (sizeof(T) + 16) + 16 qb cap bytes for tiles of qb query rows and
+/// cap = candidate_buffer (when automatic: 2 k + 16 for d >= 96, none below), independent of n. Multiply by the number of threads that run at once, and add
 /// the shared packed references (see knn_into), for the total. Throws ladle::invalid_argument
 /// for negative sizes or a bad elem_size.
 inline std::size_t knn_workspace_bytes(index_t n_queries, index_t n_references, index_t dim,

@@ -7,12 +7,16 @@
 //   2. for each reference tile (whole panels), for each query group, for each panel of the tile:
 //      the register-blocked kernel forms a_j + q''.r'_j, a lower bound of |q_i - r_j|^2 up to
 //      per-query terms, and compares it with the query's threshold t_i in registers;
-//   3. only a row with a value below t_i is rescanned (scan_row): survivors are re-measured
-//      exactly from the caller's data and inserted into the query's sorted candidate list.
+//   3. only a row with a value below t_i is rescanned (scan_row): survivors are recorded in the
+//      query's pending-candidate buffer (knn_candidates.hpp), which lowers t_i through an upper
+//      bound on the k-th distance; when the buffer fills, and at the end of the query tile, the
+//      entries its bounds cannot rule out are re-measured exactly from the caller's data, in
+//      index order, and inserted into the query's sorted candidate list.
 // References are visited in ascending index order for every query, so a newcomer that ties the
-// current k-th value loses (larger index) and the list is always the exact top-k of the visited
-// prefix. The filter only decides which references get re-measured, so tile shapes, the kernel's
-// rounding and the SIMD path cannot change the result.
+// current k-th value loses (larger index) and the list is the exact top-k of everything
+// re-measured, which includes the final top-k. The filter only decides which references get
+// re-measured, so tile shapes, the buffer size, the kernel's rounding and the SIMD path cannot
+// change the result.
 //
 // Error bound behind the filter (u = unit roundoff of T, q', r' centred vectors):
 //   |approx - exact| <= c * u * (|q'|^2 + |r'|^2) + abs,  c = 6 d + 64,  abs = min normal of T.
@@ -29,6 +33,7 @@
 #include "ladle/core/simd.hpp"
 #include "ladle/core/tensor.hpp"
 #include "ladle/core/view.hpp"
+#include "ladle/neighbors/detail/knn_candidates.hpp"
 #include "ladle/neighbors/detail/knn_kernel.hpp"
 
 // GCC 12 reports -Wuninitialized inside its own AVX-512 intrinsics when Eigen's packet
@@ -47,6 +52,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -144,10 +150,20 @@ inline int lowest_bit(std::uint64_t bits) noexcept {
 #endif
 }
 
+template <class F, class T>
+LADLE_FORCE_INLINE void report_candidate(F& on_candidate, index_t j, T v) {
+  if constexpr (std::is_invocable<F&, index_t, T>::value) {
+    on_candidate(j, v);
+  } else {
+    on_candidate(j);
+  }
+}
+
 /// Calls on_candidate(j) for every j in [0, n) with a[j] + c[j] < t, in ascending j, and leaves
 /// c[0, n) zeroed (a scratch row: the kernel's stored dot products). on_candidate may lower t; later j
 /// are tested against the new t. UseSimd = false is the scalar reference path; both evaluate the
-/// same IEEE sums, so they report the same candidates.
+/// same IEEE sums, so they report the same candidates. A callback taking (j, v) also gets the
+/// value v = a[j] + c[j].
 template <bool UseSimd, class T, class F>
 inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, T& t,
                      F&& on_candidate) {
@@ -168,7 +184,7 @@ inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, 
       while (bits != 0) {
         const int b = lowest_bit(bits);
         bits &= bits - 1;
-        if (lane[b] < t) on_candidate(j + b);  // t may have dropped since the compare
+        if (lane[b] < t) report_candidate(on_candidate, j + b, lane[b]);  // t may have dropped since the compare
       }
     }
   }
@@ -176,36 +192,31 @@ inline void scan_row(T* LADLE_RESTRICT c, const T* LADLE_RESTRICT a, index_t n, 
   for (; j < n; ++j) {
     const T v = a[j] + c[j];
     c[j] = T(0);
-    if (v < t) on_candidate(j);
+    if (v < t) report_candidate(on_candidate, j, v);
   }
 }
 
-/// A query's running top-k: values ascending, ties in ascending index (newcomers always carry the
-/// largest index seen so far, so they go after equal values).
+/// A read hint for the cache line at p (a no-op where the compiler has no prefetch builtin; it
+/// never faults). Used on the candidate path in every build, the scalar one included.
+inline void prefetch_line(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+
+/// std::nextafter(x, +inf) for finite x, without the library call (it sits on the candidate path).
 template <class T>
-struct candidate_list {
-  T* values;
-  index_t* ids;
-  index_t count;
-  index_t k;
-
-  bool full() const noexcept { return count == k; }
-  /// Inserts (v, id) if it belongs to the top-k; id must exceed every id already listed.
-  bool offer(T v, index_t id) noexcept {
-    if (count == k && !(v < values[k - 1])) return false;
-    index_t pos = std::upper_bound(values, values + count, v) - values;
-    const index_t last = count < k ? count : k - 1;  // slot freed (or the new one)
-    for (index_t p = last; p > pos; --p) {
-      values[p] = values[p - 1];
-      ids[p] = ids[p - 1];
-    }
-    values[pos] = v;
-    ids[pos] = id;
-    if (count < k) ++count;
-    return true;
-  }
-};
-
+inline T next_up(T x) noexcept {
+  if (x == T(0)) return std::numeric_limits<T>::denorm_min();
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  U b;
+  std::memcpy(&b, &x, sizeof b);
+  b = x > T(0) ? b + 1 : b - 1;
+  std::memcpy(&x, &b, sizeof b);
+  return x;
+}
 
 /// dst[j] = fl(src[j * stride] - mu[j]): a centred row for the filter (one IEEE subtraction per
 /// value, the same on every path).
@@ -279,6 +290,40 @@ inline void check_sizes(const char* fn, index_t nq, index_t nr, index_t d, const
   if (opts.reference_block < 0)
     throw_invalid_argument(fn, "reference_block", "must be >= 0 (0 = auto), got ",
                            opts.reference_block);
+  if (opts.candidate_buffer < 0)
+    throw_invalid_argument(fn, "candidate_buffer", "must be >= 0 (0 = auto), got ",
+                           opts.candidate_buffer);
+}
+
+/// Automatic mode: the buffer is used from this many features up. A recording costs about the
+/// same at every d, a re-measure grows with d: measured on Zen 5 (2026-12-02, see
+/// benchmarks/compare/results/2026-12-02-knn-candidates.txt), the buffer gained 1.27x at d = 256 and
+/// 1.13x at d = 128 but lost 5-10 % at d = 64 (40k points), so below this the search re-measures
+/// each passing reference at once, as before.
+inline constexpr index_t candidate_buffer_min_dim = 96;
+
+/// Pending-candidate entries per query (knn_candidates.hpp): the option, or when it is 0,
+/// 2 k + 16 for d >= candidate_buffer_min_dim and 0 (no buffer: immediate re-measures) below;
+/// never more than nr (a query cannot have more distinct pending references).
+inline index_t candidate_capacity(index_t k, index_t nr, index_t d, const knn_options& opts,
+                                  const char* fn) {
+  index_t cap = opts.candidate_buffer;
+  if (cap <= 0) {
+    if (d < candidate_buffer_min_dim) return 0;
+    cap = checked_add(checked_mul(k, index_t(2), fn, "workspace"), default_candidate_slack, fn,
+                      "workspace");
+  }
+  return std::max<index_t>(1, std::min(cap, nr));
+}
+
+/// Bytes of one query's candidate block: the buffer header, k upper bounds and cap entries,
+/// rounded up to whole 64-byte lines (one tile's blocks are consecutive, one per query row).
+template <class T>
+index_t candidate_block_bytes(index_t k, index_t cap, const char* fn, const char* arg) {
+  index_t raw = checked_mul(k, index_t(sizeof(double)), fn, arg);
+  raw = checked_add(raw, checked_mul(cap, index_t(sizeof(pending_entry<T>)), fn, arg), fn, arg);
+  raw = checked_add(raw, index_t(sizeof(candidate_buffer<T>)) + 63, fn, arg);
+  return raw / 64 * 64;
 }
 
 inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_options& opts,
@@ -301,7 +346,14 @@ inline std::size_t workspace_bytes(index_t nq, index_t nr, index_t d, const knn_
   bytes = add(bytes, mul(qpad, e));                  // thresholds
   bytes = add(bytes, mul(mul(qb, k), e + ix));       // candidate lists
   bytes = add(bytes, mul(qb, 2 * index_t(sizeof(void*)) + 2 * ix));  // their headers
-  bytes = add(bytes, 10 * index_t(buffer_alignment));  // alignment padding of the buffers
+  const index_t cap = candidate_capacity(k, nr, d, opts, fn);
+  if (cap > 0) {
+    const index_t block = elem == sizeof(float)
+                              ? candidate_block_bytes<float>(k, cap, fn, "workspace")
+                              : candidate_block_bytes<double>(k, cap, fn, "workspace");
+    bytes = add(bytes, mul(qb, block));              // pending candidates, bounds, headers
+  }
+  bytes = add(bytes, 13 * index_t(buffer_alignment));  // alignment padding of the buffers
   return static_cast<std::size_t>(bytes);
 }
 
@@ -327,6 +379,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   if (nq == 0) return;
   const knn_tiles tiles = choose_tiles(nq, nr, d, opts, sizeof(T));
   const index_t rb = tiles.reference_block;
+  const index_t cap = candidate_capacity(k, nr, d, opts, fn);  // 0: no buffer
   index_t qb = tiles.query_block;
   // With several threads and few queries, smaller automatic query tiles keep every thread busy.
   // (Results never depend on tiling, so this cannot change them.)
@@ -387,12 +440,14 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   const T inf = std::numeric_limits<T>::infinity();
 
   // Threshold on a_j + C_ij for a query whose k-th value is kth (rounded up to T: conservative).
-  auto threshold = [&](T kth, double qn) -> T {
-    if (kth == inf) return inf;
-    if (kth == T(0)) return -inf;  // nothing can beat a distance of 0 with a larger index
-    const double td = double(kth) - mul_rounded(1.0 - cu, qn) + slack;
+  // (kth: an upper bound on the k-th exact distance of the visited references, see
+  // knn_candidates.hpp; it is >= 0 whenever finite.)
+  auto threshold = [&](double kth, double qn) -> T {
+    if (kth == double(inf)) return inf;
+    if (kth <= 0.0) return -inf;  // nothing can beat a distance of 0 with a larger index
+    const double td = kth - mul_rounded(1.0 - cu, qn) + slack;
     T t = static_cast<T>(td);
-    if (double(t) < td) t = std::nextafter(t, inf);
+    if (double(t) < td) t = next_up(t);
     return t;
   };
 
@@ -407,6 +462,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
   const index_t padded = checked_mul(panels, NR, fn, "references");
   auto rpack = allocate_aligned<T>(checked_mul(padded, d, fn, "references"), fn, "references");
   auto apack = allocate_aligned<T>(padded, fn, "references");
+  auto cunorm = allocate_aligned<double>(nr, fn, "references");  // cu |r'_j|^2, for upper bounds
   parallel_for(policy, panels, std::max<index_t>(1, 65536 / (NR * d + 1)), [&](index_t p0, index_t p1) {
     std::vector<T> row = make_buffer<T>(d, fn, "dim");
     for (index_t p = p0; p < p1; ++p) {
@@ -415,7 +471,9 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         const index_t j = p * NR + l;
         if (j < nr) {
           centre_row<T>(rdata + j * rs0, rs1, mu.data(), row.data(), d);
-          apack.get()[j] = static_cast<T>((1.0 - cu) * double(squared_norm(row.data(), d)));
+          const double rn = double(squared_norm(row.data(), d));
+          apack.get()[j] = static_cast<T>((1.0 - cu) * rn);
+          cunorm.get()[j] = mul_rounded(cu, rn);
           for (index_t f = 0; f < d; ++f) dst[f * NR + l] = row[std::size_t(f)];
         } else {
           apack.get()[j] = inf;  // a padding column never passes
@@ -437,6 +495,15 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     auto th = allocate_aligned<T>(groups * MR, fn, "query_block");
     auto vals = allocate_aligned<T>(m * k, fn, "k");
     auto ids = allocate_aligned<index_t>(m * k, fn, "k");
+    // One block per query row: buffer header, upper bounds, entries (knn_candidates.hpp).
+    const index_t block = cap > 0 ? candidate_block_bytes<T>(k, cap, fn, "candidate_buffer") : 0;
+    auto arena = allocate_aligned<double>(
+        checked_mul(m, block / index_t(sizeof(double)), fn, "candidate_buffer"), fn,
+        "candidate_buffer");
+    auto pending = [&](index_t i) -> candidate_buffer<T>& {
+      return *std::launder(reinterpret_cast<candidate_buffer<T>*>(
+          reinterpret_cast<unsigned char*>(arena.get()) + i * block));
+    };
     std::vector<candidate_list<T>> lists(static_cast<std::size_t>(m));
 
     for (index_t i = 0; i < groups * MR; ++i) {
@@ -454,7 +521,29 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         qraw.get()[i * d + f] = static_cast<double>(src[f * qs1]);
       }
       lists[std::size_t(i)] = candidate_list<T>{vals.get() + i * k, ids.get() + i * k, 0, k};
+      if (cap == 0) continue;
+      const double qni = qn.get()[i];
+      unsigned char* blk = reinterpret_cast<unsigned char*>(arena.get()) + i * block;
+      double* ub = reinterpret_cast<double*>(blk + sizeof(candidate_buffer<T>));
+      auto* entries = reinterpret_cast<pending_entry<T>*>(ub + k);
+      new (blk) candidate_buffer<T>{entries, 0, cap, ub, 0, k, mul_rounded(1.0 - cu, qni) - slack,
+                                    mul_rounded(cu, qni) + slack, qni};
     }
+
+    // The exact distance of query row i to reference j, in T (the formula of knn.hpp).
+    auto measure = [&](index_t i) {
+      return [&, i](index_t j) {
+        return static_cast<T>(exact_sq_distance(qraw.get() + i * d, rdata + j * rs0, rs1, d));
+      };
+    };
+
+    // Prefetch hint for reference row j before its re-measure (contiguous rows only).
+    auto touch = [&](index_t j) {
+      if (rs1 != 1) return;
+      const char* row0 = reinterpret_cast<const char*>(rdata + j * rs0);
+      for (std::ptrdiff_t off = 0; off < std::ptrdiff_t(d) * std::ptrdiff_t(sizeof(TR)); off += 64)
+        prefetch_line(row0 + off);
+    };
 
     for (index_t p0 = 0; p0 < panels; p0 += tile_panels) {
       const index_t p1 = std::min(panels, p0 + tile_panels);
@@ -462,18 +551,38 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
         const T* qg = qpack.get() + g * MR * d;
         T* tg = th.get() + g * MR;
         const index_t rows = std::min(MR, m - g * MR);
+        // The group's candidate blocks (header, bounds, first entries) will be needed at once if
+        // a row has a survivor; with 1024-row tiles they have usually left L1 (a hint only).
+        for (index_t r = 0; r < rows && cap > 0; ++r) {
+          const unsigned char* blk = reinterpret_cast<unsigned char*>(arena.get()) + (g * MR + r) * block;
+          prefetch_line(blk);
+          prefetch_line(blk + 64);
+        }
         for (index_t p = p0; p < p1; ++p) {
           const T* ap = apack.get() + p * NR;
           filter_panel<T>(qg, rpack.get() + p * NR * d, ap, d, tg, rows, lane.get(), [&](index_t r) {
             const index_t i = g * MR + r, gi = q0 + i;
             T& t = tg[r];  // -inf once the query is settled
-            const double* qrow = qraw.get() + i * d;
-            candidate_list<T>& list = lists[std::size_t(i)];
-            scan_row<true>(lane.get(), ap, NR, t, [&](index_t l) {
+            if (cap == 0) {  // no buffer: re-measure at once, lower t to the exact k-th value
+              candidate_list<T>& list = lists[std::size_t(i)];
+              scan_row<true>(lane.get(), ap, NR, t, [&](index_t l) {
+                const index_t gj = p * NR + l;
+                if (self && gj == gi) return;
+                if (list.offer(measure(i)(gj), gj) && list.full())
+                  t = threshold(double(list.values[k - 1]), qn.get()[i]);
+              });
+              return;
+            }
+            candidate_buffer<T>& buf = pending(i);
+            scan_row<true>(lane.get(), ap, NR, t, [&](index_t l, T f) {
               const index_t gj = p * NR + l;
               if (self && gj == gi) return;
-              const T v = static_cast<T>(exact_sq_distance(qrow, rdata + gj * rs0, rs1, d));
-              if (list.offer(v, gj) && list.full()) t = threshold(list.values[k - 1], qn.get()[i]);
+              bool lowered = buf.record(f, gj, cunorm.get()[gj]);
+              if (buf.full()) {
+                buf.compact(lists[std::size_t(i)], measure(i), touch);
+                lowered = true;  // a flush restarts the bound from the exact list
+              }
+              if (lowered) t = threshold(buf.bound(), buf.qn);
             });
           });
         }
@@ -481,6 +590,11 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     }
 
     for (index_t i = 0; i < m; ++i) {
+      if (cap > 0) {
+        candidate_buffer<T>& buf = pending(i);
+        buf.prune();
+        buf.flush(lists[std::size_t(i)], measure(i), touch);
+      }
       const candidate_list<T>& list = lists[std::size_t(i)];
       LADLE_ASSERT(list.full(), "knn: a query ended with fewer than k candidates");
       for (index_t c = 0; c < k; ++c) {
