@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include "neighbors/naive_knn.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,34 +25,6 @@ using ladle::index_t;
 
 namespace {
 namespace LADLE_TEST_FILE {
-
-// Independent reference: every pair, distance by the formula documented in knn.hpp, each row
-// sorted by (distance, index).
-template <class T>
-void naive_knn(const std::vector<T>& q, index_t nq, const std::vector<T>& r, index_t nr, index_t d,
-               index_t k, bool self, std::vector<index_t>& idx, std::vector<T>& dist) {
-  idx.clear();
-  dist.clear();
-  std::vector<std::pair<T, index_t>> row;
-  for (index_t i = 0; i < nq; ++i) {
-    row.clear();
-    for (index_t j = 0; j < nr; ++j) {
-      if (self && i == j) continue;
-      double s[8] = {};
-      for (index_t f = 0; f < d; ++f) {
-        const double e = double(q[std::size_t(i * d + f)]) - double(r[std::size_t(j * d + f)]);
-        s[f % 8] = std::fma(e, e, s[f % 8]);
-      }
-      const double total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      row.emplace_back(static_cast<T>(total), j);
-    }
-    std::sort(row.begin(), row.end());
-    for (index_t c = 0; c < k; ++c) {
-      idx.push_back(row[std::size_t(c)].second);
-      dist.push_back(row[std::size_t(c)].first);
-    }
-  }
-}
 
 // Normal points (grid == 0) or integers in [0, grid) (many exact ties), `copies` times each row.
 template <class T>
@@ -70,24 +44,7 @@ std::vector<T> points(index_t n, index_t d, std::uint64_t s, int grid, index_t c
   return x;
 }
 
-// Entries of knn (or knn_self) that differ from the naive reference.
-template <class T>
-index_t mismatches(const std::vector<T>& q, index_t nq, const std::vector<T>& r, index_t nr,
-                   index_t d, bool self, const ladle::knn_options& o) {
-  std::vector<index_t> want_idx;
-  std::vector<T> want_dist;
-  naive_knn(q, nq, r, nr, d, o.k, self, want_idx, want_dist);
-  const auto got = self ? ladle::knn_self(ladle::make_view(r.data(), {nr, d}), o)
-                        : ladle::knn(ladle::make_view(q.data(), {nq, d}),
-                                     ladle::make_view(r.data(), {nr, d}), o);
-  index_t bad = 0;
-  for (index_t i = 0; i < nq; ++i)
-    for (index_t c = 0; c < o.k; ++c) {
-      const std::size_t w = std::size_t(i * o.k + c);
-      bad += got.indices(i, c) != want_idx[w] || got.sq_distances(i, c) != want_dist[w];
-    }
-  return bad;
-}
+using naive_knn::mismatches;
 
 ladle::knn_options opts(index_t k, index_t buffer, index_t query_block = 0,
                         index_t reference_block = 0) {

@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include "neighbors/naive_knn.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,36 +25,6 @@ using ladle::index_t;
 namespace {
 namespace LADLE_TEST_FILE {
 
-// Independent reference: every pair, distance by the formula documented in knn.hpp (double,
-// eight fma chains over features f % 8, combined pairwise, rounded once to T), each row sorted
-// by (distance, index).
-template <class T>
-void kernel_test_naive(const std::vector<T>& q, index_t nq, const std::vector<T>& r, index_t nr,
-                       index_t d, index_t k, bool self, std::vector<index_t>& idx,
-                       std::vector<T>& dist) {
-  idx.clear();
-  dist.clear();
-  std::vector<std::pair<T, index_t>> row;
-  for (index_t i = 0; i < nq; ++i) {
-    row.clear();
-    for (index_t j = 0; j < nr; ++j) {
-      if (self && i == j) continue;
-      double s[8] = {};
-      for (index_t f = 0; f < d; ++f) {
-        const double e = double(q[std::size_t(i * d + f)]) - double(r[std::size_t(j * d + f)]);
-        s[f % 8] = std::fma(e, e, s[f % 8]);
-      }
-      const double total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      row.emplace_back(static_cast<T>(total), j);
-    }
-    std::sort(row.begin(), row.end());
-    for (index_t c = 0; c < k; ++c) {
-      idx.push_back(row[std::size_t(c)].second);
-      dist.push_back(row[std::size_t(c)].first);
-    }
-  }
-}
-
 // Normal points around `offset`, or small integers (many exact ties) when `grid` > 0.
 template <class T>
 std::vector<T> kernel_test_points(index_t n, index_t d, std::uint64_t s, double offset, int grid) {
@@ -62,25 +34,6 @@ std::vector<T> kernel_test_points(index_t n, index_t d, std::uint64_t s, double 
     v = grid > 0 ? static_cast<T>(ladle::uniform_u32(g, std::uint32_t(grid)))
                  : static_cast<T>(offset + ladle::normal(g));
   return x;
-}
-
-// Runs knn (or knn_self) and counts entries that differ from the naive reference.
-template <class T>
-index_t kernel_test_mismatches(const std::vector<T>& q, index_t nq, const std::vector<T>& r,
-                               index_t nr, index_t d, bool self, const ladle::knn_options& o) {
-  std::vector<index_t> want_idx;
-  std::vector<T> want_dist;
-  kernel_test_naive(q, nq, r, nr, d, o.k, self, want_idx, want_dist);
-  const auto got = self ? ladle::knn_self(ladle::make_view(r.data(), {nr, d}), o)
-                        : ladle::knn(ladle::make_view(q.data(), {nq, d}),
-                                     ladle::make_view(r.data(), {nr, d}), o);
-  index_t bad = 0;
-  for (index_t i = 0; i < nq; ++i)
-    for (index_t c = 0; c < o.k; ++c) {
-      const std::size_t w = std::size_t(i * o.k + c);
-      if (got.indices(i, c) != want_idx[w] || got.sq_distances(i, c) != want_dist[w]) ++bad;
-    }
-  return bad;
 }
 
 TEST_CASE_TEMPLATE("knn kernel: d around the vector widths equals the naive reference", T, float,
@@ -97,8 +50,8 @@ TEST_CASE_TEMPLATE("knn kernel: d around the vector widths equals the naive refe
       CAPTURE(o.k);
       CAPTURE(o.query_block);
       CAPTURE(o.reference_block);
-      CHECK(kernel_test_mismatches(q, nq, r, nr, d, false, o) == 0);
-      CHECK(kernel_test_mismatches(r, nr, r, nr, d, true, {std::min(o.k, nr - 1), o.query_block,
+      CHECK(naive_knn::mismatches(q, nq, r, nr, d, false, o) == 0);
+      CHECK(naive_knn::mismatches(r, nr, r, nr, d, true, {std::min(o.k, nr - 1), o.query_block,
                                                            o.reference_block}) == 0);
     }
   }
@@ -111,8 +64,8 @@ TEST_CASE_TEMPLATE("knn kernel: tied integer points at d = 1, 3, 17", T, float, 
     const auto x = kernel_test_points<T>(n, d, 300 + std::uint64_t(d), 0.0, d == 17 ? 2 : 5);
     for (index_t k : {1, 4, 30}) {
       CAPTURE(k);
-      CHECK(kernel_test_mismatches(x, n, x, n, d, true, {k, 0, 0}) == 0);
-      CHECK(kernel_test_mismatches(x, n, x, n, d, true, {k, 9, 2}) == 0);
+      CHECK(naive_knn::mismatches(x, n, x, n, d, true, {k, 0, 0}) == 0);
+      CHECK(naive_knn::mismatches(x, n, x, n, d, true, {k, 9, 2}) == 0);
     }
   }
 }

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "neighbors/naive_knn.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -24,42 +26,6 @@ namespace LADLE_TEST_FILE {
 using ladle::index_t;
 
 namespace {
-
-// Independent reference: every pair, distance by the documented formula (double, eight fma
-// chains over features j % 8, combined pairwise, rounded to T), each row sorted by
-// (distance, index).
-template <class T>
-struct naive_result {
-  std::vector<index_t> idx;
-  std::vector<T> dist;
-};
-
-template <class T>
-naive_result<T> naive_knn(const std::vector<T>& q, index_t nq, const std::vector<T>& r, index_t nr,
-                          index_t d, index_t k, bool self) {
-  naive_result<T> out;
-  std::vector<std::pair<T, index_t>> row;
-  for (index_t i = 0; i < nq; ++i) {
-    row.clear();
-    for (index_t j = 0; j < nr; ++j) {
-      if (self && i == j) continue;
-      double s[8] = {};
-      for (index_t f = 0; f < d; ++f) {
-        const double diff = double(q[std::size_t(i * d + f)]) - double(r[std::size_t(j * d + f)]);
-        s[f % 8] = std::fma(diff, diff, s[f % 8]);
-      }
-      const double total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      row.emplace_back(static_cast<T>(total), j);
-    }
-    std::sort(row.begin(), row.end());
-    for (index_t c = 0; c < k; ++c) {
-      out.idx.push_back(row[std::size_t(c)].second);
-      out.dist.push_back(row[std::size_t(c)].first);
-    }
-  }
-  return out;
-}
-
 template <class T>
 std::vector<T> random_points(index_t n, index_t d, std::uint64_t s, double offset = 0.0) {
   ladle::philox g(ladle::seed{s});
@@ -78,7 +44,7 @@ std::vector<T> grid_points(index_t n, index_t d, int side, std::uint64_t s) {
 }
 
 template <class T>
-void check_equal(const ladle::knn_result<T>& got, const naive_result<T>& want) {
+void check_equal(const ladle::knn_result<T>& got, const naive_knn::result<T>& want) {
   REQUIRE(std::size_t(got.indices.size()) == want.idx.size());
   index_t bad = 0;
   for (std::size_t i = 0; i < want.idx.size(); ++i) {
@@ -93,13 +59,13 @@ void check_knn(const std::vector<T>& q, index_t nq, const std::vector<T>& r, ind
                ladle::knn_options opts) {
   const auto got = ladle::knn(ladle::make_view(q.data(), {nq, d}), ladle::make_view(r.data(), {nr, d}),
                               opts);
-  check_equal(got, naive_knn(q, nq, r, nr, d, opts.k, false));
+  check_equal(got, naive_knn::all_pairs(q, nq, r, nr, d, opts.k, false));
 }
 
 template <class T>
 void check_self(const std::vector<T>& x, index_t n, index_t d, ladle::knn_options opts) {
   const auto got = ladle::knn_self(ladle::make_view(x.data(), {n, d}), opts);
-  check_equal(got, naive_knn(x, n, x, n, d, opts.k, true));
+  check_equal(got, naive_knn::all_pairs(x, n, x, n, d, opts.k, true));
 }
 
 template <class T>
@@ -209,7 +175,7 @@ TEST_CASE("strided inputs and outputs, int32 indices, double distances for float
   std::vector<float> cm(std::size_t(n * d));
   for (index_t i = 0; i < n; ++i)
     for (index_t f = 0; f < d; ++f) cm[std::size_t(f * n + i)] = x[std::size_t(i * d + f)];
-  const auto want = naive_knn(x, n, x, n, d, 4, true);
+  const auto want = naive_knn::all_pairs(x, n, x, n, d, 4, true);
   // Outputs interleaved in wider buffers (row stride 9, column stride 2).
   std::vector<std::int32_t> ib(std::size_t(n * 9), -1);
   std::vector<double> db(std::size_t(n * 9), -1.0);
