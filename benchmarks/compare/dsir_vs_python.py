@@ -16,13 +16,15 @@ Interleaved runs (Python then ladle per rep), medians of CPU seconds; `uptime` l
 import argparse
 import hashlib
 import os
-import pathlib
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_setup  # noqa: E402
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[var] = "1"
@@ -32,17 +34,6 @@ import numpy as np  # noqa: E402
 BUCKETS = 10000
 WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
 GOSPELS = ("Mat", "Mark", "Luke", "John")
-
-
-def find_bench(explicit):
-    if explicit:
-        return pathlib.Path(explicit)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        candidate = build / "benchmarks" / "bench_selection"
-        if candidate.exists():
-            return candidate
-    sys.exit("bench_selection not found; build it (ninja bench_selection) or pass --bench PATH")
 
 
 def corpus(tmp):
@@ -99,7 +90,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--bench")
     args = ap.parse_args()
-    bench = find_bench(args.bench)
+    bench = peer_setup.find_bench(args.bench, "bench_selection")
     try:
         from threadpoolctl import threadpool_info
         blas = [(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()]

@@ -24,7 +24,6 @@ the same rounds and adds its median and ladle's speed-up over it.
 """
 import argparse
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -44,17 +43,6 @@ SHAPES = {
     "query_10k_1M_128_k10": ("query", 10_000, 1_000_000, 128, 10),
     "self_20k_256_k10": ("self", 20_000, 20_000, 256, 10),
 }
-
-
-def find_bench(explicit):
-    if explicit:
-        return pathlib.Path(explicit)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        candidate = build / "benchmarks" / "bench_neighbors"
-        if candidate.exists():
-            return candidate
-    sys.exit("bench_neighbors not found; build it or pass --bench PATH")
 
 
 class FaissSide:
@@ -96,7 +84,7 @@ def main():
     ap.add_argument("--base", type=int, default=1_000_000, help="base rows of the query shape")
     ap.add_argument("--baseline", help="another bench_neighbors to interleave (before/after)")
     args = ap.parse_args()
-    bench = find_bench(args.bench)
+    bench = peer_setup.find_bench(args.bench, "bench_neighbors")
     faiss.omp_set_num_threads(1)
     print("machine:", peer_setup.machine_report())
     print(f"faiss {faiss.__version__}, numpy {np.__version__}")

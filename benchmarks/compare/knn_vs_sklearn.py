@@ -15,7 +15,6 @@ seconds alongside); the FMA peak is measured in the ladle process.
 """
 import argparse
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -31,17 +30,6 @@ from sklearn.neighbors import NearestNeighbors  # noqa: E402
 import sklearn  # noqa: E402
 
 
-def find_bench(explicit):
-    if explicit:
-        return pathlib.Path(explicit)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        candidate = build / "benchmarks" / "bench_neighbors"
-        if candidate.exists():
-            return candidate
-    sys.exit("bench_neighbors not found; build it (ninja bench_neighbors) or pass --bench PATH")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000)
@@ -53,7 +41,7 @@ def main():
     args = ap.parse_args()
     if args.full:
         args.n, args.d, args.k = 100000, 64, 6
-    bench = find_bench(args.bench)
+    bench = peer_setup.find_bench(args.bench, "bench_neighbors")
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=1)
     x = np.random.default_rng(0).standard_normal((args.n, args.d)).astype(np.float32)

@@ -15,6 +15,7 @@
   the load at the time.
 """
 import os
+import pathlib
 import platform
 import statistics
 import subprocess
@@ -117,3 +118,16 @@ def median(xs):
 def spread(xs):
     """'median (min-max)' of a list of seconds."""
     return f"{median(xs):.3f} ({min(xs):.3f}-{max(xs):.3f})"
+
+
+def find_bench(explicit, name):
+    """The benchmark binary `name`: `explicit` when given, else the first build*/benchmarks/name
+    under the repository root."""
+    if explicit:
+        return pathlib.Path(explicit)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for build in sorted(root.glob("build*")):
+        candidate = build / "benchmarks" / name
+        if candidate.exists():
+            return candidate
+    sys.exit(f"{name} not found; build it (ninja {name}) or pass --bench PATH")

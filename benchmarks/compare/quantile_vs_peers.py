@@ -17,11 +17,13 @@ the ratios meaningful on a loaded machine; `uptime` is printed with the results.
 import argparse
 import json
 import os
-import pathlib
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_setup  # noqa: E402
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[var] = "1"
@@ -33,17 +35,6 @@ try:
     threadpool_limits(limits=1)
 except ImportError:  # pragma: no cover
     threadpool_info = None
-
-
-def find_bench(explicit):
-    if explicit:
-        return pathlib.Path(explicit)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        candidate = build / "benchmarks" / "bench_quantile"
-        if candidate.exists():
-            return candidate
-    sys.exit("bench_quantile not found; build it (ninja bench_quantile) or pass --bench PATH")
 
 
 def ladle_times(bench, pattern, env=None):
@@ -114,7 +105,7 @@ def main():
     ap.add_argument("--bench")
     ap.add_argument("--skip-fit", action="store_true")
     args = ap.parse_args()
-    bench = find_bench(args.bench)
+    bench = peer_setup.find_bench(args.bench, "bench_quantile")
     if threadpool_info:
         print("threadpools:", [(i["internal_api"], i["num_threads"]) for i in threadpool_info()])
     q = np.random.default_rng(2).normal(size=(args.rows, 9)).astype(np.float32)

@@ -23,27 +23,18 @@ import argparse
 import heapq
 import resource
 import os
-import pathlib
 import statistics
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_setup  # noqa: E402
+
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
-
-
-def find_bench(explicit):
-    if explicit:
-        return pathlib.Path(explicit)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        candidate = build / "benchmarks" / "bench_selection"
-        if candidate.exists():
-            return candidate
-    sys.exit("bench_selection not found; build it (ninja bench_selection) or pass --bench PATH")
 
 
 def cpu(fn):
@@ -189,7 +180,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", help="run one case: weighted, uniform, kcenter, facility or kmeans")
     args = ap.parse_args()
-    bench = find_bench(args.bench)
+    bench = peer_setup.find_bench(args.bench, "bench_selection")
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
         threadpool_limits(limits=1)
