@@ -26,15 +26,7 @@ using ladle::index_t;
 
 namespace {
 
-std::string hex(const ladle::sha256_digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
+using st::hex;
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;

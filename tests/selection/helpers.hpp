@@ -1,5 +1,6 @@
 // Test helpers for the selection family: chi-square goodness of fit and exact inclusion
-// probabilities of successive weighted sampling, computed independently of ladle.
+// probabilities of successive weighted sampling, computed independently of ladle; SHA-256
+// digests as lower-case hex (hashlib's hexdigest()).
 #pragma once
 
 #include <ladle/selection.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace st {
@@ -91,6 +93,17 @@ std::vector<index_t> sorted_copy(const Container& c) {
   std::vector<index_t> v(c.begin(), c.end());
   std::sort(v.begin(), v.end());
   return v;
+}
+
+/// A digest as lower-case hex, as Python's hashlib.sha256(...).hexdigest() prints it.
+inline std::string hex(const ladle::sha256_digest& d) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (auto b : d) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
 }
 
 }  // namespace st

@@ -12,15 +12,7 @@ namespace LADLE_TEST_FILE {
 
 namespace {
 
-std::string hex(const ladle::sha256_digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
+using st::hex;
 
 std::vector<std::uint8_t> data(int n) {
   std::vector<std::uint8_t> v(static_cast<std::size_t>(n));
