@@ -347,14 +347,31 @@ TEST_CASE("weighted_average_into: in place into the first model, overlap refused
         std::string::npos);
 }
 
+// The documented recurrence, replayed element by element: m = x0; m += c (x - m) by one fma,
+// skipped where x == m; c = 1/2, 1/3, ... (uniform). Returns how many elements of `got` differ.
+std::size_t recurrence_mismatches(const std::vector<std::vector<float>>& x, const float* got) {
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < x[0].size(); ++i) {
+    float r = x[0][i];
+    for (std::size_t m = 1; m < x.size(); ++m) {
+      const float c = static_cast<float>(1.0 / static_cast<double>(m + 1));
+      const float d = x[m][i] - r;
+      const float t = std::fma(c, d, r);
+      r = d == 0.0f ? r : t;
+    }
+    wrong += bits_of(got[i]) != bits_of(r);
+  }
+  return wrong;
+}
+
 TEST_CASE("weighted_average: every read and store path gives the recurrence's bits") {
-  // K = 3 float32 models of 32 MiB + 21 elements: the output is large enough to be written with
-  // streaming stores, the chunks are read in place, and the vector bodies end in a scalar tail.
-  // The same average with the middle model given as float64 (the same values, widened exactly)
-  // takes the widening path. Both must equal the documented recurrence, replayed here:
-  // m = x0; m += c (x - m) by one fma, skipped where x == m; c = 1/2 then 1/3 (uniform).
+  // K = 3 float32 models of 32 MiB + 29 elements: the output is large enough to be written with
+  // streaming stores straight from registers, and 29 leaves a two-vector step, a one-vector step
+  // and a scalar tail on AVX-512 and on AVX2. The same average with the middle model given as
+  // float64 (the same values, widened exactly) takes the widening path. Both must equal the
+  // recurrence.
   std::mt19937 g(11);
-  const std::size_t n = (std::size_t(32) << 20) / 4 + 21;
+  const std::size_t n = (std::size_t(32) << 20) / 4 + 29;
   std::vector<std::vector<float>> x;
   for (int m = 0; m < 3; ++m) x.push_back(random_floats(g, n, 1.0f));
   for (std::size_t i = 0; i < n; i += 101) x[1][i] = x[0][i];  // some steps are skipped
@@ -367,23 +384,49 @@ TEST_CASE("weighted_average: every read and store path gives the recurrence's bi
   ladle::average_options o;
   o.output = ladle::output_dtype::float32;
   o.floats = ladle::float_dtypes::may_differ;
-  const auto a = ladle::uniform_average(floats, o);
-  const auto b = ladle::uniform_average(mixed, o);
-  const auto va = a.values<float>("w"), vb = b.values<float>("w");
-  const float c[3] = {0.0f, static_cast<float>(1.0 / 2.0), static_cast<float>(1.0 / 3.0)};
-  std::size_t wrong_a = 0, wrong_b = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    float r = x[0][i];
-    for (int m = 1; m < 3; ++m) {
-      const float d = x[m][i] - r;
-      const float t = std::fma(c[m], d, r);
-      r = d == 0.0f ? r : t;
-    }
-    wrong_a += bits_of(va(i)) != bits_of(r);
-    wrong_b += bits_of(vb(i)) != bits_of(r);
+  CHECK(recurrence_mismatches(x, ladle::uniform_average(floats, o).values<float>("w").data()) == 0);
+  CHECK(recurrence_mismatches(x, ladle::uniform_average(mixed, o).values<float>("w").data()) == 0);
+
+  SUBCASE("into a caller's buffer one float past a vector boundary, and into an input") {
+    // The streamed stores need a scalar head up to the vector boundary; the output may also be
+    // one of the inputs exactly (each element's inputs are read before it is written).
+    std::vector<float> buffer(n + 1, -1.0f);
+    ladle::mutable_state_dict shifted("shifted");
+    shifted.add("w", ladle::make_view(buffer.data() + 1, n));
+    ladle::weighted_average_into(floats, {}, shifted);
+    CHECK(recurrence_mismatches(x, buffer.data() + 1) == 0);
+    CHECK(buffer[0] == -1.0f);
+    const auto expected = x;
+    ladle::mutable_state_dict onto_second("onto x1");
+    onto_second.add("w", ladle::make_view(x[1].data(), n));
+    ladle::weighted_average_into(floats, {}, onto_second);
+    CHECK(recurrence_mismatches(expected, x[1].data()) == 0);
   }
-  CHECK(wrong_a == 0);
-  CHECK(wrong_b == 0);
+  SUBCASE("small outputs (cached stores) and bfloat16 inputs read in place") {
+    // 8 models of 4096 * 3 + 29 elements, every length from one vector to several chunks; the
+    // bfloat16 models hold the same values rounded to bfloat16, replayed from their widening.
+    for (const std::size_t len : {std::size_t(1), std::size_t(15), std::size_t(16), std::size_t(29),
+                                  std::size_t(4096 * 3 + 29)}) {
+      CAPTURE(len);
+      std::vector<std::vector<float>> y;
+      std::vector<std::vector<ladle::bfloat16>> yb;
+      for (int m = 0; m < 8; ++m) {
+        y.push_back(random_floats(g, len, 1.0f));
+        std::vector<ladle::bfloat16> b(len);
+        ladle::convert_n(y.back().data(), b.data(), static_cast<ladle::index_t>(len));
+        yb.push_back(std::move(b));
+      }
+      std::vector<std::vector<float>> yb_wide(8, std::vector<float>(len));
+      std::vector<ladle::state_dict> fm(8), bm(8);
+      for (int m = 0; m < 8; ++m) {
+        for (std::size_t i = 0; i < len; ++i) yb_wide[m][i] = ladle::to_float(yb[m][i]);
+        fm[m].add("w", ladle::make_view(y[m].data(), len));
+        bm[m].add("w", ladle::make_view(yb[m].data(), len));
+      }
+      CHECK(recurrence_mismatches(y, ladle::uniform_average(fm, o).values<float>("w").data()) == 0);
+      CHECK(recurrence_mismatches(yb_wide, ladle::uniform_average(bm, o).values<float>("w").data()) == 0);
+    }
+  }
 }
 
 TEST_CASE("weighted_average: zero-weight models are matched but not read; par == seq") {

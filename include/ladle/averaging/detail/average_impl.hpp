@@ -75,6 +75,7 @@ inline std::vector<average_plan> plan_average(const std::vector<state_dict>& mod
         p.inputs.push_back({u.data, u.type, static_cast<float>(c)});
       }
     }
+    decide_input_read(p);
     plans.push_back(std::move(p));
   }
   return plans;
@@ -91,18 +92,20 @@ void run_average_plans(const Policy& policy, const std::vector<average_plan>& pl
     const bool streamed = LADLE_HAS_SIMD && !p.integer && p.out_type == dtype_v<float> &&
                           static_cast<std::size_t>(p.elements) * 4 >= LADLE_STREAM_MIN_BYTES;
     parallel_for(policy, p.elements, grain, [&](index_t begin, index_t end) {
-      average_scratch scratch(o.chunk);
-      average_range(p, begin, end, o, scratch,
-                    [&](index_t at, const void* bytes, std::size_t n) {
-                      unsigned char* dst = static_cast<unsigned char*>(p.out) + static_cast<std::size_t>(at) * osize;
+      if (!average_range_direct(p, begin, end, o, streamed)) {
+        average_scratch scratch(o.chunk);
+        average_range(p, begin, end, o, scratch,
+                      [&](index_t at, const void* bytes, std::size_t n) {
+                        unsigned char* dst = static_cast<unsigned char*>(p.out) + static_cast<std::size_t>(at) * osize;
 #if LADLE_HAS_SIMD
-                      if (streamed) {
-                        simd::stream_copy(reinterpret_cast<float*>(dst), static_cast<const float*>(bytes), n / 4);
-                        return;
-                      }
+                        if (streamed) {
+                          simd::stream_copy(reinterpret_cast<float*>(dst), static_cast<const float*>(bytes), n / 4);
+                          return;
+                        }
 #endif
-                      std::memcpy(dst, bytes, n);
-                    });
+                        std::memcpy(dst, bytes, n);
+                      });
+      }
 #if LADLE_HAS_SIMD
       if (streamed) simd::stream_fence();
 #endif
