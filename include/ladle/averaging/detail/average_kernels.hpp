@@ -1,7 +1,8 @@
 // ladle/averaging/detail/average_kernels.hpp: the chunked float32 accumulation every average
-// shares (in memory and file to file). Plain loops over float arrays with std::fma: the compiler
-// vectorises them (the chunk length is a compile-time multiple of the vector width in the body),
-// and std::fma is correctly rounded on every ISA, so the bits never depend on the build.
+// shares (in memory and file to file). One recurrence step (running_mean_update) in a scalar
+// and a lane form that both round once (std::fma / simd::fma), so the bits never depend on the
+// build: folded in registers across the inputs when they can be read in place, else one widened
+// input chunk at a time.
 #pragma once
 
 #include "ladle/core/dtype.hpp"
@@ -103,45 +104,51 @@ inline const float* load_floats(const average_input& in, index_t at, index_t n, 
   return buf;
 }
 
-/// acc <- acc + c (x - acc), skipped where x == acc (keeps -0 and identical models exact).
-/// Vector body only where the ISA has a fused multiply-add (xsimd emulates fma with two
-/// roundings elsewhere); both paths round once, so the bits are the same on every build.
+/// One step of the running mean: a + c (x - a) with one rounding, skipped where x == a (keeps -0
+/// and identical models exact). The scalar form and the lane form (vector paths only where the
+/// ISA has a fused multiply-add: xsimd emulates fma with two roundings elsewhere) round alike,
+/// so the bits are the same on every build.
+LADLE_FORCE_INLINE float running_mean_update(float a, float x, float c) noexcept {
+  const float d = x - a;
+  const float t = std::fma(c, d, a);
+  return d == 0.0f ? a : t;
+}
+#if LADLE_HAS_SIMD && (defined(__FMA__) || defined(__AVX512F__))
+template <class B>
+LADLE_FORCE_INLINE B running_mean_update(const B& a, const B& x, const B& c) noexcept {
+  const B d = x - a;
+  return xsimd::select(d == B(0.0f), a, simd::fma(c, d, a));
+}
+#endif
+
+/// acc <- running_mean_update(acc, x, c) over [0, n): the widening path's step, one input chunk
+/// at a time.
 LADLE_FORCE_INLINE void running_mean_step(float* LADLE_RESTRICT acc, const float* LADLE_RESTRICT x,
                                           float c, index_t n) noexcept {
   index_t i = 0;
 #if LADLE_HAS_SIMD && (defined(__FMA__) || defined(__AVX512F__))
   using fb = simd::batch<float>;
   constexpr index_t lanes = static_cast<index_t>(fb::size);
-  const fb cv(c), zero(0.0f);
+  const fb cv(c);
   const index_t vector_end = n - n % lanes;
   for (; i < vector_end; i += lanes) {
-    simd::prefetch(x + i);  // the inputs are K interleaved streams: keep each one coming
-    const fb a = fb::load_unaligned(acc + i);
-    const fb d = fb::load_unaligned(x + i) - a;
-    xsimd::select(d == zero, a, simd::fma(cv, d, a)).store_unaligned(acc + i);
+    simd::prefetch(x + i);  // one input stream at a time: the prefetch keeps it coming
+    running_mean_update(fb::load_unaligned(acc + i), fb::load_unaligned(x + i), cv).store_unaligned(acc + i);
   }
 #endif
-  for (; i < n; ++i) {
-    const float d = x[i] - acc[i];
-    const float t = std::fma(c, d, acc[i]);
-    acc[i] = d == 0.0f ? acc[i] : t;
-  }
+  for (; i < n; ++i) acc[i] = running_mean_update(acc[i], x[i], c);
 }
 
 LADLE_FORCE_INLINE float input_value(const float* p) noexcept { return *p; }
 LADLE_FORCE_INLINE float input_value(const bfloat16* p) noexcept { return to_float(*p); }
 
-/// The running mean of element i across the K inputs: m = x_0, then m <- m + c_k (x_k - m) as in
-/// running_mean_step. One lane's arithmetic, shared by every path of running_mean_all.
+/// The running mean of element i across the K inputs: m = x_0, then
+/// m <- running_mean_update(m, x_k, c_k). One lane's arithmetic, shared by every path of running_mean_all.
 template <class In>
 LADLE_FORCE_INLINE float running_mean_scalar(const void* const* x, const float* c, std::size_t k,
                                              index_t i) noexcept {
   float a = input_value(static_cast<const In*>(x[0]) + i);
-  for (std::size_t m = 1; m < k; ++m) {
-    const float d = input_value(static_cast<const In*>(x[m]) + i) - a;
-    const float t = std::fma(c[m], d, a);
-    a = d == 0.0f ? a : t;
-  }
+  for (std::size_t m = 1; m < k; ++m) a = running_mean_update(a, input_value(static_cast<const In*>(x[m]) + i), c[m]);
   return a;
 }
 
@@ -165,10 +172,7 @@ LADLE_FORCE_INLINE void running_mean_lanes(const void* const* x, const float* c,
   for (std::size_t m = 1; m < k; ++m) {
     const In* xm = static_cast<const In*>(x[m]) + i;
     const B cm(c[m]);
-    for (int u = 0; u < U; ++u) {
-      const B d = input_lanes<B>(xm + u * lanes) - a[u];
-      a[u] = xsimd::select(d == B(0.0f), a[u], simd::fma(cm, d, a[u]));
-    }
+    for (int u = 0; u < U; ++u) a[u] = running_mean_update(a[u], input_lanes<B>(xm + u * lanes), cm);
   }
 }
 #endif
