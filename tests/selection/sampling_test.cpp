@@ -277,6 +277,11 @@ TEST_CASE("weighted_sample: same bits for every thread count; zero weights never
                                  ladle::sample_order::draw) == a);
   }
   for (auto i : a) CHECK(w[std::size_t(i)] > 0);
+  // A strided view of the same weights (the screening pass has its own strided loop).
+  std::vector<double> spaced(2 * w.size(), -1.0);
+  for (std::size_t i = 0; i < w.size(); ++i) spaced[2 * i] = w[i];
+  const ladle::tensor_view<const double, 1> sv(spaced.data(), {n}, {2});
+  CHECK(ladle::weighted_sample(sv, 5000, seed{8}, ladle::sample_order::draw) == a);
   // Every positive weight must be taken when k equals their number.
   index_t positive = 0;
   for (auto v : w) positive += v > 0;
