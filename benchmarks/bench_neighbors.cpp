@@ -6,7 +6,9 @@
 // the core's fp32 FMA peak measured in this binary (BM_fma_peak: a register-resident loop of
 // independent simd::batch<float> FMAs). Args: n, d, k.
 //   bench_neighbors --benchmark_filter='knn_self/100000/64/6'
-//   bench_neighbors --once query 10000 1000000 128 10   (see run_once below)
+//   bench_neighbors --once query 10000 1000000 128 10   (see run_once below; the environment
+//   variables LADLE_KNN_QUERY_BLOCK, LADLE_KNN_REFERENCE_BLOCK, LADLE_KNN_CANDIDATE_BUFFER set
+//   knn_options for tuning runs)
 #include "bench_common.hpp"
 
 #include <ladle/core/random.hpp>
@@ -90,6 +92,10 @@ int run_once(int argc, char** argv) {
   const auto qs = self ? std::vector<float>() : random_points(nq, d, 7);
   ladle::knn_options opts;
   opts.k = k;
+  // Tile overrides for tuning runs (unset: the automatic choice).
+  if (const char* v = std::getenv("LADLE_KNN_QUERY_BLOCK")) opts.query_block = std::atol(v);
+  if (const char* v = std::getenv("LADLE_KNN_REFERENCE_BLOCK")) opts.reference_block = std::atol(v);
+  if (const char* v = std::getenv("LADLE_KNN_CANDIDATE_BUFFER")) opts.candidate_buffer = std::atol(v);
   ladle::tensor<ladle::index_t, 2> idx({nq, k});
   ladle::tensor<float, 2> dist({nq, k});
   const auto w0 = std::chrono::steady_clock::now();

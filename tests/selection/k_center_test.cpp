@@ -145,6 +145,59 @@ TEST_CASE_TEMPLATE("k_center_greedy equals the naive O(n^2) greedy", T, float, d
   }
 }
 
+TEST_CASE("k-center float screen: never clears a row whose exact distance is below the minimum") {
+  // The screen may skip a row only when est * shrink - d 2^-149 >= v proves the exact distance
+  // is not below v. Here v is the next double above the exact distance, the tightest threshold
+  // the screen must still refuse, over lengths that reach the vector body and the tails, and
+  // data with cancellation (a large offset), tiny (subnormal squares) and huge coordinates.
+  ladle::philox g(seed{19});
+  for (const index_t d : {index_t(1), index_t(3), index_t(17), index_t(64), index_t(129), index_t(300)}) {
+    for (const double scale : {1.0, 1e-22, 1e17}) {
+      for (const double offset : {0.0, 1000.0}) {
+        CAPTURE(d);
+        CAPTURE(scale);
+        CAPTURE(offset);
+        const double shrink = ladle::detail::screen_shrink(d);
+        const double tiny = double(d) * 0x1p-149;
+        REQUIRE(shrink > 0.99);
+        std::size_t cleared = 0;
+        for (int t = 0; t < 300; ++t) {
+          std::vector<float> a(static_cast<std::size_t>(d)), b(static_cast<std::size_t>(d));
+          for (index_t j = 0; j < d; ++j) {
+            a[std::size_t(j)] = float((offset + ladle::normal(g)) * scale);
+            b[std::size_t(j)] = float((offset + ladle::normal(g)) * scale);
+          }
+          const double exact = ladle::detail::exact_sq_distance_rows(a.data(), b.data(), d);
+          const double est = double(ladle::detail::screen_sq_distance(a.data(), b.data(), d));
+          const double v = std::nextafter(exact, std::numeric_limits<double>::infinity());
+          cleared += est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v;
+        }
+        CHECK(cleared == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("k_center_greedy: the float screen defers every close call to the exact distance") {
+  // Rows far from the origin and close to each other: a float32 sum of squared differences is
+  // exact-ish here, but the rows' float coordinates carry the offset's rounding, so near-ties
+  // between a row's minimum and its distance to a new centre abound (quantised coordinates:
+  // many exact ties too). Any screen that cleared a row whose exact distance is below its
+  // minimum would change the order the naive greedy finds.
+  for (const double step : {1.0 / 1024, 1.0 / 3}) {
+    CAPTURE(step);
+    const index_t n = 240, d = 40;
+    auto x = random_matrix<float>(n, d, 77, false);
+    for (auto& v : x) v = float(1000.0 + std::round(double(v) / step) * step * 1e-3);
+    const auto X = ladle::make_view(static_cast<const float*>(x.data()), {n, d});
+    const std::vector<index_t> init = {5};
+    const auto got = ladle::k_center_greedy(X, 60, seed{3}, init);
+    const auto want = naive_k_center(x, n, d, init, 60);
+    CHECK(got.order == want.order);
+    for (std::size_t t = 0; t < want.gains.size(); ++t) CHECK(got.gains[t] == want.gains[t]);
+  }
+}
+
 TEST_CASE("k_center_greedy: same bits for every thread count and layout") {
   const index_t n = 20000, d = 37;
   const auto x = random_matrix<float>(n, d, 3, false);

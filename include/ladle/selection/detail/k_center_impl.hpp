@@ -1,6 +1,8 @@
 // Definitions for ladle/selection/k_center.hpp.
 #pragma once
 
+#include "ladle/core/simd.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/exact_distance.hpp"
 #include "ladle/selection/detail/common.hpp"
 
@@ -16,6 +18,44 @@ struct farthest {
   double value = -1;
   index_t pos = -1;
 };
+
+/// A cheap float32 estimate of the squared distance of two float rows: differences and their
+/// squares summed in float, lanes in any order. Whatever the order, it exceeds the true squared
+/// distance D by at most screen_shrink's relative factor plus d * 2^-149 (subnormal squares), or
+/// is +inf on overflow, so it can prove that the exact distance is not below a threshold
+/// (k-center: the row's minimum cannot change) without the exact double-precision pass.
+inline float screen_sq_distance(const float* a, const float* b, index_t d) noexcept {
+  index_t j = 0;
+  float s = 0;
+#if LADLE_HAS_SIMD
+  using fb = simd::batch<float>;
+  constexpr index_t lanes = static_cast<index_t>(fb::size);
+  fb s0(0.0f), s1(0.0f);
+  for (; j + 2 * lanes <= d; j += 2 * lanes) {
+    simd::prefetch(a + j);  // rows are read in order: keep the stream ahead of the loads
+    simd::prefetch(a + j + lanes);
+    const fb e0 = fb::load_unaligned(a + j) - fb::load_unaligned(b + j);
+    const fb e1 = fb::load_unaligned(a + j + lanes) - fb::load_unaligned(b + j + lanes);
+    s0 = simd::fma(e0, e0, s0);
+    s1 = simd::fma(e1, e1, s1);
+  }
+  s = simd::reduce_add(s0 + s1);
+#endif
+  for (; j < d; ++j) {
+    const float e = a[j] - b[j];
+    s = std::fma(e, e, s);
+  }
+  return s;
+}
+
+/// 1 - 2 gamma_{d+3} (gamma_n = n u / (1 - n u), u = 2^-24): screen_sq_distance times this, less
+/// d * 2^-149, is below the true squared distance, and the exact double-precision value (relative
+/// error far below gamma) is not below it either. Zero (no screening) for d >= 2^20.
+inline double screen_shrink(index_t d) noexcept {
+  if (d >= (index_t(1) << 20)) return 0;
+  const double nu = static_cast<double>(d + 3) * 0x1p-24;
+  return 1.0 - 2.0 * (nu / (1.0 - nu)) - 0x1p-40;
+}
 
 template <class Policy, class T>
 k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const index_t* cand,
@@ -75,7 +115,12 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
   constexpr double unchosen = std::numeric_limits<double>::infinity();
   std::vector<double> mins(static_cast<std::size_t>(m), unchosen);
   // One fused pass for a new centre: distances, min-update, argmax (ties to the lowest
-  // position; chunks are folded in order, so the answer is the same for every policy).
+  // position; chunks are folded in order, so the answer is the same for every policy). A row
+  // is updated only when the exact distance is below its minimum, so skipping the rows the
+  // screen proves are not leaves every bit as it was.
+  // Rows whose float screen clears them keep their minimum without the exact pass (float X).
+  const double shrink = screen_shrink(d);
+  const double tiny = static_cast<double>(d) * 0x1p-149;
   auto add_centre = [&](index_t r) {
     const index_t p = pos(r);
     if (p >= 0) mins[std::size_t(p)] = -1;  // chosen: never the farthest again
@@ -85,26 +130,38 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
         policy, m, 2048, farthest{},
         [&](index_t begin, index_t end) {
           farthest best;
-          index_t q = begin;
-          for (; q + 4 <= end; q += 4) {
-            if (mn[q] < 0 && mn[q + 1] < 0 && mn[q + 2] < 0 && mn[q + 3] < 0) continue;
-            const value_t* rows4[4] = {row(row_of(q)), row(row_of(q + 1)), row(row_of(q + 2)),
-                                       row(row_of(q + 3))};
-            double dist[4];
-            exact_sq_distance_rows4(rows4, c, d, dist);
-            for (index_t r = 0; r < 4; ++r) {
-              double v = mn[q + r];
+          // Blocks of 256 positions: rows the float screen cannot clear get the exact distance
+          // (four at a time), then the block's maxima are taken in position order.
+          index_t need[256];
+          for (index_t q0 = begin; q0 < end; q0 += 256) {
+            const index_t q1 = std::min<index_t>(end, q0 + 256);
+            index_t nn = 0;
+            for (index_t q = q0; q < q1; ++q) {
+              const double v = mn[q];
               if (v < 0) continue;
-              if (dist[r] < v) mn[q + r] = v = dist[r];
-              if (v > best.value) best = {v, q + r};
+              if constexpr (std::is_same<value_t, float>::value) {
+                if (shrink > 0 && v != unchosen) {
+                  const double est = static_cast<double>(screen_sq_distance(row(row_of(q)), c, d));
+                  if (est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v) continue;
+                }
+              }
+              need[nn++] = q;
             }
-          }
-          for (; q < end; ++q) {
-            double v = mn[q];
-            if (v < 0) continue;
-            const double dist = exact_sq_distance_rows(row(row_of(q)), c, d);
-            if (dist < v) mn[q] = v = dist;
-            if (v > best.value) best = {v, q};
+            index_t t = 0;
+            for (; t + 4 <= nn; t += 4) {
+              const value_t* rows4[4] = {row(row_of(need[t])), row(row_of(need[t + 1])),
+                                         row(row_of(need[t + 2])), row(row_of(need[t + 3]))};
+              double dist[4];
+              exact_sq_distance_rows4(rows4, c, d, dist);
+              for (index_t r = 0; r < 4; ++r)
+                if (dist[r] < mn[need[t + r]]) mn[need[t + r]] = dist[r];
+            }
+            for (; t < nn; ++t) {
+              const double dist = exact_sq_distance_rows(row(row_of(need[t])), c, d);
+              if (dist < mn[need[t]]) mn[need[t]] = dist;
+            }
+            for (index_t q = q0; q < q1; ++q)
+              if (mn[q] > best.value) best = {mn[q], q};
           }
           return best;
         },
