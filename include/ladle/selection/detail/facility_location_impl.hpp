@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace ladle {
@@ -15,6 +16,28 @@ namespace detail {
 
 /// Rows summed per chunk of a gain: fixed, so a gain has the same bits for every policy.
 constexpr index_t facility_chunk = 1024;
+
+/// The float32 screen of k-center (screen_sq_distance, screen_shrink) for the facility passes:
+/// proves that D(row, c) >= v, so a row neither gains from c nor lowers its minimum. Double
+/// data, and d >= 2^20, are never screened.
+struct facility_screen {
+  double shrink, tiny;
+  explicit facility_screen(index_t d) noexcept
+      : shrink(screen_shrink(d)), tiny(static_cast<double>(d) * 0x1p-149) {}
+  bool clears(const float* c, const float* r, index_t d, double v) const noexcept {
+    if (!(shrink > 0) || v == std::numeric_limits<double>::infinity()) return false;
+    const double est = static_cast<double>(screen_sq_distance(c, r, d));
+    return est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v;
+  }
+  bool clears(const double*, const double*, index_t, double) const noexcept { return false; }
+  /// All of the first `count` rows of c (the rest are padding).
+  template <class V>
+  bool clears(const V* const* c, index_t count, const V* r, index_t d, double v) const noexcept {
+    for (index_t q = 0; q < count; ++q)
+      if (!clears(c[q], r, d, v)) return false;
+    return true;
+  }
+};
 
 template <class V>
 struct facility_rows {
@@ -37,12 +60,21 @@ void facility_chunk_gains(const facility_rows<V>& X, const double* mind, const V
   const index_t padded = (m + 3) / 4 * 4;
   for (index_t q = 0; q < padded; ++q) cp[q] = c[std::min(q, m - 1)];
   double acc[facility_batch] = {};
+  const facility_screen screen(X.d);
   for (index_t i = b; i < e; ++i) {
     const double mi = mind[i];
     if (mi == 0) continue;
     const V* ri = X.row(i);
     double dist[facility_batch];
-    for (index_t q = 0; q < padded; q += 4) exact_sq_distance_rows4(cp + q, ri, X.d, dist + q);
+    for (index_t q = 0; q < padded; q += 4) {
+      // Four candidates the float screen proves no nearer than mi add nothing: skip their
+      // exact distances (dist = mi gives the same +0 the exact values would).
+      if (screen.clears(cp + q, std::min<index_t>(4, m - q), ri, X.d, mi)) {
+        for (index_t r = 0; r < 4; ++r) dist[q + r] = mi;
+        continue;
+      }
+      exact_sq_distance_rows4(cp + q, ri, X.d, dist + q);
+    }
     for (index_t q = 0; q < m; ++q) {
       const double t = mi - dist[q];
       if (t > 0) acc[q] += t;
@@ -129,17 +161,30 @@ double facility_max_sq_distance(const Policy& policy, const facility_rows<V>& X)
 template <class Policy, class V>
 void facility_add(const Policy& policy, const facility_rows<V>& X, double* mind, index_t c) {
   const V* rc = X.row(c);
+  const facility_screen screen(X.d);
   parallel_for(policy, X.n, facility_chunk, [&](index_t b, index_t e) {
-    index_t i = b;
-    for (; i + 4 <= e; i += 4) {
-      if (mind[i] == 0 && mind[i + 1] == 0 && mind[i + 2] == 0 && mind[i + 3] == 0) continue;
-      const V* rows4[4] = {X.row(i), X.row(i + 1), X.row(i + 2), X.row(i + 3)};
-      double dist[4];
-      exact_sq_distance_rows4(rows4, rc, X.d, dist);
-      for (index_t r = 0; r < 4; ++r) mind[i + r] = std::min(mind[i + r], dist[r]);
+    // Rows whose minimum provably stays are left out; the rest get the exact distance, four
+    // at a time.
+    index_t need[4];
+    index_t nn = 0;
+    auto flush = [&] {
+      if (nn == 4) {
+        const V* rows4[4] = {X.row(need[0]), X.row(need[1]), X.row(need[2]), X.row(need[3])};
+        double dist[4];
+        exact_sq_distance_rows4(rows4, rc, X.d, dist);
+        for (index_t r = 0; r < 4; ++r) mind[need[r]] = std::min(mind[need[r]], dist[r]);
+      } else {
+        for (index_t r = 0; r < nn; ++r)
+          mind[need[r]] = std::min(mind[need[r]], exact_sq_distance_rows(X.row(need[r]), rc, X.d));
+      }
+      nn = 0;
+    };
+    for (index_t i = b; i < e; ++i) {
+      if (mind[i] == 0 || screen.clears(X.row(i), rc, X.d, mind[i])) continue;
+      need[nn++] = i;
+      if (nn == 4) flush();
     }
-    for (; i < e; ++i)
-      if (mind[i] != 0) mind[i] = std::min(mind[i], exact_sq_distance_rows(X.row(i), rc, X.d));
+    flush();
   });
   mind[c] = 0;  // D(c, c) is 0 already; explicit for clarity
 }
