@@ -192,7 +192,7 @@ namespace detail {
 template <class Run>
 std::string merge_files(const char* fn, const std::vector<std::string>& inputs,
                         const std::string& output, output_dtype output_type,
-                        const file_merge_options& options, Run&& run) {
+                        integer_tensors integers, const file_merge_options& options, Run&& run) {
   if (options.window_bytes == 0)
     throw_invalid_argument(fn, "files.window_bytes", "must be positive");
   std::vector<safetensors_checkpoint> ckpts;
@@ -201,6 +201,8 @@ std::string merge_files(const char* fn, const std::vector<std::string>& inputs,
   std::vector<state_dict> dicts;
   dicts.reserve(ckpts.size());
   for (const auto& c : ckpts) dicts.push_back(state_dict_from(c));
+  match_state_dicts(dicts, fn, float_dtypes::may_differ);  // before the output exists
+  check_integer_tensors(dicts[0], integers, fn);
   std::vector<safetensors_tensor_spec> specs;
   for (const auto& t : dicts[0].tensors()) {
     const safetensors_dtype file_type = ckpts[0].at(t.name).tensor->dtype;  // keeps BOOL as BOOL
@@ -237,7 +239,7 @@ inline std::string merge_safetensors(const std::string& base, const std::vector<
   detail::checked_merge_weights(models.size(), options, fn);
   std::vector<std::string> inputs{base};
   inputs.insert(inputs.end(), models.begin(), models.end());
-  return detail::merge_files(fn, inputs, output, options.output, files,
+  return detail::merge_files(fn, inputs, output, options.output, options.integers, files,
                              [&](const std::vector<state_dict>& d, const merge_sink& sink,
                                  const chunked_merge_options& c) {
                                const std::vector<state_dict> tuned(d.begin() + 1, d.end());
@@ -250,7 +252,7 @@ inline std::string slerp_safetensors(const std::string& a, const std::string& b,
                                      const file_merge_options& files) {
   constexpr const char* fn = "slerp_safetensors";
   if (!(t >= 0 && t <= 1)) throw_invalid_argument(fn, "t", "must be in [0, 1], got ", t);
-  return detail::merge_files(fn, {a, b}, output, options.output, files,
+  return detail::merge_files(fn, {a, b}, output, options.output, options.integers, files,
                              [&](const std::vector<state_dict>& d, const merge_sink& sink,
                                  const chunked_merge_options& c) {
                                slerp_chunked(d[0], d[1], t, options, sink, c);
