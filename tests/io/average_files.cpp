@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "error_of.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -128,6 +130,76 @@ TEST_CASE("average_safetensors: equals the in-memory average bit for bit; numpy 
   const auto& e = c.at("layer.weight");
   CHECK(e.tensor->dtype == ladle::safetensors_dtype::bf16);
   CHECK(std::memcmp(e.file->data(*e.tensor), ref2.values<ladle::bfloat16>("layer.weight").data(), 2 * n) == 0);
+}
+
+TEST_CASE("merge_safetensors / slerp_safetensors: equal the in-memory merges bit for bit") {
+  scratch_dir dir;
+  std::mt19937 g(43);
+  const std::size_t n = 3 * 4001;
+  std::vector<model_data> data;
+  std::vector<std::string> paths;
+  std::vector<ladle::state_dict> models;
+  for (int m = 0; m < 3; ++m) {
+    data.push_back(make_model(g, n));
+    paths.push_back(dir / ("m" + std::to_string(m) + ".safetensors"));
+    save(paths.back(), data.back(), n);
+  }
+  for (int m = 0; m < 3; ++m) {
+    models.emplace_back("m");
+    models.back().add("layer.weight", ladle::make_view(data[m].w.data(), {static_cast<ladle::index_t>(n / 3), 3}));
+    models.back().add("emb", ladle::dtype_v<ladle::bfloat16>, {1005}, data[m].b.data());
+    models.back().add("step", ladle::dtype_v<std::int64_t>, {}, &data[m].step);
+    models.back().add("mask", ladle::dtype_v<std::uint8_t>, {3}, data[m].mask);
+  }
+  const auto same = [](const ladle::safetensors_checkpoint& c, const ladle::owned_state_dict& ref) {
+    for (const auto& t : ref.dict().tensors()) {
+      CAPTURE(t.name);
+      const auto& e = c.at(t.name);
+      REQUIRE(e.tensor->bytes() == t.bytes());
+      CHECK(std::memcmp(e.file->data(*e.tensor), t.data, t.bytes()) == 0);
+    }
+    CHECK(c.at("mask").tensor->dtype == ladle::safetensors_dtype::boolean);  // BOOL stays BOOL
+  };
+  ladle::file_merge_options f;
+  f.window_bytes = 1000;  // chunks of 83 elements: many per tensor
+  f.sync = false;
+  for (auto method : {ladle::merge_method::task_arithmetic, ladle::merge_method::ties,
+                      ladle::merge_method::dare_ties}) {
+    ladle::merge_options o;
+    o.method = method;
+    o.density = method == ladle::merge_method::ties ? 0.3 : 1.0;
+    o.drop_rate = method == ladle::merge_method::dare_ties ? 0.4 : 0.0;
+    o.weights = {2.0, 0.5};
+    const std::string out = ladle::merge_safetensors(paths[0], {paths[1], paths[2]}, dir / "merged.safetensors", o, f);
+    CHECK(out == dir / "merged.safetensors");
+    const auto c = ladle::safetensors_checkpoint::open(out);
+    CHECK(c.metadata().at("format") == "pt");
+    same(c, ladle::merge_task_vectors(models[0], {models[1], models[2]}, o));
+  }
+  ladle::file_merge_options sharded = f;
+  sharded.max_shard_bytes = 20000;
+  ladle::slerp_options so;
+  so.output = ladle::output_dtype::bfloat16;
+  const std::string idx = ladle::slerp_safetensors(paths[1], paths[2], 0.3, dir / "slerp", so, sharded);
+  const auto c = ladle::safetensors_checkpoint::open(idx);
+  CHECK(c.files().size() >= 2);
+  same(c, ladle::slerp(models[1], models[2], 0.3, so));
+
+  ladle::merge_options bad;
+  bad.weights = {1.0};
+  CHECK(error_of([&] { ladle::merge_safetensors(paths[0], {paths[1], paths[2]}, dir / "bad.safetensors", bad, f); })
+            .find("merge_safetensors: 'options.weights' has 1 entries for 2 models") != std::string::npos);
+  CHECK(error_of([&] { ladle::slerp_safetensors(paths[0], paths[1], 2.0, dir / "bad.safetensors"); })
+            .find("slerp_safetensors: 't' must be in [0, 1], got 2") != std::string::npos);
+  f.window_bytes = 0;
+  CHECK(error_of([&] { ladle::merge_safetensors(paths[0], {paths[1]}, dir / "bad.safetensors", {}, f); })
+            .find("'files.window_bytes' must be positive") != std::string::npos);
+  f.window_bytes = 1000;
+  ladle::save_safetensors(dir / "short.safetensors",
+                          {{"emb", ladle::safetensors_dtype::bf16, {1005}, data[0].b.data()}});
+  CHECK(error_of([&] { ladle::merge_safetensors(paths[0], {dir / "short.safetensors"}, dir / "bad.safetensors", {}, f); })
+            .find("merge_safetensors: 'models' tensor '") != std::string::npos);
+  CHECK(!ladle::detail::file_exists(dir / "bad.safetensors"));
 }
 
 TEST_CASE("average_safetensors: errors name the files and the tensor; nothing is written") {

@@ -149,6 +149,11 @@ nlohmann::ordered_json quant_record::to_json() const {
   j["signed"] = is_signed;
   j["packed"] = packed;
   if (!observer.empty()) j["observer"] = observer;
+  if (double_quant) {
+    j["double_quant"] = true;
+    j["scale_block_size"] = scale_block_size;
+  }
+  if (!scale_rule.empty()) j["scale_rule"] = scale_rule;
   j["dtype"] = dtype;
   j["shape"] = shape;
   return j;
@@ -176,6 +181,9 @@ quant_record quant_record::from_json(const std::string& name, const std::string&
     r.is_signed = j.at("signed").get<bool>();
     r.packed = j.at("packed").get<bool>();
     if (j.contains("observer")) r.observer = j.at("observer").get<std::string>();
+    if (j.contains("double_quant")) r.double_quant = j.at("double_quant").get<bool>();
+    if (j.contains("scale_block_size")) r.scale_block_size = j.at("scale_block_size").get<std::int64_t>();
+    if (j.contains("scale_rule")) r.scale_rule = j.at("scale_rule").get<std::string>();
     r.dtype = j.at("dtype").get<std::string>();
     r.shape = j.at("shape").get<std::vector<std::int64_t>>();
   } catch (const std::exception& e) {
@@ -183,6 +191,11 @@ quant_record quant_record::from_json(const std::string& name, const std::string&
   }
   for (auto s : r.shape)
     if (s < 0) throw bad("has a negative shape entry");
+  if (r.double_quant && (r.format != "nf4" || r.scale_block_size < 1))
+    throw bad("has double_quant without format nf4 and a positive scale_block_size");
+  if (!r.scale_rule.empty() && (r.format.compare(0, 2, "mx") != 0 ||
+                                (r.scale_rule != "ocp" && r.scale_rule != "round-up")))
+    throw bad("has scale_rule '" + r.scale_rule + "' (MX formats only: ocp or round-up)");
   ladle::safetensors_dtype d;
   if (!ladle::safetensors_dtype_from_name(r.dtype, d) || !ladle::safetensors_dtype_is_float(d))
     throw bad("names dtype '" + r.dtype + "', not F64, F32, F16 or BF16");

@@ -58,6 +58,9 @@ struct quant_record {
   bool is_signed = true;       ///< integer codes: two's complement
   bool packed = false;         ///< codes packed below a byte (packing.hpp / nf4 / MX layout)
   std::string observer;        ///< range estimator (integer formats)
+  bool double_quant = false;   ///< nf4: block absmax values stored as int8 codes (QLoRA)
+  std::int64_t scale_block_size = 0;  ///< nf4 double quant: absmax values per NAME.scale_scale entry
+  std::string scale_rule;      ///< MX: E8M0 scale rule, "ocp" or "round-up"
   std::string dtype;           ///< original safetensors dtype ("BF16")
   std::vector<std::int64_t> shape;  ///< original shape
 

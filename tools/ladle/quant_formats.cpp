@@ -116,6 +116,12 @@ void check_choice(const quant_choice& c) {
   }
   if (!is_int(c.format) && c.observer != "minmax")
     throw usage_error("--observer: only the integer formats use an observer");
+  if (c.double_quant && c.format != "nf4")
+    throw usage_error("--double-quant: only nf4 quantizes its block scales");
+  if (c.mx_scale != "ocp" && c.mx_scale != "round-up")
+    throw usage_error("--mx-scale: '" + c.mx_scale + "' is not ocp or round-up");
+  if (c.mx_scale != "ocp" && !is_mx(c.format))
+    throw usage_error("--mx-scale: only the MX formats have an E8M0 scale rule");
 }
 
 std::string shape_problem(const quant_choice& c, const std::vector<std::int64_t>& shape) {
@@ -157,7 +163,15 @@ quantized_tensor plan_quantized(const quant_choice& c, const std::string& dtype,
     r.scheme = "normal-float";
     r.packed = true;
     q.code_shape = {(n + 1) / 2};
-    q.scale_shape = {(n + r.group_size - 1) / r.group_size};
+    const std::int64_t blocks = (n + r.group_size - 1) / r.group_size;
+    q.scale_shape = {blocks};
+    if (c.double_quant) {
+      constexpr std::int64_t scale_block = 256;  // QLoRA's (nf4_options::scale_block_size)
+      r.double_quant = q.double_quant = true;
+      r.scale_block_size = scale_block;
+      q.scale_dtype = ladle::safetensors_dtype::i8;
+      q.scale_scale_shape = {(blocks + scale_block - 1) / scale_block};
+    }
   } else if (is_fp8(c.format)) {
     r.bits = 8;
     r.scheme = "float";
@@ -168,6 +182,7 @@ quantized_tensor plan_quantized(const quant_choice& c, const std::string& dtype,
     const ladle::mx_element e = mx_of(c.format);
     r.bits = ladle::mx_element_bits(e);
     r.scheme = "microscaling";
+    r.scale_rule = c.mx_scale;
     r.packed = r.bits < 8;
     r.is_signed = true;
     const auto rc = rows_cols(r);
@@ -215,10 +230,19 @@ void quantize_tensor(const ladle::parallel_policy& policy, const std::vector<flo
   } else if (r.format == "nf4") {
     ladle::nf4_options o;
     o.block_size = r.group_size;
+    o.double_quant = r.double_quant;
+    if (r.double_quant) o.scale_block_size = r.scale_block_size;
     const ladle::nf4_tensor t = ladle::nf4_quantize(policy, ladle::make_view(x.data(), static_cast<ladle::index_t>(x.size())), o);
     std::memcpy(q.codes.data(), t.codes.data(), q.codes.size());
-    q.scales.resize(static_cast<std::size_t>(t.absmax.size()) * 4);
-    std::memcpy(q.scales.data(), t.absmax.data(), q.scales.size());
+    if (t.double_quantized()) {
+      q.scales.resize(static_cast<std::size_t>(t.absmax_codes.size()));
+      std::memcpy(q.scales.data(), t.absmax_codes.data(), q.scales.size());
+      q.scale_scales.assign(t.absmax_scales.data(), t.absmax_scales.data() + t.absmax_scales.size());
+      q.scale_offset = t.absmax_offset;
+    } else {
+      q.scales.resize(static_cast<std::size_t>(t.absmax.size()) * 4);
+      std::memcpy(q.scales.data(), t.absmax.data(), q.scales.size());
+    }
   } else if (is_fp8(r.format)) {
     // Scale per slot so the slot's largest magnitude lands on the format's largest value.
     const ladle::fp8_format f = fp8_of(r.format);
@@ -246,15 +270,19 @@ void quantize_tensor(const ladle::parallel_policy& policy, const std::vector<flo
     q.scales.assign(static_cast<std::size_t>(rc.first * (rc.second / 32)), 0);
     ladle::mx_quantize_into(policy, X, ladle::make_view(q.scales.data(), {rc.first, rc.second / 32}),
                             ladle::make_view(q.codes.data(), {rc.first, ladle::mx_packed_row_bytes(rc.second, e)}),
-                            ladle::mx_options{e, ladle::mx_scale_rule::ocp});
+                            ladle::mx_options{e, r.scale_rule == "round-up" ? ladle::mx_scale_rule::round_up
+                                                                             : ladle::mx_scale_rule::ocp});
   }
 }
 
 void dequantize_tensor(const ladle::parallel_policy& policy, const std::string& name,
-                       const quant_record& r, const unsigned char* codes, std::uint64_t code_bytes,
-                       const unsigned char* scales, std::uint64_t scale_bytes,
-                       const unsigned char* zero_points, std::uint64_t zero_point_bytes,
-                       std::vector<float>& out) {
+                       const quant_record& r, const stored_parts& parts, std::vector<float>& out) {
+  const unsigned char* codes = parts.codes.data;
+  const std::uint64_t code_bytes = parts.codes.bytes;
+  const unsigned char* scales = parts.scales.data;
+  const std::uint64_t scale_bytes = parts.scales.bytes;
+  const unsigned char* zero_points = parts.zero_points.data;
+  const std::uint64_t zero_point_bytes = parts.zero_points.bytes;
   auto bad = [&](const std::string& what) {
     return failure("tensor '" + name + "': " + what);
   };
@@ -266,6 +294,8 @@ void dequantize_tensor(const ladle::parallel_policy& policy, const std::string& 
   if (r.granularity == "group" && r.format != "nf4") c.granularity = "group:" + std::to_string(r.group_size);
   else if (r.format == "nf4") c.granularity = "group:" + std::to_string(r.group_size);
   else if (!is_mx(r.format)) c.granularity = r.granularity;
+  c.double_quant = r.double_quant;
+  if (!r.scale_rule.empty()) c.mx_scale = r.scale_rule;
   try {
     check_choice(c);
   } catch (const usage_error& e) {
@@ -275,8 +305,9 @@ void dequantize_tensor(const ladle::parallel_policy& policy, const std::string& 
   if (!problem.empty()) throw bad("metadata shape does not fit the format: " + problem);
   const quantized_tensor plan = plan_quantized(c, r.dtype, r.shape);
   const quant_record& p = plan.record;
-  if (p.bits != r.bits || p.is_signed != r.is_signed || p.packed != r.packed || p.scheme != r.scheme)
-    throw bad("inconsistent ladle.quant metadata (bits, signed, packed or scheme)");
+  if (p.bits != r.bits || p.is_signed != r.is_signed || p.packed != r.packed || p.scheme != r.scheme ||
+      p.scale_block_size != r.scale_block_size)
+    throw bad("inconsistent ladle.quant metadata (bits, signed, packed, scheme or scale_block_size)");
   const std::uint64_t want_codes = static_cast<std::uint64_t>(elements_of(plan.code_shape)) *
                                    ladle::safetensors_dtype_size(plan.code_dtype);
   const std::uint64_t want_scales = static_cast<std::uint64_t>(elements_of(plan.scale_shape)) *
@@ -329,8 +360,22 @@ void dequantize_tensor(const ladle::parallel_policy& policy, const std::string& 
       t.block_size = r.group_size;
       t.codes = ladle::tensor<std::uint8_t, 1>({static_cast<ladle::index_t>(code_bytes)});
       std::memcpy(t.codes.data(), codes, code_bytes);
-      t.absmax = ladle::tensor<float, 1>({static_cast<ladle::index_t>(want_scales / 4)});
-      std::memcpy(t.absmax.data(), scales, want_scales);
+      if (r.double_quant) {
+        const std::uint64_t want_groups = static_cast<std::uint64_t>(plan.scale_scale_shape[0]) * 4;
+        if (parts.scale_scales.data == nullptr || parts.scale_scales.bytes != want_groups)
+          throw bad("double-quantized nf4 needs '" + name + ".scale_scale' of " + std::to_string(want_groups) + " bytes");
+        if (parts.scale_offset.data == nullptr || parts.scale_offset.bytes != 4)
+          throw bad("double-quantized nf4 needs '" + name + ".scale_offset' of 4 bytes");
+        t.scale_block_size = r.scale_block_size;
+        t.absmax_codes = ladle::tensor<std::int8_t, 1>({static_cast<ladle::index_t>(want_scales)});
+        std::memcpy(t.absmax_codes.data(), scales, want_scales);
+        t.absmax_scales = ladle::tensor<float, 1>({static_cast<ladle::index_t>(want_groups / 4)});
+        std::memcpy(t.absmax_scales.data(), parts.scale_scales.data, want_groups);
+        std::memcpy(&t.absmax_offset, parts.scale_offset.data, 4);
+      } else {
+        t.absmax = ladle::tensor<float, 1>({static_cast<ladle::index_t>(want_scales / 4)});
+        std::memcpy(t.absmax.data(), scales, want_scales);
+      }
       ladle::nf4_dequantize(policy, t, ladle::make_view(out.data(), static_cast<ladle::index_t>(n)));
     } else if (is_fp8(r.format)) {
       const ladle::index_t slots = static_cast<ladle::index_t>(want_scales / 4), per = n / slots;

@@ -1,7 +1,8 @@
 // tools/ladle/verb_dequantize.cpp: `ladle dequantize IN.safetensors -o OUT.safetensors`.
 //
 // Undoes `ladle quantize`: every tensor with a `ladle.quant.NAME` record is reconstructed from
-// NAME, NAME.scale (and NAME.zero_point) and written under its original name and shape, in its
+// NAME, NAME.scale (and NAME.zero_point; for double-quantized nf4 NAME.scale_scale and
+// NAME.scale_offset) and written under its original name and shape, in its
 // original dtype or the one --dtype asks for; other tensors are copied. The records are dropped
 // from the output metadata, other metadata kept. Streams tensor by tensor.
 #include "checkpoint.hpp"
@@ -41,9 +42,11 @@ void run(const dequantize_args& a) {
   const auto& meta = in.metadata();
 
   struct item {
-    const ladle::safetensors_checkpoint::entry* codes;
+    const ladle::safetensors_checkpoint::entry* codes = nullptr;
     const ladle::safetensors_checkpoint::entry* scale = nullptr;
     const ladle::safetensors_checkpoint::entry* zero_point = nullptr;
+    const ladle::safetensors_checkpoint::entry* scale_scale = nullptr;   // nf4 double quant
+    const ladle::safetensors_checkpoint::entry* scale_offset = nullptr;  // nf4 double quant
     bool quantized = false;
     quant_record record;
   };
@@ -52,7 +55,8 @@ void run(const dequantize_args& a) {
   for (const auto& e : in.tensors()) {
     const auto it = meta.find(quant_key(e.tensor->name));
     if (it == meta.end()) continue;
-    item x{&e, nullptr, nullptr, false, {}};
+    item x;
+    x.codes = &e;
     x.quantized = true;
     x.record = quant_record::from_json(e.tensor->name, it->second);
     x.scale = in.find(e.tensor->name + ".scale");
@@ -60,6 +64,12 @@ void run(const dequantize_args& a) {
     x.zero_point = in.find(e.tensor->name + ".zero_point");
     parts.insert(e.tensor->name + ".scale");
     if (x.zero_point) parts.insert(e.tensor->name + ".zero_point");
+    if (x.record.double_quant) {
+      x.scale_scale = in.find(e.tensor->name + ".scale_scale");
+      x.scale_offset = in.find(e.tensor->name + ".scale_offset");
+      parts.insert(e.tensor->name + ".scale_scale");
+      parts.insert(e.tensor->name + ".scale_offset");
+    }
     items.push_back(x);
   }
   for (const auto& kv : meta)
@@ -78,7 +88,9 @@ void run(const dequantize_args& a) {
       all.push_back(x);
     } else {
       specs.push_back({e.tensor->name, e.tensor->dtype, e.tensor->shape});
-      all.push_back(item{&e, nullptr, nullptr, false, {}});
+      item kept;
+      kept.codes = &e;
+      all.push_back(kept);
     }
   }
   std::map<std::string, std::string> metadata;
@@ -100,11 +112,17 @@ void run(const dequantize_args& a) {
       ++done;
       continue;
     }
-    const auto* z = x.zero_point;
+    const auto bytes_of = [](const ladle::safetensors_checkpoint::entry* e) {
+      return e ? stored_bytes{e->file->data(*e->tensor), e->tensor->bytes()} : stored_bytes{};
+    };
+    stored_parts stored;
+    stored.codes = bytes_of(x.codes);
+    stored.scales = bytes_of(x.scale);
+    stored.zero_points = bytes_of(x.zero_point);
+    stored.scale_scales = bytes_of(x.scale_scale);
+    stored.scale_offset = bytes_of(x.scale_offset);
     try {
-      dequantize_tensor(policy, t.name, x.record, x.codes->file->data(t), t.bytes(),
-                        x.scale->file->data(*x.scale->tensor), x.scale->tensor->bytes(),
-                        z ? z->file->data(*z->tensor) : nullptr, z ? z->tensor->bytes() : 0, values);
+      dequantize_tensor(policy, t.name, x.record, stored, values);
     } catch (const failure& e) {
       throw failure(a.input + ": " + e.what());
     }

@@ -2,8 +2,9 @@
 //
 // Merges fine-tuned checkpoints relative to a base (ladle/averaging/merges.hpp): task arithmetic,
 // TIES, DARE (linear) and DARE-TIES; or SLERP between two checkpoints (the base and one model, or
-// two models). Inputs are memory-mapped; the merged model is held in memory once (one copy of the
-// output), then written atomically.
+// two models). Through ladle::merge_safetensors / slerp_safetensors (ladle/averaging/files.hpp):
+// inputs memory-mapped and streamed in 64 MiB windows, each chunk written as produced (atomic
+// output), so resident memory stays near two windows however large or many the checkpoints.
 #include "common.hpp"
 #include "csv.hpp"
 #include "verbs.hpp"
@@ -12,7 +13,6 @@
 #include <ladle/averaging/files.hpp>
 
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -60,19 +60,14 @@ void run(const merge_args& a) {
   for (const auto& in : inputs) check_input(in, /*allow_directory=*/true);
   check_output(a.output, inputs, a.common);
   progress bar(a.common, "merge");
-  bar.stage("reading " + std::to_string(inputs.size()) + " checkpoints");
-  std::vector<ladle::safetensors_checkpoint> files;
-  std::vector<ladle::state_dict> dicts;
+  bar.stage("merging " + std::to_string(inputs.size()) + " checkpoints (" + m + ")");
+  std::string written;
   try {
-    for (const auto& in : inputs) files.push_back(ladle::safetensors_checkpoint::open(in));
-    for (const auto& f : files) dicts.push_back(ladle::state_dict_from(f));
-    bar.stage("merging (" + m + ")");
-    ladle::owned_state_dict merged = [&] {
-      if (m == "slerp") {
-        ladle::slerp_options o;
-        o.output = output_of(a.dtype);
-        return ladle::slerp(dicts[0], dicts[1], a.t, o);
-      }
+    if (m == "slerp") {
+      ladle::slerp_options o;
+      o.output = output_of(a.dtype);
+      written = ladle::slerp_safetensors(inputs[0], inputs[1], a.t, a.output, o);
+    } else {
       ladle::merge_options o;
       o.method = m == "task-arithmetic" ? ladle::merge_method::task_arithmetic
                  : m == "ties"          ? ladle::merge_method::ties
@@ -84,26 +79,14 @@ void run(const merge_args& a) {
       if (m == "dare" || m == "dare-ties") o.drop_rate = 1.0 - a.density;  // density = kept fraction
       o.seed = ladle::seed{a.seed};
       o.output = output_of(a.dtype);
-      const std::vector<ladle::state_dict> models(dicts.begin() + 1, dicts.end());
-      return ladle::merge_task_vectors(dicts[0], models, o);
-    }();
-    bar.stage("writing " + a.output);
-    std::vector<ladle::safetensors_entry> entries;
-    for (const auto& t : merged.dict().tensors()) {
-      ladle::safetensors_entry e;
-      e.name = t.name;
-      e.dtype = ladle::safetensors_from_dtype(t.type);
-      e.shape.assign(t.shape.begin(), t.shape.end());
-      e.data = t.data;
-      entries.push_back(std::move(e));
+      written = ladle::merge_safetensors(a.base, a.models, a.output, o);
     }
-    ladle::save_safetensors(a.output, entries, files[0].metadata());
   } catch (const ladle::error& e) {
     throw failure(e.what());
   }
   bar.finish();
   struct stat st;
-  const std::uint64_t bytes = ::stat(a.output.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const std::uint64_t bytes = ::stat(written.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   std::ostringstream s;
   s << "merge: " << (m == "slerp" ? "slerp t=" + format_number(a.t) : m) << " of " << inputs.size()
     << " checkpoints -> " << a.output << " (" << human_bytes(bytes) << ") in " << human_seconds(clock.seconds());

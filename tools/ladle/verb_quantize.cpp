@@ -79,6 +79,10 @@ void run(quantize_args& a) {
       specs.push_back({t.name, item.q.code_dtype, item.q.code_shape});
       specs.push_back({t.name + ".scale", item.q.scale_dtype, item.q.scale_shape});
       if (item.q.has_zero_point) specs.push_back({t.name + ".zero_point", ladle::safetensors_dtype::i32, item.q.scale_shape});
+      if (item.q.double_quant) {
+        specs.push_back({t.name + ".scale_scale", ladle::safetensors_dtype::f32, item.q.scale_scale_shape});
+        specs.push_back({t.name + ".scale_offset", ladle::safetensors_dtype::f32, {}});
+      }
       metadata[quant_key(t.name)] = item.q.record.to_json().dump();
     } else {
       specs.push_back({t.name, t.dtype, t.shape});
@@ -118,14 +122,25 @@ void run(quantize_args& a) {
     out.write(t.name + ".scale", item.q.scales.data(), item.q.scales.size());
     if (item.q.has_zero_point)
       out.write(t.name + ".zero_point", item.q.zero_point.data(), item.q.zero_point.size() * 4);
+    if (item.q.double_quant) {
+      out.write(t.name + ".scale_scale", item.q.scale_scales.data(), item.q.scale_scales.size() * 4);
+      out.write(t.name + ".scale_offset", &item.q.scale_offset, 4);
+    }
     ++quantized;
     quantized_in_bytes += t.bytes();
-    quantized_out_bytes += item.q.codes.size() + item.q.scales.size() + item.q.zero_point.size() * 4;
+    quantized_out_bytes += item.q.codes.size() + item.q.scales.size() + item.q.zero_point.size() * 4 +
+                           (item.q.double_quant ? item.q.scale_scales.size() * 4 + 4 : 0);
     if (a.report) {
-      dequantize_tensor(policy, t.name, item.q.record, item.q.codes.data(), item.q.codes.size(),
-                        item.q.scales.data(), item.q.scales.size(),
-                        item.q.has_zero_point ? reinterpret_cast<const unsigned char*>(item.q.zero_point.data()) : nullptr,
-                        item.q.zero_point.size() * 4, back);
+      stored_parts parts;
+      parts.codes = {item.q.codes.data(), item.q.codes.size()};
+      parts.scales = {item.q.scales.data(), item.q.scales.size()};
+      if (item.q.has_zero_point)
+        parts.zero_points = {reinterpret_cast<const unsigned char*>(item.q.zero_point.data()), item.q.zero_point.size() * 4};
+      if (item.q.double_quant) {
+        parts.scale_scales = {reinterpret_cast<const unsigned char*>(item.q.scale_scales.data()), item.q.scale_scales.size() * 4};
+        parts.scale_offset = {reinterpret_cast<const unsigned char*>(&item.q.scale_offset), 4};
+      }
+      dequantize_tensor(policy, t.name, item.q.record, parts, back);
       double se = 0, ss = 0, maxabs = 0;
       for (std::size_t i = 0; i < x.size(); ++i) {
         const double d = static_cast<double>(back[i]) - static_cast<double>(x[i]);
@@ -180,6 +195,11 @@ verb add_quantize(CLI::App& app) {
   cmd->add_flag("--symmetric", a->symmetric, "Integer formats: symmetric range, signed codes (the default)");
   cmd->add_flag("--affine", a->choice.affine, "Integer formats: affine range with a zero point, unsigned codes");
   cmd->add_option("--observer", a->choice.observer, "Integer formats: minmax|mse|percentile:P")->default_val("minmax");
+  cmd->add_flag("--double-quant", a->choice.double_quant,
+                "nf4: store the block absmax values as int8 codes with one fp32 scale per 256 blocks (QLoRA)");
+  cmd->add_option("--mx-scale", a->choice.mx_scale,
+                  "MX formats: E8M0 scale rule, ocp (floor(log2 amax) - emax) or round-up (no element clips)")
+      ->default_val("ocp");
   cmd->add_option("--skip", a->skip, "Copy tensors whose name matches this regular expression");
   cmd->add_flag("--report", a->report, "Print per-tensor RMSE, max |error| and SQNR");
   cmd->add_option("--shard-size", a->shard_bytes, "Write a sharded checkpoint into folder OUT, shards of at most this many bytes")

@@ -17,9 +17,19 @@
 // (madvise DONTNEED), so resident memory stays near K windows however large the checkpoints are.
 // The output carries options.metadata (default: the first input's "__metadata__").
 // Results are bit-identical to weighted_average over the same tensors.
+//
+// merge_safetensors(base, models, output, merge_options, file_merge_options) and
+// slerp_safetensors(a, b, t, output, slerp_options, file_merge_options): the merges of
+// merges.hpp, file to file, through their chunked forms: chunks of window_bytes / (4 * inputs)
+// elements (every input's chunk widened to float32 fits one window), each written as produced,
+// the consumed pages of every input released after each chunk of each pass. Resident memory:
+// about two windows (input pages and float32 scratch) plus the output's page cache, however
+// large or many the checkpoints. Output layout, atomicity and metadata as average_safetensors.
+// Bit-identical to merge_task_vectors / slerp on the same tensors (NaN-free for TIES).
 #pragma once
 
 #include "ladle/averaging/average.hpp"
+#include "ladle/averaging/merges.hpp"
 #include "ladle/io/safetensors.hpp"
 
 #include <functional>
@@ -54,6 +64,23 @@ struct file_average_options {
 std::string average_safetensors(const std::vector<std::string>& inputs, const std::string& output,
                                 const std::vector<double>& weights = {},
                                 const file_average_options& options = {});
+
+struct file_merge_options {
+  std::uint64_t max_shard_bytes = 0;  ///< 0: one file (when output ends in .safetensors)
+  std::optional<std::map<std::string, std::string>> metadata;  ///< default: first input's
+  std::uint64_t window_bytes = std::uint64_t(64) << 20;       ///< float32 bytes per chunk
+  bool sync = true;                                           ///< fsync on commit
+};
+
+/// merge_task_vectors of the checkpoints `models` relative to `base`, written to `output`;
+/// returns the path to open.
+std::string merge_safetensors(const std::string& base, const std::vector<std::string>& models,
+                              const std::string& output, const merge_options& options = {},
+                              const file_merge_options& files = {});
+/// slerp of checkpoints a and b, written to `output`; returns the path to open.
+std::string slerp_safetensors(const std::string& a, const std::string& b, double t,
+                              const std::string& output, const slerp_options& options = {},
+                              const file_merge_options& files = {});
 
 }  // namespace ladle
 

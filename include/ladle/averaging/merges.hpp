@@ -30,6 +30,19 @@
 // drop rate outside [0, 1), weights not finite, t / alpha outside [0, 1], points < 2.
 // Memory: TIES and SLERP hold one float32 copy of the current tensor (|tau| for the threshold
 // selection; the result); others stream. O(K * n) reads, TIES two passes.
+//
+// Chunked forms (merge_task_vectors_chunked, slerp_chunked): the same merges, bit for bit, with
+// no tensor ever held whole: each tensor is processed in chunks of `chunk` elements and its
+// output bytes are handed to `sink` in order (tensors in base's / a's order; integer tensors
+// copied from the first dict). Memory: (K + 3) * chunk floats plus, for TIES with density < 1,
+// 768 KiB of histogram per model. Passes over each tensor: task arithmetic / DARE / DARE-TIES
+// one; SLERP two (norms and dot product in element order, then the mix); TIES with density < 1
+// three (the trim threshold is the exact (n - keep)-th smallest |tau| found by a two-pass
+// radix select over the float bit patterns, then the trim keeps the lowest-index ties as the
+// whole-tensor form does). Bit-identical to the whole-tensor forms for tensors without NaN.
+// After each chunk of each pass, `consumed(tensor, begin, end)` (if set) says that elements
+// [begin, end) of every input were read in that pass (a file-backed caller releases them).
+// Everything is validated before the sink is first called.
 #pragma once
 
 #include "ladle/averaging/average.hpp"
@@ -37,6 +50,7 @@
 #include "ladle/core/random.hpp"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace ladle {
@@ -71,6 +85,24 @@ struct slerp_options {
 owned_state_dict slerp(const state_dict& a, const state_dict& b, double t,
                        const slerp_options& options = {});
 
+struct chunked_merge_options {
+  index_t chunk = index_t(1) << 20;  ///< elements per chunk, >= 1
+  /// Called after each chunk of each pass: elements [begin, end) of tensor were read.
+  std::function<void(const std::string& tensor, index_t begin, index_t end)> consumed;
+};
+/// Receives a tensor's output bytes, in order, in one or more calls.
+using merge_sink = std::function<void(const std::string& tensor, const void* bytes, std::size_t count)>;
+
+/// merge_task_vectors, chunk by chunk into `sink` (see the contract).
+void merge_task_vectors_chunked(const state_dict& base, const std::vector<state_dict>& models,
+                                const merge_options& options, const merge_sink& sink,
+                                const chunked_merge_options& chunking = {});
+/// slerp, chunk by chunk into `sink`.
+void slerp_chunked(const state_dict& a, const state_dict& b, double t, const slerp_options& options,
+                   const merge_sink& sink, const chunked_merge_options& chunking = {});
+/// The dtype a merge writes for a tensor of dtype `in` (integers: unchanged).
+dtype merged_dtype(dtype in, output_dtype output) noexcept;
+
 /// WiSE-FT: (1 - alpha) zero_shot + alpha fine_tuned.
 owned_state_dict wise_ft(const state_dict& zero_shot, const state_dict& fine_tuned, double alpha,
                          const average_options& options = {});
@@ -89,3 +121,4 @@ barrier_result interpolation_barrier(const state_dict& a, const state_dict& b,
 }  // namespace ladle
 
 #include "ladle/averaging/detail/merges_impl.hpp"
+#include "ladle/averaging/detail/merges_chunked_impl.hpp"

@@ -490,6 +490,78 @@ TEST_CASE("cli quantize / dequantize: layout, metadata, library equality, error 
   CHECK(pt.metadata().count("ladle.quant.emb") == 0);
 }
 
+TEST_CASE("cli quantize: nf4 --double-quant and MX --mx-scale round-up, recorded and round-tripped") {
+  const model m = make_model();
+  const std::string src = at("dq_model.safetensors");
+  save_model(m, src);
+  const auto W = ladle::make_view(static_cast<const float*>(m.w.data()), {16, 64});
+
+  // nf4, blocks of 2: 512 absmax values, two groups of 256 int8 codes.
+  const std::string q = at("dq_nf4.safetensors"), d = at("dq_nf4_d.safetensors");
+  REQUIRE(cli("quantize '" + src + "' -o '" + q + "' --format nf4 --granularity group:2 --double-quant -q").rc == 0);
+  const ladle::safetensors_file qf = ladle::safetensors_file::open(q);
+  const auto rec = nlohmann::json::parse(qf.metadata().at("ladle.quant.layer.weight"));
+  CHECK(rec.at("double_quant") == true);
+  CHECK(rec.at("scale_block_size") == 256);
+  ladle::nf4_options o;
+  o.block_size = 2;
+  o.double_quant = true;
+  const auto t = ladle::nf4_quantize(ladle::make_view(static_cast<const float*>(m.w.data()), 1024), o);
+  REQUIRE(t.double_quantized());
+  CHECK(std::memcmp(qf.data(qf.at("layer.weight")), t.codes.data(), 512) == 0);
+  const auto& sc = qf.at("layer.weight.scale");
+  CHECK(sc.dtype == ladle::safetensors_dtype::i8);
+  CHECK(sc.shape == std::vector<std::int64_t>{512});
+  CHECK(std::memcmp(qf.data(sc), t.absmax_codes.data(), 512) == 0);
+  const auto& ss = qf.at("layer.weight.scale_scale");
+  CHECK(ss.shape == std::vector<std::int64_t>{2});
+  CHECK(std::memcmp(qf.data(ss), t.absmax_scales.data(), 8) == 0);
+  const auto& off = qf.at("layer.weight.scale_offset");
+  CHECK(off.shape.empty());
+  CHECK(std::memcmp(qf.data(off), &t.absmax_offset, 4) == 0);
+  REQUIRE(cli("dequantize '" + q + "' -o '" + d + "' -q").rc == 0);
+  const ladle::safetensors_file df = ladle::safetensors_file::open(d);
+  CHECK(df.find("layer.weight.scale_scale") == nullptr);
+  CHECK(df.find("layer.weight.scale_offset") == nullptr);
+  std::vector<float> want(1024);
+  ladle::nf4_dequantize(t, ladle::make_view(want.data(), 1024));
+  CHECK(std::memcmp(df.data(df.at("layer.weight")), want.data(), 4 * 1024) == 0);
+
+  // MX round-up: the library's round_up rule, recorded; dequantized as the library does.
+  const std::string mq = at("dq_mx.safetensors"), md = at("dq_mx_d.safetensors");
+  REQUIRE(cli("quantize '" + src + "' -o '" + mq + "' --format mxfp4 --mx-scale round-up -q").rc == 0);
+  const ladle::safetensors_file mf = ladle::safetensors_file::open(mq);
+  CHECK(nlohmann::json::parse(mf.metadata().at("ladle.quant.layer.weight")).at("scale_rule") == "round-up");
+  const auto up = ladle::mx_quantize(W, ladle::mx_options{ladle::mx_element::fp4_e2m1, ladle::mx_scale_rule::round_up});
+  const auto ocp = ladle::mx_quantize(W, ladle::mx_options{ladle::mx_element::fp4_e2m1, ladle::mx_scale_rule::ocp});
+  CHECK(std::memcmp(up.scales.data(), ocp.scales.data(), 32) != 0);  // the rule matters on this tensor
+  CHECK(std::memcmp(mf.data(mf.at("layer.weight")), up.data.data(), 16 * 32) == 0);
+  CHECK(std::memcmp(mf.data(mf.at("layer.weight.scale")), up.scales.data(), 32) == 0);
+  REQUIRE(cli("dequantize '" + mq + "' -o '" + md + "' -q").rc == 0);
+  std::vector<float> mwant(1024);
+  ladle::mx_dequantize(up, ladle::make_view(mwant.data(), {16, 64}));
+  const ladle::safetensors_file mdf = ladle::safetensors_file::open(md);
+  CHECK(std::memcmp(mdf.data(mdf.at("layer.weight")), mwant.data(), 4 * 1024) == 0);
+  REQUIRE(cli("quantize '" + src + "' -o '" + at("dq_ocp.safetensors") + "' --format mxfp8 -q").rc == 0);
+  CHECK(nlohmann::json::parse(ladle::safetensors_file::open(at("dq_ocp.safetensors")).metadata().at("ladle.quant.layer.weight"))
+            .at("scale_rule") == "ocp");
+
+  // Usage errors, and a record that claims double quantization without its tensors.
+  CHECK(cli("quantize '" + src + "' -o '" + at("dq_bad.safetensors") + "' --format int8 --double-quant").rc == 2);
+  CHECK(cli("quantize '" + src + "' -o '" + at("dq_bad.safetensors") + "' --format int8 --mx-scale round-up").rc == 2);
+  CHECK(cli("quantize '" + src + "' -o '" + at("dq_bad.safetensors") + "' --format mxfp4 --mx-scale floor").rc == 2);
+  const std::vector<std::int8_t> codes(32, 0);
+  const std::vector<std::int8_t> scales(1, 0);
+  ladle::save_safetensors(at("dq_torn.safetensors"),
+                          {{"w", ladle::safetensors_dtype::u8, {32}, codes.data()},
+                           {"w.scale", ladle::safetensors_dtype::i8, {1}, scales.data()}},
+                          {{"ladle.quant.w", R"({"format":"nf4","bits":4,"scheme":"normal-float","granularity":"group","axis":-1,"group_size":64,"signed":true,"packed":true,"double_quant":true,"scale_block_size":256,"dtype":"F32","shape":[64]})"}});
+  const auto r = cli("dequantize '" + at("dq_torn.safetensors") + "' -o '" + at("dq_bad.safetensors") + "'");
+  CHECK(r.rc == 1);
+  CHECK(contains(r.err, "scale_scale"));
+  CHECK(!ladle::detail::file_exists(at("dq_bad.safetensors")));
+}
+
 TEST_CASE("cli quantize: sharded in and out") {
   const model m = make_model();
   save_model(m, at("s_model.safetensors"));

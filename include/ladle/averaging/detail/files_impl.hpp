@@ -64,6 +64,53 @@ inline state_dict state_dict_from(const safetensors_checkpoint& checkpoint) {
   return d;
 }
 
+namespace detail {
+
+/// Where a file-to-file function writes: one .safetensors file, or a sharded folder.
+class checkpoint_output {
+ public:
+  checkpoint_output(const std::string& output, std::vector<safetensors_tensor_spec> specs,
+                    const std::map<std::string, std::string>& metadata,
+                    std::uint64_t max_shard_bytes, bool sync, const char* fn)
+      : output_(output) {
+    const bool single = max_shard_bytes == 0;
+    if (single && !(output.size() > 12 && output.compare(output.size() - 12, 12, ".safetensors") == 0))
+      throw_invalid_argument(fn, "output", "'", output,
+                             "' must end in .safetensors (or set options.max_shard_bytes for a "
+                             "sharded folder)");
+    safetensors_write_options wo;
+    wo.sync = sync;
+    if (single) {
+      file_ = std::make_unique<safetensors_writer>(output, std::move(specs), metadata, wo);
+    } else {
+      safetensors_shard_options so;
+      so.max_shard_bytes = max_shard_bytes;
+      so.write = wo;
+      shards_ = std::make_unique<safetensors_sharded_writer>(output, std::move(specs), metadata, so);
+    }
+  }
+  void write(std::string_view name, const void* bytes, std::uint64_t n) {
+    if (file_) file_->write(name, bytes, n);
+    else shards_->write(name, bytes, n);
+  }
+  /// Commits; returns the path to open (the file, or the index of a sharded output).
+  std::string commit() {
+    if (file_) {
+      file_->commit();
+      return output_;
+    }
+    shards_->commit();
+    return shards_->checkpoint_path();
+  }
+
+ private:
+  std::string output_;
+  std::unique_ptr<safetensors_writer> file_;
+  std::unique_ptr<safetensors_sharded_writer> shards_;
+};
+
+}  // namespace detail
+
 inline std::string average_safetensors(const std::vector<std::string>& inputs,
                                        const std::string& output,
                                        const std::vector<double>& weights,
@@ -98,25 +145,9 @@ inline std::string average_safetensors(const std::vector<std::string>& inputs,
     specs.push_back({p.name, p.integer ? first : safetensors_from_dtype(p.out_type),
                      std::move(shape)});
   }
-  const auto metadata = options.metadata ? *options.metadata : ckpts[0].metadata();
-  const bool single = options.max_shard_bytes == 0;
-  if (single && !(output.size() > 12 && output.compare(output.size() - 12, 12, ".safetensors") == 0))
-    throw_invalid_argument(fn, "output", "'", output,
-                           "' must end in .safetensors (or set options.max_shard_bytes for a "
-                           "sharded folder)");
-  std::unique_ptr<safetensors_writer> file_out;
-  std::unique_ptr<safetensors_sharded_writer> shard_out;
-  safetensors_write_options wo;
-  wo.sync = options.sync;
-  if (single) {
-    file_out = std::make_unique<safetensors_writer>(output, std::move(specs), metadata, wo);
-  } else {
-    safetensors_shard_options so;
-    so.max_shard_bytes = options.max_shard_bytes;
-    so.write = wo;
-    shard_out = std::make_unique<safetensors_sharded_writer>(output, std::move(specs), metadata, so);
-  }
-
+  detail::checkpoint_output out(output, std::move(specs),
+                                options.metadata ? *options.metadata : ckpts[0].metadata(),
+                                options.max_shard_bytes, options.sync, fn);
   std::uint64_t total = 0, done = 0;
   for (const auto& p : plans)
     for (const auto& in : p.inputs)
@@ -134,8 +165,7 @@ inline std::string average_safetensors(const std::vector<std::string>& inputs,
       const index_t end = std::min(p.elements, begin + window);
       detail::average_range(p, begin, end, o, scratch,
                             [&](index_t, const void* bytes, std::size_t n) {
-                              if (file_out) file_out->write(p.name, bytes, n);
-                              else shard_out->write(p.name, bytes, n);
+                              out.write(p.name, bytes, n);
                             });
       std::uint64_t window_in = 0;
       for (std::size_t m = 0; m < ckpts.size(); ++m) {
@@ -152,12 +182,81 @@ inline std::string average_safetensors(const std::vector<std::string>& inputs,
       begin = end;
     }
   }
-  if (file_out) {
-    file_out->commit();
-    return output;
+  return out.commit();
+}
+
+namespace detail {
+
+/// Opens the checkpoints `inputs`, sets up the output (the first input's tensors, in its order,
+/// with the merged dtypes) and runs run(dicts, sink, chunking); returns the path to open.
+template <class Run>
+std::string merge_files(const char* fn, const std::vector<std::string>& inputs,
+                        const std::string& output, output_dtype output_type,
+                        integer_tensors integers, const file_merge_options& options, Run&& run) {
+  if (options.window_bytes == 0)
+    throw_invalid_argument(fn, "files.window_bytes", "must be positive");
+  std::vector<safetensors_checkpoint> ckpts;
+  ckpts.reserve(inputs.size());
+  for (const auto& path : inputs) ckpts.push_back(safetensors_checkpoint::open(path));
+  std::vector<state_dict> dicts;
+  dicts.reserve(ckpts.size());
+  for (const auto& c : ckpts) dicts.push_back(state_dict_from(c));
+  match_state_dicts(dicts, fn, float_dtypes::may_differ);  // before the output exists
+  check_integer_tensors(dicts[0], integers, fn);
+  std::vector<safetensors_tensor_spec> specs;
+  for (const auto& t : dicts[0].tensors()) {
+    const safetensors_dtype file_type = ckpts[0].at(t.name).tensor->dtype;  // keeps BOOL as BOOL
+    specs.push_back({t.name,
+                     is_integer_dtype(t.type) ? file_type
+                                              : safetensors_from_dtype(merged_dtype(t.type, output_type)),
+                     std::vector<std::int64_t>(t.shape.begin(), t.shape.end())});
   }
-  shard_out->commit();
-  return shard_out->checkpoint_path();
+  checkpoint_output out(output, std::move(specs),
+                        options.metadata ? *options.metadata : ckpts[0].metadata(),
+                        options.max_shard_bytes, options.sync, fn);
+  chunked_merge_options chunking;
+  chunking.chunk = static_cast<index_t>(
+      std::max<std::uint64_t>(1, options.window_bytes / (4u * inputs.size())));
+  chunking.consumed = [&](const std::string& name, index_t begin, index_t end) {
+    for (const auto& c : ckpts) {
+      const auto& e = c.at(name);
+      const std::uint64_t es = safetensors_dtype_size(e.tensor->dtype);
+      e.file->release(*e.tensor, static_cast<std::uint64_t>(begin) * es,
+                      static_cast<std::uint64_t>(end - begin) * es);
+    }
+  };
+  run(dicts, [&](const std::string& name, const void* bytes, std::size_t n) { out.write(name, bytes, n); },
+      chunking);
+  return out.commit();
+}
+
+}  // namespace detail
+
+inline std::string merge_safetensors(const std::string& base, const std::vector<std::string>& models,
+                                     const std::string& output, const merge_options& options,
+                                     const file_merge_options& files) {
+  constexpr const char* fn = "merge_safetensors";
+  detail::checked_merge_weights(models.size(), options, fn);
+  std::vector<std::string> inputs{base};
+  inputs.insert(inputs.end(), models.begin(), models.end());
+  return detail::merge_files(fn, inputs, output, options.output, options.integers, files,
+                             [&](const std::vector<state_dict>& d, const merge_sink& sink,
+                                 const chunked_merge_options& c) {
+                               const std::vector<state_dict> tuned(d.begin() + 1, d.end());
+                               merge_task_vectors_chunked(d[0], tuned, options, sink, c);
+                             });
+}
+
+inline std::string slerp_safetensors(const std::string& a, const std::string& b, double t,
+                                     const std::string& output, const slerp_options& options,
+                                     const file_merge_options& files) {
+  constexpr const char* fn = "slerp_safetensors";
+  if (!(t >= 0 && t <= 1)) throw_invalid_argument(fn, "t", "must be in [0, 1], got ", t);
+  return detail::merge_files(fn, {a, b}, output, options.output, options.integers, files,
+                             [&](const std::vector<state_dict>& d, const merge_sink& sink,
+                                 const chunked_merge_options& c) {
+                               slerp_chunked(d[0], d[1], t, options, sink, c);
+                             });
 }
 
 }  // namespace ladle
