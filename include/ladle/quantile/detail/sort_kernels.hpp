@@ -75,34 +75,48 @@ inline std::uint64_t double_key(double v) noexcept {
   return (b >> 63) ? ~b : (b | (std::uint64_t(1) << 63));
 }
 
-/// Sorts (keys, idx) by key, stably (equal keys keep their order). LSD radix sort with 11-bit
-/// digits (a 2048-entry histogram stays in L1); passes whose digit is constant are skipped.
-/// O(n) time, O(n) extra memory.
-inline void radix_sort_pairs(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& idx) {
-  const std::size_t n = keys.size();
+/// The double a key came from (+0.0 for either zero).
+inline double key_double(std::uint64_t k) noexcept {
+  const std::uint64_t b = (k >> 63) ? (k ^ (std::uint64_t(1) << 63)) : ~k;
+  double v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+/// Sorts keys[0..n) with their payload idx by key, stably (equal keys keep their order). LSD
+/// radix sort, six passes of 11/11/11/11/10/10-bit digits (a 2048-entry histogram stays in L1);
+/// all histograms come from one read of the keys, and passes whose digit is the same for every
+/// key are skipped. ktmp and itmp are scratch of n elements; on return keys and idx point at
+/// the sorted arrays (the inputs or the scratch) and ktmp, itmp at the other pair.
+/// O(n) time, no allocation beyond 48 KiB of histograms.
+inline void radix_sort_pairs(std::uint64_t*& keys, std::uint32_t*& idx, std::uint64_t*& ktmp,
+                             std::uint32_t*& itmp, std::size_t n) {
   if (n == 0) return;
-  std::vector<std::uint64_t> ktmp(n);
-  std::vector<std::uint32_t> itmp(n);
-  constexpr int bits = 11;
-  constexpr std::uint64_t mask = (std::uint64_t(1) << bits) - 1;
-  std::vector<std::size_t> count(std::size_t(1) << bits);
-  for (int shift = 0; shift < 64; shift += bits) {
-    std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & mask];
-    if (count[(keys[0] >> shift) & mask] == n) continue;
-    std::size_t sum = 0;
-    for (auto& c : count) {
-      const std::size_t v = c;
-      c = sum;
+  constexpr int passes = 6;
+  constexpr int shift[passes] = {0, 11, 22, 33, 44, 54};
+  constexpr std::uint64_t mask[passes] = {2047, 2047, 2047, 2047, 1023, 1023};
+  std::vector<std::uint32_t> count(static_cast<std::size_t>(passes) * 2048, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = keys[i];
+    for (int p = 0; p < passes; ++p) ++count[p * 2048 + ((k >> shift[p]) & mask[p])];
+  }
+  for (int p = 0; p < passes; ++p) {
+    std::uint32_t* c = count.data() + p * 2048;
+    if (c[(keys[0] >> shift[p]) & mask[p]] == n) continue;  // one digit value: order unchanged
+    std::uint32_t sum = 0;
+    for (int d = 0; d < 2048; ++d) {
+      const std::uint32_t v = c[d];
+      c[d] = sum;
       sum += v;
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t d = count[(keys[i] >> shift) & mask]++;
-      ktmp[d] = keys[i];
+      const std::uint64_t k = keys[i];
+      const std::uint32_t d = c[(k >> shift[p]) & mask[p]]++;
+      ktmp[d] = k;
       itmp[d] = idx[i];
     }
-    keys.swap(ktmp);
-    idx.swap(itmp);
+    std::swap(keys, ktmp);
+    std::swap(idx, itmp);
   }
 }
 
