@@ -254,6 +254,32 @@ TEST_CASE("require_finite names the caller's index") {
   CHECK(d::unflatten<2>(7, {3, 4}) == std::array<index_t, 2>{1, 3});
 }
 
+TEST_CASE_TEMPLATE("require_finite's contiguous pass finds a non-finite value in any chunk", T,
+                   float, double) {
+  // The vectorised pass reads 4096 elements at a time: plant the value at chunk edges and tails.
+  const index_t n = 10000;
+  std::vector<T> b(static_cast<std::size_t>(n), T(1));
+  b[1] = std::numeric_limits<T>::max();  // finite extremes pass
+  b[2] = -std::numeric_limits<T>::max();
+  b[3] = std::numeric_limits<T>::denorm_min();
+  b[4] = T(-0.0);
+  CHECK_NOTHROW(d::require_finite(ladle::make_view(b.data(), n), "f", "x"));
+  const T bad[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                   -std::numeric_limits<T>::infinity()};
+  for (const index_t at : {index_t(0), index_t(4095), index_t(4096), index_t(8191), n - 1})
+    for (const T v : bad) {
+      auto c = b;
+      c[static_cast<std::size_t>(at)] = v;
+      const std::string flat = "element " + std::to_string(at);
+      const std::string rc = "row " + std::to_string(at / 4) + ", column " + std::to_string(at % 4);
+      expect_error([&] { d::require_finite(ladle::make_view(c.data(), n), "f", "x"); },
+                   {flat.c_str()});
+      expect_error(
+          [&] { d::require_finite(ladle::make_view(c.data(), {n / 4, index_t(4)}), "f", "x"); },
+          {rc.c_str()});
+    }
+}
+
 TEST_CASE("require_nonempty says which axis is empty") {
   std::vector<float> b(4);
   expect_error([&] { d::require_nonempty(ladle::make_view(b.data(), {7, 0}), "smote", "X"); },

@@ -16,8 +16,9 @@
 // sequence form needs them > 0). Errors (ladle::error, nothing written): empty input, length
 // mismatches, NaN/Inf, bad weights, y_min > y_max, prediction outside the fitted range with
 // out_of_bounds = raise, predict before fit.
-// Complexity: sequence fit O(n) time; fit O(n log n) (the sort); predict O(log t) per point
-// (t thresholds). Extra memory: O(n) for fit, none for predict.
+// Complexity: sequence fit O(n) time; fit O(n) (an LSD radix sort of x; a run of r equal x
+// adds O(r log r)); predict O(log t) per point (t thresholds). Extra memory: sequence fit 24
+// bytes a point, fit 40 bytes a point (freed on return), none for predict.
 #pragma once
 
 #include "ladle/core/view.hpp"

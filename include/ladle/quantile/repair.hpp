@@ -4,7 +4,9 @@
 // sample i at increasing levels. Every function works row by row, in place; an `_into` form
 // copies into out first (out may be q itself; partial overlap is refused).
 //
-//  * sort_quantiles: sorts each row ascending.
+//  * sort_quantiles: sorts each row ascending (rows of K <= 32: Batcher's network, 16 rows per
+//    block; a comparator swaps only values strictly out of order, so -0.0/+0.0 and ties come
+//    out the same bits on every ISA and at every row position; K > 32: std::sort).
 //  * isotonic_repair: replaces each row by its least-squares non-decreasing fit (PAVA), with
 //    optional per-level weights [K] (> 0).
 //  * fix_crossing: the reference code's running-extremes fixes (see crossing_fix).
@@ -14,7 +16,8 @@
 // and the weighted isotonic fit come with no such guarantee.
 //
 // Errors (ladle::error, nothing written): NaN/Inf in q, shape mismatch, bad level weights.
-// Complexity: sort O(N K log K) (insertion sort for K <= 32), isotonic O(N K), fix O(N K).
+// Complexity: sort O(N K log^2 K) (the network) or O(N K log K), isotonic O(N K) (one read
+// when every row is already sorted), fix O(N K).
 // Extra memory: O(K) per thread. A leading ladle::par splits rows over threads; the result
 // is the same for every policy (rows are independent).
 #pragma once

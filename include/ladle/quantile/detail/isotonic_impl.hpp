@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <numeric>
 #include <type_traits>
 
@@ -93,44 +95,50 @@ isotonic_regression& isotonic_regression::fit(vector_view<TX> x, vector_view<TY>
   const index_t n = x.extent(0);
   if (n > static_cast<index_t>(0xFFFFFFFFu))
     throw_invalid_argument(fn, "x", "has ", n, " points, more than 2^32 - 1");
-  std::vector<std::uint64_t> keys;
-  std::vector<std::uint32_t> order;
-  keys.reserve(static_cast<std::size_t>(n));
-  order.reserve(static_cast<std::size_t>(n));
-  for (index_t i = 0; i < n; ++i)
+  std::size_t kept = static_cast<std::size_t>(n);
+  if (sample_weight.extent(0) > 0) {
+    kept = 0;
+    for (index_t i = 0; i < n; ++i) kept += sample_weight(i) > 0.0 ? 1 : 0;
+  }
+  // Scratch, uninitialised (no memset; first-touch page faults dominate at this size): 40 bytes
+  // a sample, all freed on return. After the sort the spare key buffer holds PAVA's block ends
+  // and the spare index buffer each pooled point's first sorted position.
+  std::unique_ptr<std::uint64_t[]> key_a(new std::uint64_t[kept]), key_b(new std::uint64_t[kept]);
+  std::unique_ptr<std::uint32_t[]> idx_a(new std::uint32_t[kept]), idx_b(new std::uint32_t[kept]);
+  std::uint64_t *keys = key_a.get(), *ktmp = key_b.get();
+  std::uint32_t *order = idx_a.get(), *itmp = idx_b.get();
+  for (index_t i = 0, j = 0; i < n; ++i)
     if (dq::weight_at(sample_weight, i) > 0.0) {
-      keys.push_back(dq::double_key(static_cast<double>(x(i))));
-      order.push_back(static_cast<std::uint32_t>(i));
+      keys[j] = dq::double_key(static_cast<double>(x(i)));
+      order[j++] = static_cast<std::uint32_t>(i);
     }
-  dq::radix_sort_pairs(keys, order);
-  const std::size_t kept = order.size();
+  dq::radix_sort_pairs(keys, order, ktmp, itmp, kept);
   for (std::size_t a = 0; a < kept;) {
     std::size_t b = a + 1;
     while (b < kept && keys[b] == keys[a]) ++b;
     if (b - a > 1)
-      std::sort(order.begin() + static_cast<std::ptrdiff_t>(a),
-                order.begin() + static_cast<std::ptrdiff_t>(b),
-                [&](std::uint32_t i, std::uint32_t j) {
-                  const double yi = static_cast<double>(y(i)), yj = static_cast<double>(y(j));
-                  return yi < yj || (yi == yj && i < j);
-                });
+      std::sort(order + a, order + b, [&](std::uint32_t i, std::uint32_t j) {
+        const double yi = static_cast<double>(y(i)), yj = static_cast<double>(y(j));
+        return yi < yj || (yi == yj && i < j);
+      });
     a = b;
   }
-  keys = std::vector<std::uint64_t>();  // release before the next buffers
-  // Pool near-equal x: weighted mean of y, summed weight (scikit-learn's _make_unique).
+  // Pool near-equal x: weighted mean of y, summed weight (scikit-learn's _make_unique). The
+  // keys give back x exactly (up to the sign of zero, which the difference cannot see).
   constexpr double eps = 1e-15;  // np.finfo(np.float64).resolution
-  std::vector<double> ux, uy, uw;
-  ux.reserve(kept);
-  uy.reserve(kept);
-  uw.reserve(kept);
-  double cur_x = static_cast<double>(x(order.front())), cur_y = 0.0, cur_w = 0.0;
-  for (const std::uint32_t i : order) {
-    const double xi = static_cast<double>(x(i)), wi = dq::weight_at(sample_weight, i);
+  std::unique_ptr<double[]> uy(new double[kept]), uw(new double[kept]);
+  std::uint32_t* first = itmp;  // pooled point p starts at sorted position first[p]
+  std::size_t m = 0;
+  first[0] = 0;
+  double cur_x = dq::key_double(keys[0]), cur_y = 0.0, cur_w = 0.0;
+  for (std::size_t j = 0; j < kept; ++j) {
+    const std::uint32_t i = order[j];
+    const double xi = dq::key_double(keys[j]), wi = dq::weight_at(sample_weight, i);
     const double wy = static_cast<double>(y(i)) * wi;
     if (xi - cur_x >= eps) {
-      ux.push_back(cur_x);
-      uw.push_back(cur_w);
-      uy.push_back(cur_y / cur_w);
+      uw[m] = cur_w;
+      uy[m] = cur_y / cur_w;
+      first[++m] = static_cast<std::uint32_t>(j);
       cur_x = xi;
       cur_w = wi;
       cur_y = wy;
@@ -139,23 +147,51 @@ isotonic_regression& isotonic_regression::fit(vector_view<TX> x, vector_view<TY>
       cur_y += wy;
     }
   }
-  ux.push_back(cur_x);
-  uw.push_back(cur_w);
-  uy.push_back(cur_y / cur_w);
-  order = std::vector<std::uint32_t>();
-  dq::isotonic_sequence(uy, uw, opts_.increasing, opts_.y_min, opts_.y_max);
-  x_min_ = ux.front();
-  x_max_ = ux.back();
-  // Keep the ends and every point whose value differs from a neighbour.
+  uw[m] = cur_w;
+  uy[m] = cur_y / cur_w;
+  ++m;
+  // PAVA's pooling only (the blocks are all predict needs); a decreasing fit pools the
+  // reversed sequence. Block weights overwrite uw, block ends go to the spare key buffer.
+  const bool inc = opts_.increasing;
+  if (!inc) {
+    std::reverse(uy.get(), uy.get() + m);
+    std::reverse(uw.get(), uw.get() + m);
+  }
+  std::uint64_t* end = ktmp;
+  const std::size_t blocks = dq::pava_pool(uy.get(), uw.get(), m, uw.get(), end);
+  // Thresholds: the first and last point of every maximal run of equal clipped values (the
+  // points whose value differs from a neighbour, and the two ends), in increasing x.
+  const auto x_at = [&](std::size_t p) { return static_cast<double>(x(order[first[p]])); };
+  x_min_ = x_at(0);
+  x_max_ = x_at(m - 1);
   x_.clear();
   y_.clear();
-  const std::size_t m = uy.size();
-  for (std::size_t i = 0; i < m; ++i) {
-    if (i == 0 || i + 1 == m || uy[i] != uy[i - 1] || uy[i] != uy[i + 1]) {
-      x_.push_back(ux[i]);
-      y_.push_back(uy[i]);
+  std::size_t run_a = 0, run_b = 0;
+  double run_v = 0.0;
+  const auto flush = [&] {
+    x_.push_back(x_at(run_a));
+    y_.push_back(run_v);
+    if (run_b != run_a) {
+      x_.push_back(x_at(run_b));
+      y_.push_back(run_v);
     }
+  };
+  for (std::size_t t = 0; t < blocks; ++t) {
+    const std::size_t b = inc ? t : blocks - 1 - t;
+    const std::size_t s = b == 0 ? 0 : static_cast<std::size_t>(end[b - 1]);
+    const std::size_t e = static_cast<std::size_t>(end[b]);
+    const std::size_t a = inc ? s : m - e, z = inc ? e - 1 : m - 1 - s;  // original span [a, z]
+    const double v = std::min(std::max(uy[b], opts_.y_min), opts_.y_max);
+    if (t > 0 && v == run_v) {
+      run_b = z;
+      continue;
+    }
+    if (t > 0) flush();
+    run_a = a;
+    run_b = z;
+    run_v = v;
   }
+  flush();
   return *this;
 }
 

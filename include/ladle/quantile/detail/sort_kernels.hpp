@@ -4,6 +4,7 @@
 
 #include "ladle/config.hpp"
 #include "ladle/core/error.hpp"
+#include "ladle/core/simd.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -15,56 +16,120 @@ namespace ladle {
 namespace detail {
 namespace quantile {
 
-/// Batcher's odd-even merge sort network for n inputs (built for the next power of two; a
-/// comparator touching a padding position is dropped, since padding would hold +infinity).
-inline std::vector<std::pair<int, int>> batcher_network(int n) {
+constexpr int network_max = 32;    ///< rows up to this long go through the network
+constexpr int network_lanes = 16;  ///< rows sorted together (one lane each)
+
+/// Batcher's odd-even merge sort network for n inputs as a constant comparator list (a[i],
+/// b[i]), so a kernel can unroll it over registers. Built for the next power of two; a
+/// comparator touching a padding position is dropped, since padding would hold +infinity.
+struct fixed_network {
+  int size = 0;
+  int a[256] = {};
+  int b[256] = {};
+};
+
+constexpr fixed_network make_fixed_network(int n) {
+  fixed_network out{};
   int p2 = 1;
   while (p2 < n) p2 <<= 1;
-  std::vector<std::pair<int, int>> out;
   for (int p = 1; p < p2; p <<= 1)
     for (int k = p; k >= 1; k >>= 1)
       for (int j = k % p; j + k < p2; j += 2 * k)
-        for (int i = 0; i < std::min(k, p2 - j - k); ++i)
-          if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n)
-            out.emplace_back(i + j, i + j + k);
+        for (int i = 0; i < (k < p2 - j - k ? k : p2 - j - k); ++i)
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n) {
+            out.a[out.size] = i + j;
+            out.b[out.size] = i + j + k;
+            ++out.size;
+          }
   return out;
 }
 
-constexpr int network_max = 32;  ///< rows up to this long go through the network
-constexpr int network_lanes = 16;  ///< rows sorted together (one lane each)
+template <int K>
+struct network_of {
+  static constexpr fixed_network value = make_fixed_network(K);
+  static_assert(value.size <= 256, "network table too small");
+};
 
-/// Sorts `rows` packed rows of length k (k <= network_max) starting at q, row stride ld.
-/// Rows are transposed into lanes so each comparator is a vector min/max over 16 rows.
+/// One comparator: x and y are swapped where y < x (strictly), so equal values, -0.0 and +0.0
+/// included, stay where they are. A compare and two selects are exact on every ISA, so the
+/// bits are the same for SSE2, AVX2, AVX-512 and the scalar build.
+template <class V>
+LADLE_FORCE_INLINE void compare_exchange(V& x, V& y) noexcept {
+#if LADLE_HAS_SIMD
+  const auto swap = y < x;
+  const V lo = simd::select(swap, y, x);
+  y = simd::select(swap, x, y);
+  x = lo;
+#else
+  const bool swap = y < x;
+  const V lo = swap ? y : x;
+  y = swap ? x : y;
+  x = lo;
+#endif
+}
+
+template <int K, class V, std::size_t... Is>
+LADLE_FORCE_INLINE void run_network(V* r, std::index_sequence<Is...>) noexcept {
+  (compare_exchange(r[network_of<K>::value.a[Is]], r[network_of<K>::value.b[Is]]), ...);
+}
+
+/// Sorts `rows` rows of length K (<= network_max) at q (row stride ld, unit column stride), 16
+/// at a time: transposed into lanes (column c of the block is t[c]), loaded into K registers
+/// (per batch of lanes), run through the unrolled network, transposed back. A last partial
+/// block is padded with copies of its first row, so every row goes through the same
+/// comparators whatever its position.
+template <class T, int K>
+void sort_rows_network_k(T* q, index_t rows, index_t ld) {
+#if LADLE_HAS_SIMD
+  using V = simd::batch<T>;
+  constexpr int width = static_cast<int>(V::size);
+#else
+  using V = T;
+  constexpr int width = 1;
+#endif
+  static_assert(network_lanes % width == 0, "lanes must fill whole batches");
+  constexpr auto comparators = std::make_index_sequence<network_of<K>::value.size>{};
+  alignas(64) T t[K][network_lanes];
+  for (index_t i = 0; i < rows; i += network_lanes) {
+    const int live = static_cast<int>(std::min<index_t>(network_lanes, rows - i));
+    T* blk = q + i * ld;
+    if (live == network_lanes) {
+      for (int l = 0; l < network_lanes; ++l)
+        for (int c = 0; c < K; ++c) t[c][l] = blk[l * ld + c];
+    } else {
+      for (int l = 0; l < network_lanes; ++l)
+        for (int c = 0; c < K; ++c) t[c][l] = blk[(l < live ? l : 0) * ld + c];
+    }
+    for (int l = 0; l < network_lanes; l += width) {
+      V r[K];
+#if LADLE_HAS_SIMD
+      for (int c = 0; c < K; ++c) r[c] = V::load_aligned(t[c] + l);
+      run_network<K>(r, comparators);
+      for (int c = 0; c < K; ++c) r[c].store_aligned(t[c] + l);
+#else
+      for (int c = 0; c < K; ++c) r[c] = t[c][l];
+      run_network<K>(r, comparators);
+      for (int c = 0; c < K; ++c) t[c][l] = r[c];
+#endif
+    }
+    for (int l = 0; l < live; ++l)
+      for (int c = 0; c < K; ++c) blk[l * ld + c] = t[c][l];
+  }
+}
+
+template <class T, int... Ks>
+void sort_rows_network_dispatch(T* q, index_t rows, index_t k, index_t ld,
+                                std::integer_sequence<int, Ks...>) {
+  using kernel = void (*)(T*, index_t, index_t);
+  static constexpr kernel table[] = {&sort_rows_network_k<T, Ks + 2>...};
+  table[k - 2](q, rows, ld);
+}
+
+/// Sorts `rows` packed rows of length k (2 <= k <= network_max) at q, row stride ld, by
+/// Batcher's network; the row length is a compile-time constant inside.
 template <class T>
-void sort_rows_network(T* q, index_t rows, index_t k, index_t ld,
-                       const std::vector<std::pair<int, int>>& net) {
-  T t[network_max][network_lanes];
-  index_t i = 0;
-  for (; i + network_lanes <= rows; i += network_lanes) {
-    for (int l = 0; l < network_lanes; ++l)
-      for (index_t c = 0; c < k; ++c) t[c][l] = q[(i + l) * ld + c];
-    for (const auto& cmp : net) {
-      T* a = t[cmp.first];
-      T* b = t[cmp.second];
-      for (int l = 0; l < network_lanes; ++l) {
-        const T lo = a[l] < b[l] ? a[l] : b[l];
-        const T hi = a[l] < b[l] ? b[l] : a[l];
-        a[l] = lo;
-        b[l] = hi;
-      }
-    }
-    for (int l = 0; l < network_lanes; ++l)
-      for (index_t c = 0; c < k; ++c) q[(i + l) * ld + c] = t[c][l];
-  }
-  for (; i < rows; ++i) {  // tail rows: insertion sort
-    T* r = q + i * ld;
-    for (index_t j = 1; j < k; ++j) {
-      const T v = r[j];
-      index_t s = j;
-      for (; s > 0 && v < r[s - 1]; --s) r[s] = r[s - 1];
-      r[s] = v;
-    }
-  }
+void sort_rows_network(T* q, index_t rows, index_t k, index_t ld) {
+  sort_rows_network_dispatch(q, rows, k, ld, std::make_integer_sequence<int, network_max - 1>{});
 }
 
 /// Order-preserving map of a double (not NaN) to an unsigned key; -0.0 and +0.0 map alike.
@@ -75,34 +140,48 @@ inline std::uint64_t double_key(double v) noexcept {
   return (b >> 63) ? ~b : (b | (std::uint64_t(1) << 63));
 }
 
-/// Sorts (keys, idx) by key, stably (equal keys keep their order). LSD radix sort with 11-bit
-/// digits (a 2048-entry histogram stays in L1); passes whose digit is constant are skipped.
-/// O(n) time, O(n) extra memory.
-inline void radix_sort_pairs(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& idx) {
-  const std::size_t n = keys.size();
+/// The double a key came from (+0.0 for either zero).
+inline double key_double(std::uint64_t k) noexcept {
+  const std::uint64_t b = (k >> 63) ? (k ^ (std::uint64_t(1) << 63)) : ~k;
+  double v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+/// Sorts keys[0..n) with their payload idx by key, stably (equal keys keep their order). LSD
+/// radix sort, six passes of 11/11/11/11/10/10-bit digits (a 2048-entry histogram stays in L1);
+/// all histograms come from one read of the keys, and passes whose digit is the same for every
+/// key are skipped. ktmp and itmp are scratch of n elements; on return keys and idx point at
+/// the sorted arrays (the inputs or the scratch) and ktmp, itmp at the other pair.
+/// O(n) time, no allocation beyond 48 KiB of histograms.
+inline void radix_sort_pairs(std::uint64_t*& keys, std::uint32_t*& idx, std::uint64_t*& ktmp,
+                             std::uint32_t*& itmp, std::size_t n) {
   if (n == 0) return;
-  std::vector<std::uint64_t> ktmp(n);
-  std::vector<std::uint32_t> itmp(n);
-  constexpr int bits = 11;
-  constexpr std::uint64_t mask = (std::uint64_t(1) << bits) - 1;
-  std::vector<std::size_t> count(std::size_t(1) << bits);
-  for (int shift = 0; shift < 64; shift += bits) {
-    std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & mask];
-    if (count[(keys[0] >> shift) & mask] == n) continue;
-    std::size_t sum = 0;
-    for (auto& c : count) {
-      const std::size_t v = c;
-      c = sum;
+  constexpr int passes = 6;
+  constexpr int shift[passes] = {0, 11, 22, 33, 44, 54};
+  constexpr std::uint64_t mask[passes] = {2047, 2047, 2047, 2047, 1023, 1023};
+  std::vector<std::uint32_t> count(static_cast<std::size_t>(passes) * 2048, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = keys[i];
+    for (int p = 0; p < passes; ++p) ++count[p * 2048 + ((k >> shift[p]) & mask[p])];
+  }
+  for (int p = 0; p < passes; ++p) {
+    std::uint32_t* c = count.data() + p * 2048;
+    if (c[(keys[0] >> shift[p]) & mask[p]] == n) continue;  // one digit value: order unchanged
+    std::uint32_t sum = 0;
+    for (int d = 0; d < 2048; ++d) {
+      const std::uint32_t v = c[d];
+      c[d] = sum;
       sum += v;
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t d = count[(keys[i] >> shift) & mask]++;
-      ktmp[d] = keys[i];
+      const std::uint64_t k = keys[i];
+      const std::uint32_t d = c[(k >> shift[p]) & mask[p]]++;
+      ktmp[d] = k;
       itmp[d] = idx[i];
     }
-    keys.swap(ktmp);
-    idx.swap(itmp);
+    std::swap(keys, ktmp);
+    std::swap(idx, itmp);
   }
 }
 
