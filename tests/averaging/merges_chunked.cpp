@@ -72,7 +72,8 @@ void check_same(const collected& got, const ladle::owned_state_dict& want) {
     CAPTURE(ts[k].name);
     CHECK(got.order[k] == ts[k].name);
     REQUIRE(got.bytes[k].size() == ts[k].bytes());
-    CHECK(std::memcmp(got.bytes[k].data(), ts[k].data, ts[k].bytes()) == 0);
+    if (ts[k].bytes() > 0)  // an empty tensor's storage may be null
+      CHECK(std::memcmp(got.bytes[k].data(), ts[k].data, ts[k].bytes()) == 0);
   }
 }
 

@@ -33,6 +33,7 @@ inline void widen_all(const named_tensor& t, std::vector<float>& out) {
 
 /// Stores n float32 values as dtype `type` (any float dtype; nearest even) at out.
 inline void store_n(const float* v, index_t n, dtype type, void* out) {
+  if (n == 0) return;  // an empty tensor may have no storage at all (memcpy needs non-null)
   if (type == dtype_v<float>) std::memcpy(out, v, static_cast<std::size_t>(n) * 4);
   else if (type == dtype_v<bfloat16>) convert_n(v, static_cast<bfloat16*>(out), n);
   else if (type == dtype_v<half>) convert_n(v, static_cast<half*>(out), n);
