@@ -19,9 +19,10 @@ const std::vector<std::int32_t>& labels_1e8() {
   static const std::vector<std::int32_t> y = [] {
     std::vector<std::int32_t> v(100000000);
     ladle::philox g(ladle::seed{1});
-    // 10 classes, geometric imbalance (class c with probability ~ 2^-c).
+    // 10 classes, geometric imbalance (class c < 9 with probability 2^-(c+1)): the trailing
+    // zeros of a random word, capped by the bit set at 9.
     for (auto& x : v) {
-      const std::uint32_t r = g() | 1u;
+      const std::uint32_t r = g() | 0x200u;
       x = std::min(9, __builtin_ctz(r));
     }
     return v;
