@@ -94,14 +94,15 @@ loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
 // scalar double and a batch of doubles (the lane_* operations round alike), so a SIMD body and
 // its scalar tail give the same bits.
 // In float lanes the division by denom is a product with delta / denom (rounded once from
-// double): a division costs about ten products there.
+// double): a division costs about ten products there. The product is rounded on its own
+// (lane_mul), or GCC would fuse it into lin_upper's "+ delta" where the ISA has an FMA only.
 struct mapped_h {
   double delta, lo, hi, denom;
   template <class V>
   LADLE_FORCE_INLINE V operator()(V l) const noexcept {
     if constexpr (std::is_same<typename lane_scalar<V>::type, float>::value)
-      return ((V(2.0f) * l - V(static_cast<float>(hi))) - V(static_cast<float>(lo))) *
-             V(static_cast<float>(delta / denom));
+      return lane_mul((V(2.0f) * l - V(static_cast<float>(hi))) - V(static_cast<float>(lo)),
+                      V(static_cast<float>(delta / denom)));
     else
       return V(delta) * ((V(2.0) * l - V(hi)) - V(lo)) / V(denom);
   }
@@ -168,7 +169,7 @@ void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vecto
   const auto weight = [&](auto l) {
     using V = decltype(l);
     if constexpr (std::is_same<W, float>::value)
-      return exp_nonpositive((f(l) - V(m)) * V(r_inv));
+      return exp_nonpositive(lane_mul(f(l) - V(m), V(r_inv)));
     else
       return exp_nonpositive((f(l) - V(m)) / V(r));
   };
