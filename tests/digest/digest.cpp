@@ -12,6 +12,7 @@
 #include <ladle/quantization.hpp>
 #include <ladle/resampling.hpp>
 #include <ladle/selection.hpp>
+#include <ladle/weighting.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -496,6 +497,49 @@ void kmeans_selection_items() {
   }
 }
 
+// ---- weighting ---------------------------------------------------------------------------------
+
+// Softmax-style weights (SIMD exp bodies and scalar tails; float and double lanes), class counts.
+void weighting_items() {
+  for (index_t n : {index_t(37), index_t(16384 + 1029)}) {
+    const auto lf = uniform_like(n, 31, 0.0f, 30.0f);
+    const auto ld = cast<double>(lf);
+    const std::string s = "weighting/n" + std::to_string(n);
+    using S = ladle::loss_strategy;
+    for (S st : {S::lin_upper, S::quadratic, S::extremes, S::upper}) {
+      ladle::loss_reweighting_options o;
+      o.strategy = st;
+      o.r = 0.001;  // exponents down to -1000: past both flush thresholds (-87 float, -708 double)
+      std::vector<float> wf(lf.size());
+      std::vector<double> wd(ld.size());
+      ladle::loss_based_weights_into(ladle::par, ladle::make_view(lf.data(), lf.size()),
+                                     ladle::make_view(wf.data(), wf.size()), o);
+      ladle::loss_based_weights_into(ladle::par, ladle::make_view(ld.data(), ld.size()),
+                                     ladle::make_view(wd.data(), wd.size()), o);
+      digest d;
+      d.add(wf).add(wd);
+      emit(s + "/loss_weights/" + std::to_string(static_cast<int>(st)), d);
+    }
+    for (double r : {0.04, 1.0}) {
+      std::vector<float> wf(lf.size());
+      std::vector<double> wd(ld.size());
+      ladle::kl_dro_weights_into(ladle::make_view(lf.data(), lf.size()),
+                                 ladle::make_view(wf.data(), wf.size()), r);
+      ladle::kl_dro_weights_into(ladle::make_view(ld.data(), ld.size()),
+                                 ladle::make_view(wd.data(), wd.size()), r);
+      digest d;
+      d.add(wf).add(wd);
+      emit(s + "/kl_dro/r" + std::to_string(r), d);
+    }
+    std::vector<std::int32_t> y(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int32_t>(lf[i]) - 7;
+    const auto t = ladle::class_weights(ladle::par, ladle::make_view(y.data(), y.size()));
+    digest d;
+    d.add(t.weights);
+    emit(s + "/class_weights", d);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -507,6 +551,7 @@ int main(int argc, char** argv) {
   resampling_items<float>("float");
   resampling_items<double>("double");
   kmeans_selection_items();
+  weighting_items();
   std::ofstream out(path);
   for (const auto& l : lines) out << l << "\n";
   if (!out) {

@@ -3,6 +3,7 @@
 // formula), effective-number limits and a 60-digit mpmath reference, normalisations, clipping,
 // empty classes, the mergeable counter, policy determinism and every error path.
 #include <ladle/weighting.hpp>
+#include <ladle/core/random.hpp>
 
 #include "weighting/fixtures/sklearn_class_weight.hpp"
 
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <map>
 #include <vector>
 
 // The file's own namespace: the suite also builds as one translation unit, where
@@ -133,6 +135,29 @@ TEST_CASE("long labels over several chunks: sklearn values, bit-identical for ev
     ladle::sample_weights_into(ladle::seq, yv, t, ladle::make_view(a.data(), a.size()));
     ladle::sample_weights_into(ladle::par(threads), yv, t, ladle::make_view(b.data(), b.size()));
     CHECK(a == b);
+  }
+}
+
+TEST_CASE("int32 counts equal a brute-force count for label spans around the SIMD path's 16") {
+  // Spans 1..17 take the compare-and-count path up to 16 and the histogram from 17; lengths reach
+  // 2048-label blocks, SIMD bodies and scalar tails; the largest crosses a chunk boundary.
+  ladle::philox g(ladle::seed{5});
+  for (std::int32_t span : {1, 2, 3, 10, 15, 16, 17}) {
+    for (std::size_t n : {1u, 15u, 33u, 2049u, 300001u}) {
+      std::vector<std::int32_t> y(n);
+      for (auto& v : y) v = -1000 + static_cast<std::int32_t>(ladle::uniform_u32(g, std::uint32_t(span)));
+      if (n > 40) y[n - 1] = -1000 + span - 1;  // the top label in a tail
+      std::map<std::int32_t, double> want;
+      for (auto v : y) want[v] += 1;
+      ladle::class_counter c;
+      c.add(ladle::seq, ladle::make_view(y.data(), y.size()));
+      std::vector<double> got_counts = c.counts(), want_counts;
+      for (const auto& kv : want) want_counts.push_back(kv.second);
+      CHECK(got_counts == want_counts);
+      ladle::class_counter cp;
+      cp.add(ladle::par(3), ladle::make_view(y.data(), y.size()));
+      CHECK(cp.counts() == want_counts);
+    }
   }
 }
 

@@ -32,8 +32,9 @@
 //    clip_min > clip_max, an output view of the wrong length or overlapping an input.
 //
 // Complexity: counting O(n) in one pass (a chunk's min/max, then a dense histogram of the chunk
-// while it is in cache; chunks with a label range much wider than their length are sorted,
-// O(len log len)). Weights O(C). Expansion O(n) (dense lookup when the label range is at most
+// while it is in cache; for contiguous int32 labels both in SIMD lanes, the histogram as one
+// compare-and-count sweep per label value when a chunk spans at most 16 values; chunks with a
+// label range much wider than their length are sorted, O(len log len)). Weights O(C). Expansion O(n) (dense lookup when the label range is at most
 // 4n + 4096, else a binary search per sample, O(n log C)).
 // Extra memory: counting keeps one (label, count) list per chunk of 2^18 labels, so at most
 // min(C, 2^18) pairs per chunk, plus a dense array over the label range when that range is

@@ -23,12 +23,23 @@
 //    1000 there; 0 here so the default is plain reweighting). The reference also defaults to
 //    delta = 1, r = 1 (0.4 for its larger models).
 //  * Out: float or double view of length B, disjoint from losses; written only after every check.
-//  * Determinism: computed in double over fixed chunks of 2^14 losses whose partial sums are added
-//    in chunk order, so seq and par(n) give the same bits for every n.
+//  * Precision: computed in double, except float losses into float weights, which are computed
+//    in float (twice the SIMD lanes; the losses carry float precision anyway): there the map, the
+//    shift by max f and the product with 1/r round in float, the exp is within 0.9 ulp of the
+//    correctly rounded exp (a degree-7 polynomial), and the sums are in double. A weight's
+//    relative error is then a few float ulps times (1 + |f_i - max f| / r + 2 delta (|l_i| +
+//    |l_max| + |l_min|) / ((l_max - l_min) r)), the same order as the effect of rounding the
+//    losses to float; against the float64 reference the test suite sees <= 2e-6. Parameters or
+//    losses beyond 1e30 (or r, delta below 1e-30) fall back to double.
+//  * Determinism: one exp written once for scalar and SIMD lanes (every step an explicit fma or a
+//    single rounding), chunks of 2^14 losses whose eight-way partial sums of the stored weights
+//    are added in a fixed tree and then in chunk order, so seq and par(n) give the same bits for
+//    every n, and AVX-512, AVX2, SSE2 and scalar builds the same bits.
 //  * Errors (ladle::error, nothing written): empty losses, NaN/Inf losses (first index named),
 //    r <= 0 or NaN, delta <= 0 or non-finite, out of the wrong length or overlapping losses.
 //
-// Complexity O(B) (four passes: range, max f, exponentials and their sum, scaling); extra memory
+// Complexity O(B) in three passes over the data (range and finiteness; exponentials, stored and
+// summed in the same pass; scaling), plus one more for the quadratic's max f; extra memory
 // O(B / 2^14) partial results.
 #pragma once
 

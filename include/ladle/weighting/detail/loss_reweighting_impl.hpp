@@ -20,43 +20,61 @@ struct loss_range {
 
 template <class Policy, class T>
 loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
+  using TV = std::remove_const_t<T>;
   return parallel_reduce(
       policy, x.extent(0), loss_weight_grain, loss_range{},
       [&](index_t b, index_t e) {
-        // Eight lanes of min / max / "saw a non-finite value" without an early exit (so the
-        // loop vectorises); the offending index is searched for only when one was seen.
-        double lo[8], hi[8];
-        bool bad[8];
-        for (int l = 0; l < 8; ++l) {
-          lo[l] = std::numeric_limits<double>::infinity();
-          hi[l] = -std::numeric_limits<double>::infinity();
-          bad[l] = false;
-        }
+        // Min, max and "saw a non-finite value" without an early exit, in the losses' own type
+        // (widening to double afterwards is exact and monotone); the offending index is searched
+        // for only when one was seen. (v - v) is NaN exactly for NaN and +-Inf.
+        TV lo = std::numeric_limits<TV>::infinity(), hi = -lo, nan_seen = 0;
         index_t i = b;
+#if LADLE_HAS_SIMD
         if (x.stride(0) == 1) {
-          const T* p = x.data();
-          for (; i + 8 <= e; i += 8)
-            for (int l = 0; l < 8; ++l) {
-              const double v = static_cast<double>(p[i + l]);
-              bad[l] = bad[l] | !(std::abs(v) <= std::numeric_limits<double>::max());
-              lo[l] = v < lo[l] ? v : lo[l];
-              hi[l] = v > hi[l] ? v : hi[l];
+          using B = simd::batch<TV>;
+          constexpr index_t lanes = static_cast<index_t>(simd::lanes<TV>);
+          const TV* p = x.data();
+          // Four independent sets of accumulators, so the compare-and-blend chains overlap.
+          B vlo[4] = {B(lo), B(lo), B(lo), B(lo)}, vhi[4] = {B(hi), B(hi), B(hi), B(hi)};
+          B vnan[4] = {B(TV(0)), B(TV(0)), B(TV(0)), B(TV(0))};
+          for (; i + 4 * lanes <= e; i += 4 * lanes)
+            for (int k = 0; k < 4; ++k) {
+              const B v = B::load_unaligned(p + i + k * lanes);
+              vnan[k] = vnan[k] + (v - v);
+              vlo[k] = simd::select(v < vlo[k], v, vlo[k]);
+              vhi[k] = simd::select(v > vhi[k], v, vhi[k]);
             }
+          for (; i + lanes <= e; i += lanes) {
+            const B v = B::load_unaligned(p + i);
+            vnan[0] = vnan[0] + (v - v);
+            vlo[0] = simd::select(v < vlo[0], v, vlo[0]);
+            vhi[0] = simd::select(v > vhi[0], v, vhi[0]);
+          }
+          for (int k = 1; k < 4; ++k) {
+            vnan[0] = vnan[0] + vnan[k];
+            vlo[0] = simd::select(vlo[k] < vlo[0], vlo[k], vlo[0]);
+            vhi[0] = simd::select(vhi[k] > vhi[0], vhi[k], vhi[0]);
+          }
+          const B& vlo0 = vlo[0];
+          const B& vhi0 = vhi[0];
+          if (!simd::count(xsimd::isnan(vnan[0]))) {
+            lo = simd::reduce_min(vlo0);
+            hi = simd::reduce_max(vhi0);
+          } else {
+            nan_seen = std::numeric_limits<TV>::quiet_NaN();
+          }
         }
+#endif
         for (; i < e; ++i) {
-          const double v = static_cast<double>(x(i));
-          bad[0] = bad[0] | !(std::abs(v) <= std::numeric_limits<double>::max());
-          lo[0] = v < lo[0] ? v : lo[0];
-          hi[0] = v > hi[0] ? v : hi[0];
+          const TV v = x(i);
+          nan_seen = nan_seen + (v - v);
+          lo = v < lo ? v : lo;
+          hi = v > hi ? v : hi;
         }
         loss_range r;
-        bool any_bad = false;
-        for (int l = 0; l < 8; ++l) {
-          any_bad = any_bad || bad[l];
-          r.lo = std::min(r.lo, lo[l]);
-          r.hi = std::max(r.hi, hi[l]);
-        }
-        if (any_bad)
+        r.lo = static_cast<double>(lo);
+        r.hi = static_cast<double>(hi);
+        if (std::isnan(nan_seen))
           for (index_t k = b; k < e; ++k)
             if (!std::isfinite(static_cast<double>(x(k)))) {
               r.bad = k;
@@ -72,103 +90,198 @@ loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
       });
 }
 
-// f(loss) after the [-delta, delta] mapping, one type per strategy so each inner loop is a
-// straight-line body the compiler can vectorise.
+// f(loss) after the [-delta, delta] mapping, one type per strategy, each written once for a
+// scalar double and a batch of doubles (the lane_* operations round alike), so a SIMD body and
+// its scalar tail give the same bits.
+// In float lanes the division by denom is a product with delta / denom (rounded once from
+// double): a division costs about ten products there. The product is rounded on its own
+// (lane_mul), or GCC would fuse it into lin_upper's "+ delta" where the ISA has an FMA only.
 struct mapped_h {
   double delta, lo, hi, denom;
-  double operator()(double l) const noexcept { return delta * ((2.0 * l - hi) - lo) / denom; }
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept {
+    if constexpr (std::is_same<typename lane_scalar<V>::type, float>::value)
+      return lane_mul((V(2.0f) * l - V(static_cast<float>(hi))) - V(static_cast<float>(lo)),
+                      V(static_cast<float>(delta / denom)));
+    else
+      return V(delta) * ((V(2.0) * l - V(hi)) - V(lo)) / V(denom);
+  }
 };
 struct f_identity {
-  double operator()(double l) const noexcept { return l; }
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept { return l; }
 };
 struct f_lin_upper {
   mapped_h h;
-  double operator()(double l) const noexcept { return std::min(h(l) + h.delta, h.delta); }
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept {
+    return lane_min(h(l) + V(h.delta), V(h.delta));
+  }
 };
 struct f_quadratic {
   mapped_h h;
-  double operator()(double l) const noexcept {
-    const double v = h(l);
-    return 1.0 - (v * v) / (h.delta * h.delta);
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept {
+    const V v = h(l);
+    return V(1.0) - lane_mul(v, v) / V(h.delta * h.delta);
   }
 };
 struct f_extremes {
   mapped_h h;
-  double operator()(double l) const noexcept { return std::abs(h(l)); }
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept { return lane_abs(h(l)); }
 };
 struct f_upper {
   mapped_h h;
-  double operator()(double l) const noexcept { return h(l) / 2.0 + h.delta / 2.0; }
+  template <class V>
+  LADLE_FORCE_INLINE V operator()(V l) const noexcept { return h(l) / V(2.0) + V(h.delta / 2.0); }
 };
 
-// out = softmax(f(losses) / r) with max f = m given, chunked so the bits do not depend on the
-// policy: per chunk of 2^14 a fixed eight-way summation pattern, chunk sums in chunk order.
-template <class Policy, class T, class U, class F>
+#if LADLE_HAS_SIMD
+template <class W>
+struct lanes_of;
+template <>
+struct lanes_of<double> {
+  using type = double_lanes;
+  template <class T>
+  static LADLE_FORCE_INLINE type load(const T* p) noexcept { return load_double_lanes(p); }
+};
+template <>
+struct lanes_of<float> {
+  using type = float_lanes;
+  static LADLE_FORCE_INLINE type load(const float* p) noexcept { return load_float_lanes(p); }
+};
+#endif
+
+// out = softmax(f(losses) / r) with m = max f given, computed in W (double; float for float
+// losses and weights, see loss_reweighting.hpp). One pass per chunk of 2^14 computes each
+// exponential, stores it and adds the stored value, widened to double, to eight partial sums
+// (element i of the chunk to sum i mod 8; SIMD lanes of 2, 4 or 8 doubles hold the same eight
+// sums), combined in a fixed tree; chunk sums are added in chunk order; a second pass scales in
+// double. So the bits depend neither on the policy nor on the instruction set.
+template <class W, class Policy, class T, class U, class F>
 void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vector_view<U> out,
-                              const F& f, double m, double r) {
+                              const F& f, W m, double r) {
   const index_t n = losses.extent(0);
   const bool flat = losses.stride(0) == 1 && out.stride(0) == 1;
+  // Float lanes multiply by 1 / r (rounded once from double) instead of dividing.
+  const W r_inv = static_cast<W>(1.0 / r);
+  const auto weight = [&](auto l) {
+    using V = decltype(l);
+    if constexpr (std::is_same<W, float>::value)
+      return exp_nonpositive(lane_mul(f(l) - V(m), V(r_inv)));
+    else
+      return exp_nonpositive((f(l) - V(m)) / V(r));
+  };
   const double sum = parallel_reduce(
       policy, n, loss_weight_grain, 0.0,
       [&](index_t b, index_t e) {
-        // Exponentials first (a loop the compiler can vectorise), then eight interleaved partial
-        // sums in a fixed pattern, combined in a fixed tree.
-        if (flat) {
-          const T* LADLE_RESTRICT x = losses.data();
-          U* LADLE_RESTRICT o = out.data();
-          index_t i = b;
-          // Blocks of eight straight-line lanes: GCC's -O2 SLP vectoriser turns them into SIMD
-          // (each lane is the same sequence of correctly rounded operations, so the bits match
-          // the scalar tail's).
-          for (; i + 8 <= e; i += 8) {
-            double t[8];
-            for (int l = 0; l < 8; ++l)
-              t[l] = exp_nonpositive((f(static_cast<double>(x[i + l])) - m) / r);
-            for (int l = 0; l < 8; ++l) o[i + l] = static_cast<U>(t[l]);
-          }
-          for (; i < e; ++i)
-            o[i] = static_cast<U>(exp_nonpositive((f(static_cast<double>(x[i])) - m) / r));
-        } else {
-          for (index_t i = b; i < e; ++i)
-            out(i) = static_cast<U>(exp_nonpositive((f(static_cast<double>(losses(i))) - m) / r));
-        }
         double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         index_t i = b;
+#if LADLE_HAS_SIMD
         if (flat) {
-          const U* LADLE_RESTRICT o = out.data();
-          for (; i + 8 <= e; i += 8)
-            for (int l = 0; l < 8; ++l) s[l] += static_cast<double>(o[i + l]);
+          using L = lanes_of<W>;
+          constexpr index_t wl = static_cast<index_t>(simd::lanes<W>);
+          constexpr index_t dl = static_cast<index_t>(simd::lanes<double>);
+          static_assert(8 % dl == 0 && 32 % wl == 0, "blocks of 32 fill whole batches");
+          constexpr index_t per_block = 8 / dl;
+          const auto* LADLE_RESTRICT x = losses.data();
+          U* LADLE_RESTRICT o = out.data();
+          double_lanes acc[per_block];
+          for (index_t k = 0; k < per_block; ++k) acc[k] = double_lanes(0.0);
+          // 32 values per step: independent exponentials the core can overlap; the stored
+          // values are read back (from L1) as doubles, element i at sum lane i % 8.
+          for (; i + 32 <= e; i += 32) {
+            typename L::type w[32 / wl];
+            for (index_t k = 0; k < 32 / wl; ++k) w[k] = weight(L::load(x + i + k * wl));
+            for (index_t k = 0; k < 32 / wl; ++k) store_lanes(w[k], o + i + k * wl);
+            for (index_t k = 0; k < 32 / dl; ++k)
+              acc[k % per_block] += load_double_lanes(o + i + k * dl);
+          }
+          for (index_t k = 0; k < per_block; ++k) acc[k].store_unaligned(s + k * dl);
         }
-        for (; i < e; ++i) s[(i - b) % 8] += static_cast<double>(out(i));
+#endif
+        for (; i < e; ++i) {
+          const U w = static_cast<U>(weight(static_cast<W>(losses(i))));
+          out(i) = w;
+          s[(i - b) % 8] += static_cast<double>(w);
+        }
         return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
       },
       [](double a, double b) { return a + b; });
   const double inv = 1.0 / sum;
   parallel_for(policy, n, loss_weight_grain, [&](index_t b, index_t e) {
+    index_t i = b;
+#if LADLE_HAS_SIMD
     if (flat) {
+      constexpr index_t lanes = static_cast<index_t>(simd::lanes<double>);
       U* LADLE_RESTRICT o = out.data();
-      index_t i = b;
-      for (; i + 8 <= e; i += 8)
-        for (int l = 0; l < 8; ++l) o[i + l] = static_cast<U>(static_cast<double>(o[i + l]) * inv);
-      for (; i < e; ++i) o[i] = static_cast<U>(static_cast<double>(o[i]) * inv);
-    } else {
-      for (index_t i = b; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
+      const double_lanes vinv(inv);
+      for (; i + lanes <= e; i += lanes)
+        store_double_lanes(load_double_lanes(o + i) * vinv, o + i);
     }
+#endif
+    for (; i < e; ++i) out(i) = static_cast<U>(static_cast<double>(out(i)) * inv);
   });
 }
 
-// max_i f(l_i): rounding is monotone, so a non-decreasing f peaks at the largest loss, |h| at
-// one of the ends; the quadratic needs a scan.
-template <class Policy, class T, class F>
-double max_of(const Policy& policy, vector_view<T> losses, const F& f) {
+// max_i f(l_i) in W: rounding is monotone, so a non-decreasing f peaks at the largest loss, |h|
+// at one of the ends; the quadratic needs a scan.
+template <class W, class Policy, class T, class F>
+W max_of(const Policy& policy, vector_view<T> losses, const F& f) {
   return parallel_reduce(
-      policy, losses.extent(0), loss_weight_grain, -std::numeric_limits<double>::infinity(),
+      policy, losses.extent(0), loss_weight_grain, -std::numeric_limits<W>::infinity(),
       [&](index_t b, index_t e) {
-        double mx = -std::numeric_limits<double>::infinity();
-        for (index_t i = b; i < e; ++i) mx = std::max(mx, f(static_cast<double>(losses(i))));
+        W mx = -std::numeric_limits<W>::infinity();
+        for (index_t i = b; i < e; ++i) mx = std::max(mx, f(static_cast<W>(losses(i))));
         return mx;
       },
-      [](double a, double b) { return std::max(a, b); });
+      [](W a, W b) { return std::max(a, b); });
+}
+
+// Float losses into float weights are computed in float (16 lanes per AVX-512 register instead
+// of 8) when every constant and intermediate stays well inside float's range; otherwise, and for
+// any double view, in double.
+template <class T, class U>
+inline constexpr bool float_io =
+    std::is_same<std::remove_const_t<T>, float>::value && std::is_same<U, float>::value;
+
+inline bool float_lanes_fit(const loss_range& range, double delta, double r) {
+  const double big = 1e30, small = 1e-30;
+  return std::max(std::abs(range.lo), std::abs(range.hi)) <= big && delta <= big &&
+         delta >= small && r >= small && (r <= big || r == std::numeric_limits<double>::infinity());
+}
+
+// The loss-based weights for a strategy other than uniform, in W.
+template <class W, class Policy, class T, class U>
+void loss_weights_in(const Policy& policy, vector_view<T> losses, vector_view<U> out,
+                     const loss_reweighting_options& opts, const loss_range& range) {
+  const mapped_h h{opts.delta, range.lo, range.hi, std::max(range.hi - range.lo, 1e-6)};
+  const W lo = static_cast<W>(range.lo), hi = static_cast<W>(range.hi);
+  const double r = opts.r;
+  switch (opts.strategy) {
+    case loss_strategy::lin_upper: {
+      const f_lin_upper f{h};
+      transformed_softmax_into<W>(policy, losses, out, f, f(hi), r);
+      break;
+    }
+    case loss_strategy::upper: {
+      const f_upper f{h};
+      transformed_softmax_into<W>(policy, losses, out, f, f(hi), r);
+      break;
+    }
+    case loss_strategy::extremes: {
+      const f_extremes f{h};
+      transformed_softmax_into<W>(policy, losses, out, f, std::max(f(lo), f(hi)), r);
+      break;
+    }
+    case loss_strategy::quadratic: {
+      const f_quadratic f{h};
+      transformed_softmax_into<W>(policy, losses, out, f, max_of<W>(policy, losses, f), r);
+      break;
+    }
+    case loss_strategy::uniform: break;  // handled by the caller
+  }
 }
 
 template <class Policy, class T, class U>
@@ -207,32 +320,11 @@ void loss_based_weights_into(const Policy& policy, vector_view<T> losses, vector
     });
     return;
   }
-  const detail::mapped_h h{opts.delta, range.lo, range.hi, std::max(range.hi - range.lo, 1e-6)};
-  switch (opts.strategy) {
-    case loss_strategy::lin_upper: {
-      const detail::f_lin_upper f{h};
-      detail::transformed_softmax_into(policy, losses, out, f, f(range.hi), opts.r);
-      break;
-    }
-    case loss_strategy::upper: {
-      const detail::f_upper f{h};
-      detail::transformed_softmax_into(policy, losses, out, f, f(range.hi), opts.r);
-      break;
-    }
-    case loss_strategy::extremes: {
-      const detail::f_extremes f{h};
-      detail::transformed_softmax_into(policy, losses, out, f,
-                                       std::max(f(range.lo), f(range.hi)), opts.r);
-      break;
-    }
-    case loss_strategy::quadratic: {
-      const detail::f_quadratic f{h};
-      detail::transformed_softmax_into(policy, losses, out, f, detail::max_of(policy, losses, f),
-                                       opts.r);
-      break;
-    }
-    case loss_strategy::uniform: break;  // handled above
+  if constexpr (detail::float_io<T, U>) {
+    if (detail::float_lanes_fit(range, opts.delta, opts.r))
+      return detail::loss_weights_in<float>(policy, losses, out, opts, range);
   }
+  detail::loss_weights_in<double>(policy, losses, out, opts, range);
 }
 
 template <class T>
@@ -253,7 +345,12 @@ void kl_dro_weights_into(const Policy& policy, vector_view<T> losses, vector_vie
   if (range.bad >= 0)
     throw_domain_error(fn, "losses", "element ", range.bad, " is not finite (", losses(range.bad),
                        ")");
-  detail::transformed_softmax_into(policy, losses, out, detail::f_identity{}, range.hi, r);
+  if constexpr (detail::float_io<T, U>) {
+    if (detail::float_lanes_fit(range, 1.0, r))
+      return detail::transformed_softmax_into<float>(policy, losses, out, detail::f_identity{},
+                                                     static_cast<float>(range.hi), r);
+  }
+  detail::transformed_softmax_into<double>(policy, losses, out, detail::f_identity{}, range.hi, r);
 }
 
 template <class T>
