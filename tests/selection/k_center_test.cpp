@@ -146,8 +146,8 @@ TEST_CASE_TEMPLATE("k_center_greedy equals the naive O(n^2) greedy", T, float, d
 }
 
 TEST_CASE("k-center float screen: never clears a row whose exact distance is below the minimum") {
-  // The screen may skip a row only when est * shrink - d 2^-149 >= v proves the exact distance
-  // is not below v. Here v is the next double above the exact distance, the tightest threshold
+  // sq_distance_screen (shared by k-center and facility location) may skip a row only when
+  // est * shrink - d 2^-149 >= v proves the exact distance is not below v. Here v is the next double above the exact distance, the tightest threshold
   // the screen must still refuse, over lengths that reach the vector body and the tails, and
   // data with cancellation (a large offset), tiny (subnormal squares) and huge coordinates.
   ladle::philox g(seed{19});
@@ -157,10 +157,9 @@ TEST_CASE("k-center float screen: never clears a row whose exact distance is bel
         CAPTURE(d);
         CAPTURE(scale);
         CAPTURE(offset);
-        const double shrink = ladle::detail::screen_shrink(d);
-        const double tiny = double(d) * 0x1p-149;
-        REQUIRE(shrink > 0.99);
-        std::size_t cleared = 0;
+        const ladle::detail::sq_distance_screen screen(d);
+        REQUIRE(screen.shrink > 0.99);
+        std::size_t cleared = 0, cleared_at_half = 0;
         for (int t = 0; t < 300; ++t) {
           std::vector<float> a(static_cast<std::size_t>(d)), b(static_cast<std::size_t>(d));
           for (index_t j = 0; j < d; ++j) {
@@ -168,11 +167,14 @@ TEST_CASE("k-center float screen: never clears a row whose exact distance is bel
             b[std::size_t(j)] = float((offset + ladle::normal(g)) * scale);
           }
           const double exact = ladle::detail::exact_sq_distance_rows(a.data(), b.data(), d);
-          const double est = double(ladle::detail::screen_sq_distance(a.data(), b.data(), d));
           const double v = std::nextafter(exact, std::numeric_limits<double>::infinity());
-          cleared += est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v;
+          cleared += screen.clears(a.data(), b.data(), d, v);
+          cleared_at_half += screen.clears(a.data(), b.data(), d, exact / 2);
         }
         CHECK(cleared == 0);
+        // And it is not vacuous: a threshold at half the distance is cleared whenever the float
+        // squares neither overflow nor sink into subnormals.
+        if (scale == 1.0) CHECK(cleared_at_half == 300);
       }
     }
   }

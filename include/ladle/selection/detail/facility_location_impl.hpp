@@ -17,28 +17,6 @@ namespace detail {
 /// Rows summed per chunk of a gain: fixed, so a gain has the same bits for every policy.
 constexpr index_t facility_chunk = 1024;
 
-/// The float32 screen of k-center (screen_sq_distance, screen_shrink) for the facility passes:
-/// proves that D(row, c) >= v, so a row neither gains from c nor lowers its minimum. Double
-/// data, and d >= 2^20, are never screened.
-struct facility_screen {
-  double shrink, tiny;
-  explicit facility_screen(index_t d) noexcept
-      : shrink(screen_shrink(d)), tiny(static_cast<double>(d) * 0x1p-149) {}
-  bool clears(const float* c, const float* r, index_t d, double v) const noexcept {
-    if (!(shrink > 0) || v == std::numeric_limits<double>::infinity()) return false;
-    const double est = static_cast<double>(screen_sq_distance(c, r, d));
-    return est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v;
-  }
-  bool clears(const double*, const double*, index_t, double) const noexcept { return false; }
-  /// All of the first `count` rows of c (the rest are padding).
-  template <class V>
-  bool clears(const V* const* c, index_t count, const V* r, index_t d, double v) const noexcept {
-    for (index_t q = 0; q < count; ++q)
-      if (!clears(c[q], r, d, v)) return false;
-    return true;
-  }
-};
-
 template <class V>
 struct facility_rows {
   const V* base;
@@ -60,7 +38,7 @@ void facility_chunk_gains(const facility_rows<V>& X, const double* mind, const V
   const index_t padded = (m + 3) / 4 * 4;
   for (index_t q = 0; q < padded; ++q) cp[q] = c[std::min(q, m - 1)];
   double acc[facility_batch] = {};
-  const facility_screen screen(X.d);
+  const sq_distance_screen screen(X.d);
   for (index_t i = b; i < e; ++i) {
     const double mi = mind[i];
     if (mi == 0) continue;
@@ -161,7 +139,7 @@ double facility_max_sq_distance(const Policy& policy, const facility_rows<V>& X)
 template <class Policy, class V>
 void facility_add(const Policy& policy, const facility_rows<V>& X, double* mind, index_t c) {
   const V* rc = X.row(c);
-  const facility_screen screen(X.d);
+  const sq_distance_screen screen(X.d);
   parallel_for(policy, X.n, facility_chunk, [&](index_t b, index_t e) {
     // Rows whose minimum provably stays are left out; the rest get the exact distance, four
     // at a time.

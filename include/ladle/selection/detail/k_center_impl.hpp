@@ -57,6 +57,29 @@ inline double screen_shrink(index_t d) noexcept {
   return 1.0 - 2.0 * (nu / (1.0 - nu)) - 0x1p-40;
 }
 
+/// The proof screen_sq_distance and screen_shrink make: clears(c, r, d, v) is true only when
+/// the exact squared distance of rows c and r is not below v (so a minimum v stays, and a
+/// facility gain max(0, v - D) is +0). An infinite v, an overflowing estimate, double data and
+/// d >= 2^20 are never cleared. Shared by k-center and facility location.
+struct sq_distance_screen {
+  double shrink, tiny;
+  explicit sq_distance_screen(index_t d) noexcept
+      : shrink(screen_shrink(d)), tiny(static_cast<double>(d) * 0x1p-149) {}
+  bool clears(const float* c, const float* r, index_t d, double v) const noexcept {
+    if (!(shrink > 0) || v == std::numeric_limits<double>::infinity()) return false;
+    const double est = static_cast<double>(screen_sq_distance(c, r, d));
+    return est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v;
+  }
+  bool clears(const double*, const double*, index_t, double) const noexcept { return false; }
+  /// All of the first `count` rows of c.
+  template <class V>
+  bool clears(const V* const* c, index_t count, const V* r, index_t d, double v) const noexcept {
+    for (index_t q = 0; q < count; ++q)
+      if (!clears(c[q], r, d, v)) return false;
+    return true;
+  }
+};
+
 template <class Policy, class T>
 k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const index_t* cand,
                               index_t m, index_t budget, seed s,
@@ -119,8 +142,7 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
   // is updated only when the exact distance is below its minimum, so skipping the rows the
   // screen proves are not leaves every bit as it was.
   // Rows whose float screen clears them keep their minimum without the exact pass (float X).
-  const double shrink = screen_shrink(d);
-  const double tiny = static_cast<double>(d) * 0x1p-149;
+  const sq_distance_screen screen(d);
   auto add_centre = [&](index_t r) {
     const index_t p = pos(r);
     if (p >= 0) mins[std::size_t(p)] = -1;  // chosen: never the farthest again
@@ -138,13 +160,7 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
             index_t nn = 0;
             for (index_t q = q0; q < q1; ++q) {
               const double v = mn[q];
-              if (v < 0) continue;
-              if constexpr (std::is_same<value_t, float>::value) {
-                if (shrink > 0 && v != unchosen) {
-                  const double est = static_cast<double>(screen_sq_distance(row(row_of(q)), c, d));
-                  if (est <= std::numeric_limits<double>::max() && est * shrink - tiny >= v) continue;
-                }
-              }
+              if (v < 0 || screen.clears(row(row_of(q)), c, d, v)) continue;
               need[nn++] = q;
             }
             index_t t = 0;
