@@ -5,6 +5,7 @@
 
 #include <ladle/weighting.hpp>
 #include <ladle/core/random.hpp>
+#include <ladle/core/tensor.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -15,9 +16,11 @@ using ladle::index_t;
 
 namespace {
 
-const std::vector<std::int32_t>& labels_1e8() {
-  static const std::vector<std::int32_t> y = [] {
-    std::vector<std::int32_t> v(100000000);
+// In a ladle::tensor, which advises buffers of 4 MiB or more as transparent huge pages, as NumPy
+// does for its arrays: both sides of the comparison then read through the same page size.
+const ladle::tensor<std::int32_t, 1>& labels_1e8() {
+  static const ladle::tensor<std::int32_t, 1> y = [] {
+    ladle::tensor<std::int32_t, 1> v(std::array<index_t, 1>{100000000}, ladle::uninitialized);
     ladle::philox g(ladle::seed{1});
     // 10 classes, geometric imbalance (class c < 9 with probability 2^-(c+1)): the trailing
     // zeros of a random word, capped by the bit set at 9.

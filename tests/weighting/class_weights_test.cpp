@@ -161,6 +161,53 @@ TEST_CASE("int32 counts equal a brute-force count for label spans around the SIM
   }
 }
 
+TEST_CASE("int32 block counting: new extremes, wide blocks, sorted runs and too-wide spans") {
+  // The one-pass int32 count works in 2048-label blocks over a histogram that grows as labels
+  // outside the first block's span appear. Each layout below is checked against a plain tally,
+  // with seq and par (chunks of 2^18), so a stale base, a missed re-base or a dropped tail fails.
+  const auto check = [](const std::vector<std::int32_t>& y, const char* what) {
+    std::map<std::int32_t, double> want;
+    for (auto v : y) want[v] += 1;
+    std::vector<double> want_counts;
+    for (const auto& kv : want) want_counts.push_back(kv.second);
+    for (int threads : {1, 3}) {
+      ladle::class_counter c;
+      if (threads == 1) c.add(ladle::seq, ladle::make_view(y.data(), y.size()));
+      else c.add(ladle::par(threads), ladle::make_view(y.data(), y.size()));
+      INFO(what << ", threads " << threads);
+      CHECK(c.counts() == want_counts);
+      REQUIRE(c.labels().size() == want.size());
+      std::size_t k = 0;
+      for (const auto& kv : want) CHECK(c.labels()[k++] == kv.first);
+    }
+  };
+  ladle::philox g(ladle::seed{8});
+  const std::size_t n = 3 * 2048 + 1000;  // three whole blocks and a partial one with a tail
+  std::vector<std::int32_t> y(n);
+  // Later blocks reach below and above the first block's span, still narrow each.
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = static_cast<std::int32_t>(i / 2048) * 7 - 9 + static_cast<std::int32_t>(ladle::uniform_u32(g, 10));
+  y[2048 + 5] = -40;  // a lower label in the second block
+  check(y, "narrow blocks, moving span");
+  // A middle block spanning more than 16 labels is counted by scalar increments.
+  for (std::size_t i = 2048; i < 4096; ++i) y[i] = static_cast<std::int32_t>(ladle::uniform_u32(g, 300)) - 150;
+  check(y, "one wide block");
+  // Sorted labels: one label per block, 40 labels in all.
+  std::vector<std::int32_t> sorted(40 * 3000);
+  for (std::size_t i = 0; i < sorted.size(); ++i) sorted[i] = static_cast<std::int32_t>(i / 3000);
+  check(sorted, "sorted runs");
+  // A narrow first block, then a label far away: too wide for a dense histogram, so the chunk
+  // falls back to the sorting path.
+  std::vector<std::int32_t> far(5000, 3);
+  far[4321] = 2000000000;
+  far[4999] = -2000000000;
+  check(far, "far labels after a narrow block");
+  // A first block wider than 16 labels takes the interleaved histograms from the start.
+  std::vector<std::int32_t> wide(5000);
+  for (auto& v : wide) v = static_cast<std::int32_t>(ladle::uniform_u32(g, 100));
+  check(wide, "wide first block");
+}
+
 TEST_CASE("class_counter merges shards and streams into the same counts") {
   const auto y = formula_labels(300007);
   const auto yv = ladle::make_view(y.data(), y.size());

@@ -244,6 +244,31 @@ LADLE_FORCE_INLINE xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsi
   }
 }
 
+/// acc + 1 in the int32 lanes where m is true: one masked add on AVX-512, a subtraction of the
+/// all-ones compare result on SSE/AVX2 (xsimd 8's int32 select goes through a float blend).
+template <class A>
+LADLE_FORCE_INLINE xsimd::batch<std::int32_t, A> increment_where(
+    const xsimd::batch_bool<std::int32_t, A>& m, const xsimd::batch<std::int32_t, A>& acc) noexcept {
+  constexpr std::size_t bytes = sizeof(typename xsimd::batch<std::int32_t, A>::register_type);
+#  if defined(__AVX512F__)
+  if constexpr (bytes == 64) {
+    return _mm512_mask_add_epi32(acc, static_cast<__mmask16>(m), acc, _mm512_set1_epi32(1));
+  }
+#  endif
+#  if defined(__AVX2__)
+  if constexpr (bytes == 32) {
+    return _mm256_sub_epi32(acc, static_cast<__m256i>(m));
+  }
+#  endif
+#  if defined(__SSE2__)
+  if constexpr (bytes == 16) {
+    return _mm_sub_epi32(acc, static_cast<__m128i>(m));
+  }
+#  endif
+  (void)bytes;
+  return ::ladle::simd::select(m, acc + xsimd::batch<std::int32_t, A>(1), acc);
+}
+
 /// Number of true lanes.
 template <class T, class A>
 LADLE_FORCE_INLINE int count(const xsimd::batch_bool<T, A>& m) noexcept {

@@ -1,6 +1,7 @@
 // Definitions for ladle/weighting/class_weights.hpp.
 #pragma once
 
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/weighting/detail/common.hpp"
 
 #include <algorithm>
@@ -32,6 +33,129 @@ std::int64_t label_value(L v, const char* fn, const char* arg, index_t i) {
   return static_cast<std::int64_t>(v);
 }
 
+#if LADLE_HAS_SIMD
+// Minimum and maximum of p[0, len) for int32 labels, in SIMD lanes with four independent
+// accumulator pairs (scalar, the scan would take twice as long as the counting itself).
+inline std::pair<std::int32_t, std::int32_t> int32_min_max(const std::int32_t* p, index_t len) {
+  using B = simd::batch<std::int32_t>;
+  constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
+  std::int32_t lo = p[0], hi = p[0];
+  index_t i = 0;
+  if (len >= 4 * lanes) {
+    // Named accumulators: GCC keeps an array of batches in memory.
+    B lo0(lo), lo1(lo), lo2(lo), lo3(lo), hi0(lo), hi1(lo), hi2(lo), hi3(lo);
+    const auto step = [](B& l, B& h, const std::int32_t* q) {
+      const B v = B::load_unaligned(q);
+      l = simd::select(v < l, v, l);
+      h = simd::select(v > h, v, h);
+    };
+    for (; i + 4 * lanes <= len; i += 4 * lanes) {
+      step(lo0, hi0, p + i);
+      step(lo1, hi1, p + i + lanes);
+      step(lo2, hi2, p + i + 2 * lanes);
+      step(lo3, hi3, p + i + 3 * lanes);
+    }
+    lo0 = simd::select(lo1 < lo0, lo1, lo0);
+    lo2 = simd::select(lo3 < lo2, lo3, lo2);
+    hi0 = simd::select(hi1 > hi0, hi1, hi0);
+    hi2 = simd::select(hi3 > hi2, hi3, hi2);
+    lo = simd::reduce_min(simd::select(lo2 < lo0, lo2, lo0));
+    hi = simd::reduce_max(simd::select(hi2 > hi0, hi2, hi0));
+  }
+  for (; i < len; ++i) {
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+  return {lo, hi};
+}
+
+// Number of lanes of p[0, len) equal to c (len a multiple of the lanes), four vectors a step
+// with independent counters; prefetches the line `ahead` bytes past each 64 bytes read when
+// ahead > 0.
+inline std::int64_t count_equal_int32(const std::int32_t* p, index_t len, std::int32_t c,
+                                      std::ptrdiff_t ahead) {
+  using B = simd::batch<std::int32_t>;
+  constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
+  constexpr index_t per_line = 64 / sizeof(std::int32_t);
+  const B cv(c);
+  B a0(0), a1(0), a2(0), a3(0);
+  const std::int32_t* const end4 = p + len / (4 * lanes) * (4 * lanes);
+  const std::int32_t* const end = p + len;
+  const std::int32_t* r = p;
+  for (; r != end4; r += 4 * lanes) {
+    if (ahead > 0)
+      for (index_t line = 0; line < 4 * lanes; line += per_line) simd::prefetch(r + line, ahead);
+    a0 = simd::increment_where(B::load_unaligned(r) == cv, a0);
+    a1 = simd::increment_where(B::load_unaligned(r + lanes) == cv, a1);
+    a2 = simd::increment_where(B::load_unaligned(r + 2 * lanes) == cv, a2);
+    a3 = simd::increment_where(B::load_unaligned(r + 3 * lanes) == cv, a3);
+  }
+  for (; r != end; r += lanes) {
+    if (ahead > 0) simd::prefetch(r, ahead);
+    a0 = simd::increment_where(B::load_unaligned(r) == cv, a0);
+  }
+  return simd::reduce_add((a0 + a1) + (a2 + a3));
+}
+
+// Unweighted int32 labels in one pass over memory: per block of 2048 labels (8 KiB, in L1 after
+// its min/max scan), a SIMD compare-and-count sweep per label of the block, about two vector
+// operations per 16 labels and label (the next block prefetched during the first sweep), into a dense histogram re-based as new extremes appear.
+// A block spanning more than 16 labels is counted by scalar increments. Returns false, having
+// written nothing, when the first block spans more than 16 labels (many classes: the
+// interleaved-histogram path does better) or the labels seen span too wide a range for a dense
+// histogram; the caller then takes the general path.
+inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts& out) {
+  constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
+  constexpr index_t block = 2048;
+  constexpr std::int64_t narrow = 16;
+  const std::int64_t max_span = 2 * static_cast<std::int64_t>(len) + 4096;
+  std::vector<std::int64_t> hist;  // hist[k] counts label base + k
+  std::int64_t base = 0;
+  // Extends the histogram to cover [lo, hi]; false when the span would exceed max_span.
+  const auto cover = [&](std::int64_t lo, std::int64_t hi) {
+    if (hist.empty()) {
+      base = lo;
+      hist.assign(static_cast<std::size_t>(hi - lo + 1), 0);
+      return true;
+    }
+    const std::int64_t top = base + static_cast<std::int64_t>(hist.size()) - 1;
+    const std::int64_t new_lo = std::min(base, lo), new_hi = std::max(top, hi);
+    if (new_hi - new_lo >= max_span) return false;
+    if (new_lo < base) hist.insert(hist.begin(), static_cast<std::size_t>(base - new_lo), 0);
+    base = new_lo;
+    hist.resize(static_cast<std::size_t>(new_hi - new_lo + 1), 0);
+    return true;
+  };
+  for (index_t i = 0; i < len;) {
+    const index_t n = std::min(block, len - i);
+    const std::int32_t* q = p + i;
+    const auto mm = int32_min_max(q, n);
+    const std::int64_t lo = mm.first, hi = mm.second;
+    if (i == 0 && hi - lo >= narrow) return false;
+    if (!cover(lo, hi)) return false;
+    std::int64_t* h = hist.data() + (lo - base);
+    if (hi - lo < narrow) {
+      const index_t body = n / lanes * lanes;
+      // The first sweep prefetches the next block, so its memory latency overlaps the counting
+      // of this one (with huge pages; the hardware prefetcher alone runs too few lines ahead).
+      for (std::int64_t k = 0; k <= hi - lo; ++k)
+        h[k] += count_equal_int32(q, body, static_cast<std::int32_t>(lo + k),
+                                  k == 0 ? std::ptrdiff_t(block * sizeof(std::int32_t)) : 0);
+      for (index_t j = body; j < n; ++j) ++h[q[j] - lo];
+    } else {
+      for (index_t j = 0; j < n; ++j) ++h[q[j] - lo];
+    }
+    i += n;
+  }
+  for (std::size_t k = 0; k < hist.size(); ++k)
+    if (hist[k] != 0) {
+      out.labels.push_back(base + static_cast<std::int64_t>(k));
+      out.counts.push_back(static_cast<double>(hist[k]));
+    }
+  return true;
+}
+#endif
+
 // Counts labels y[b, e) (weighted by w when W is not void). Returns sorted (label, count) pairs.
 template <class L, class W>
 label_counts count_chunk(vector_view<L> y, const vector_view<W>* w, index_t b, index_t e,
@@ -45,31 +169,14 @@ label_counts count_chunk(vector_view<L> y, const vector_view<W>* w, index_t b, i
     index_t i = 1;
 #if LADLE_HAS_SIMD
     if constexpr (std::is_same<LV, std::int32_t>::value) {
-      // int32 labels (the common case): the min/max scan in SIMD lanes with four independent
-      // accumulator pairs; scalar, it would take twice as long as the histogram itself.
-      using B = simd::batch<std::int32_t>;
-      constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
-      if (len >= 4 * lanes) {
-        // Named accumulators: GCC keeps an array of batches in memory.
-        B lo0(lo), lo1(lo), lo2(lo), lo3(lo), hi0(lo), hi1(lo), hi2(lo), hi3(lo);
-        const auto step = [](B& l, B& h, const std::int32_t* q) {
-          const B v = B::load_unaligned(q);
-          l = simd::select(v < l, v, l);
-          h = simd::select(v > h, v, h);
-        };
-        for (; i + 4 * lanes <= len; i += 4 * lanes) {
-          step(lo0, hi0, p + i);
-          step(lo1, hi1, p + i + lanes);
-          step(lo2, hi2, p + i + 2 * lanes);
-          step(lo3, hi3, p + i + 3 * lanes);
-        }
-        lo0 = simd::select(lo1 < lo0, lo1, lo0);
-        lo2 = simd::select(lo3 < lo2, lo3, lo2);
-        hi0 = simd::select(hi1 > hi0, hi1, hi0);
-        hi2 = simd::select(hi3 > hi2, hi3, hi2);
-        lo = simd::reduce_min(simd::select(lo2 < lo0, lo2, lo0));
-        hi = simd::reduce_max(simd::select(hi2 > hi0, hi2, hi0));
+      if (w == nullptr) {
+        label_counts fused;
+        if (count_int32_blocks(p, len, fused)) return fused;
       }
+      const auto mm = int32_min_max(p, len);
+      lo = mm.first;
+      hi = mm.second;
+      i = len;
     }
 #endif
     for (; i < len; ++i) {
@@ -88,43 +195,6 @@ label_counts count_chunk(vector_view<L> y, const vector_view<W>* w, index_t b, i
   label_counts out;
   if (span < static_cast<std::uint64_t>(2 * len + 4096)) {
     const index_t range = static_cast<index_t>(span) + 1;
-#if LADLE_HAS_SIMD
-    if constexpr (std::is_same<LV, std::int32_t>::value) {
-      if (w == nullptr && contiguous && range <= 16) {
-        // Few classes (binary, ten-class, ...): per block of 2048 labels (in L1), one SIMD
-        // compare-and-count sweep per class. About 0.1 vector operations per label and class,
-        // against the histogram's five scalar instructions per label.
-        using B = simd::batch<std::int32_t>;
-        constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
-        constexpr index_t block = 2048;
-        std::int64_t cnt[16] = {};
-        const B one(1), zero(0);
-        index_t i = 0;
-        while (len - i >= lanes) {
-          const index_t end = i + std::min(block, (len - i) / lanes * lanes);
-          for (index_t k = 0; k < range; ++k) {
-            const B c(static_cast<std::int32_t>(lo64 + k));
-            B acc0(0), acc1(0);
-            index_t j = i;
-            for (; j + 2 * lanes <= end; j += 2 * lanes) {
-              acc0 = acc0 + simd::select(B::load_unaligned(p + j) == c, one, zero);
-              acc1 = acc1 + simd::select(B::load_unaligned(p + j + lanes) == c, one, zero);
-            }
-            if (j < end) acc0 = acc0 + simd::select(B::load_unaligned(p + j) == c, one, zero);
-            cnt[k] += simd::reduce_add(acc0 + acc1);
-          }
-          i = end;
-        }
-        for (; i < len; ++i) ++cnt[static_cast<index_t>(p[i] - lo)];
-        for (index_t k = 0; k < range; ++k)
-          if (cnt[k] != 0) {
-            out.labels.push_back(lo64 + k);
-            out.counts.push_back(static_cast<double>(cnt[k]));
-          }
-        return out;
-      }
-    }
-#endif
     if (w == nullptr) {
       // Four interleaved histograms so runs of one label do not serialise on one counter.
       std::vector<std::int64_t> h(static_cast<std::size_t>(4 * range), 0);

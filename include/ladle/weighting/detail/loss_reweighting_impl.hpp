@@ -34,32 +34,33 @@ loss_range range_of_losses(const Policy& policy, vector_view<T> x) {
           using B = simd::batch<TV>;
           constexpr index_t lanes = static_cast<index_t>(simd::lanes<TV>);
           const TV* p = x.data();
-          // Four independent sets of accumulators, so the compare-and-blend chains overlap.
-          B vlo[4] = {B(lo), B(lo), B(lo), B(lo)}, vhi[4] = {B(hi), B(hi), B(hi), B(hi)};
-          B vnan[4] = {B(TV(0)), B(TV(0)), B(TV(0)), B(TV(0))};
-          for (; i + 4 * lanes <= e; i += 4 * lanes)
-            for (int k = 0; k < 4; ++k) {
-              const B v = B::load_unaligned(p + i + k * lanes);
-              vnan[k] = vnan[k] + (v - v);
-              vlo[k] = simd::select(v < vlo[k], v, vlo[k]);
-              vhi[k] = simd::select(v > vhi[k], v, vhi[k]);
-            }
-          for (; i + lanes <= e; i += lanes) {
-            const B v = B::load_unaligned(p + i);
-            vnan[0] = vnan[0] + (v - v);
-            vlo[0] = simd::select(v < vlo[0], v, vlo[0]);
-            vhi[0] = simd::select(v > vhi[0], v, vhi[0]);
+          // Four independent sets of accumulators, so the compare-and-blend chains overlap. Named
+          // ones: GCC keeps an array of batches in memory, which ran this scan 4x slower.
+          B lo0(lo), lo1(lo), lo2(lo), lo3(lo), hi0(hi), hi1(hi), hi2(hi), hi3(hi);
+          B nan0(TV(0)), nan1(TV(0)), nan2(TV(0)), nan3(TV(0));
+          const auto step = [](B& l, B& h, B& nn, const TV* q) {
+            const B v = B::load_unaligned(q);
+            nn = nn + (v - v);
+            l = simd::select(v < l, v, l);
+            h = simd::select(v > h, v, h);
+          };
+          for (; i + 4 * lanes <= e; i += 4 * lanes) {
+            step(lo0, hi0, nan0, p + i);
+            step(lo1, hi1, nan1, p + i + lanes);
+            step(lo2, hi2, nan2, p + i + 2 * lanes);
+            step(lo3, hi3, nan3, p + i + 3 * lanes);
           }
-          for (int k = 1; k < 4; ++k) {
-            vnan[0] = vnan[0] + vnan[k];
-            vlo[0] = simd::select(vlo[k] < vlo[0], vlo[k], vlo[0]);
-            vhi[0] = simd::select(vhi[k] > vhi[0], vhi[k], vhi[0]);
-          }
-          const B& vlo0 = vlo[0];
-          const B& vhi0 = vhi[0];
-          if (!simd::count(xsimd::isnan(vnan[0]))) {
-            lo = simd::reduce_min(vlo0);
-            hi = simd::reduce_max(vhi0);
+          for (; i + lanes <= e; i += lanes) step(lo0, hi0, nan0, p + i);
+          nan0 = (nan0 + nan1) + (nan2 + nan3);
+          lo0 = simd::select(lo1 < lo0, lo1, lo0);
+          lo2 = simd::select(lo3 < lo2, lo3, lo2);
+          lo0 = simd::select(lo2 < lo0, lo2, lo0);
+          hi0 = simd::select(hi1 > hi0, hi1, hi0);
+          hi2 = simd::select(hi3 > hi2, hi3, hi2);
+          hi0 = simd::select(hi2 > hi0, hi2, hi0);
+          if (!simd::count(xsimd::isnan(nan0))) {
+            lo = simd::reduce_min(lo0);
+            hi = simd::reduce_max(hi0);
           } else {
             nan_seen = std::numeric_limits<TV>::quiet_NaN();
           }
