@@ -5,7 +5,8 @@ bfloat16 average (bf16 in, fp32 accumulation, bf16 out) against torch's fp32-acc
 
 Interleaves runs of build*/benchmarks/bench_averaging (one repetition each) with numpy's
 in-place forms (out = a0.copy(); out += a_k ...; out *= 1/8 and ema += (1-d)(x - ema) with
-in-place ops), `rounds` times, and prints medians of wall and CPU time and the ratios.
+in-place ops), `rounds` times, and prints medians of wall and CPU time and the ratios, and
+ladle's fraction of the copy bandwidth measured between its timed iterations (bw_frac).
 On a shared machine the CPU time is the fairer number; both are printed with the load.
 
   python3 benchmarks/compare/averaging_vs_numpy.py build-bench/benchmarks/bench_averaging [rounds]
@@ -28,13 +29,13 @@ def ladle_run(binary, name):
                          text=True).stdout
     b = json.loads(out)["benchmarks"][0]
     scale = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9, "s": 1.0}[b["time_unit"]]
-    return b["real_time"] * scale, b["cpu_time"] * scale
+    return b["real_time"] * scale, b["cpu_time"] * scale, b.get("bw_frac"), b.get("ref_GB/s")
 
 
 def timed(f):
     w, c = time.perf_counter(), time.process_time()
     f()
-    return time.perf_counter() - w, time.process_time() - c
+    return time.perf_counter() - w, time.process_time() - c, None, None
 
 
 def main():
@@ -89,7 +90,7 @@ def main():
         if torch_bf16_average:
             res["ladle_bf16"].append(ladle_run(binary, "BM_uniform_average_8x25M_bf16"))
             res["np_bf16"].append(timed(torch_bf16_average))
-    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in res.items()}
+    med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in res.items()}
     print("load average:", os.getloadavg())
     moved_bytes = {"avg": (K + 1) * N * 4, "ema": 3 * N * 4, "bf16": (K + 1) * N * 2}
     for task in tasks:
@@ -101,6 +102,12 @@ def main():
               "(%.2f GB/s by cpu) | %s/ladle: wall %.2fx cpu %.2fx"
               % (task, lw * 1e3, lc * 1e3, moved / lc / 1e9, peer, nw * 1e3, nc * 1e3,
                  moved / nc / 1e9, peer, nw / lw, nc / lc))
+        fr = [r[2] for r in res["ladle_" + task] if r[2] is not None]
+        refs = [r[3] for r in res["ladle_" + task] if r[3] is not None]
+        if fr:
+            print("   ladle's fraction of the copy reference measured between its own iterations "
+                  "(bw_frac), per round: %s; median %.2f (reference %.1f-%.1f GB/s)"
+                  % (" ".join("%.2f" % f for f in fr), statistics.median(fr), min(refs), max(refs)))
 
 
 if __name__ == "__main__":
