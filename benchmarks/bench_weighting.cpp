@@ -1,6 +1,7 @@
 // Weighting benchmarks: class counts + balanced weights over 1e8 int32 labels (against the copy
 // bandwidth measured in this binary between the timed iterations), loss-based and KL-DRO weights
-// over 1e6 losses, and Multi-Similarity loss + gradient (GFLOP/s against an FMA peak measured in this binary).
+// over 1e6 losses, and Multi-Similarity loss + gradient (GFLOP/s against an FMA peak measured in
+// this binary).
 #include "bench_common.hpp"
 
 #include <ladle/weighting.hpp>
