@@ -164,7 +164,7 @@ template <class W, class Policy, class T, class U, class F>
 void transformed_softmax_into(const Policy& policy, vector_view<T> losses, vector_view<U> out,
                               const F& f, W m, double r) {
   const index_t n = losses.extent(0);
-  const bool flat = losses.stride(0) == 1 && out.stride(0) == 1;
+  [[maybe_unused]] const bool flat = losses.stride(0) == 1 && out.stride(0) == 1;
   // Float lanes multiply by 1 / r (rounded once from double) instead of dividing.
   const W r_inv = static_cast<W>(1.0 / r);
   const auto weight = [&](auto l) {
