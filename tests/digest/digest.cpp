@@ -538,6 +538,30 @@ void weighting_items() {
     d.add(t.weights);
     emit(s + "/class_weights", d);
   }
+  // Multi-Similarity loss and gradient: the AVX-512 blocked similarity kernel against the
+  // per-pair dot of the other builds (d = 37: whole groups of eight and a tail; 23 rows: an odd
+  // last row and a last group of three anchors).
+  {
+    const index_t b = 23, d = 37;
+    auto x = uniform_like(b * d, 41, -1.0f, 1.0f);
+    for (index_t i = 0; i < b; ++i) {
+      double nn = 0;
+      for (index_t f = 0; f < d; ++f) nn += double(x[std::size_t(i * d + f)]) * x[std::size_t(i * d + f)];
+      const float inv = static_cast<float>(1.0 / std::sqrt(nn));
+      for (index_t f = 0; f < d; ++f) x[std::size_t(i * d + f)] *= inv;
+    }
+    std::vector<std::int32_t> y(static_cast<std::size_t>(b));
+    for (index_t i = 0; i < b; ++i) y[std::size_t(i)] = static_cast<std::int32_t>(i % 4);
+    std::vector<double> grad(static_cast<std::size_t>(b * d));
+    ladle::multi_similarity_options o;
+    o.tile_rows = 5;
+    const double loss = ladle::multi_similarity_loss_and_grad_into(
+        ladle::par, ladle::make_view(x.data(), {b, d}), ladle::make_view(y.data(), y.size()),
+        ladle::make_view(grad.data(), {b, d}), o);
+    digest dg;
+    dg.add(std::vector<double>{loss}).add(grad);
+    emit("weighting/multi_similarity", dg);
+  }
 }
 
 }  // namespace

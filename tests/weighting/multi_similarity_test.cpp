@@ -2,6 +2,7 @@
 // weights equal to the loss gradient (assembled from the visited weights vs central finite
 // differences of the loss), tile-size and policy independence, skipped anchors, and errors.
 #include <ladle/weighting.hpp>
+#include <ladle/core/random.hpp>
 
 #include "weighting/fixtures/torch_reference.hpp"
 
@@ -59,6 +60,65 @@ TEST_CASE("MS loss and gradient equal the torch reference") {
     std::vector<float> xf(s.x->begin(), s.x->end());
     CHECK(ladle::multi_similarity_loss(ladle::seq, ladle::make_view(xf.data(), {index_t(s.b), index_t(s.d)}), y) ==
           doctest::Approx(s.loss).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("MS similarity rows: the blocked kernel gives the eight-chain dot's bits") {
+  // The formula written out here: chain l sums features l, l + 8, ... by fma in feature order,
+  // the d % 8 tail features go to chains 0, 1, ..., and the chains add in a fixed tree. The
+  // AVX-512 kernel computes four anchors against two rows at once; counts 1 to 4, odd row
+  // counts and every tail length must reproduce the formula exactly.
+  const auto eight_chain_dot = [](const double* a, const double* b, index_t d) {
+    double c[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (index_t f = 0; f < d; ++f) c[f % 8] = std::fma(a[f], b[f], c[f % 8]);
+    return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+  };
+  ladle::philox g(ladle::seed{21});
+  for (index_t d : {1, 7, 8, 9, 15, 16, 17, 64, 255, 256, 257}) {
+    for (index_t b : {1, 2, 3, 5, 9}) {
+      ladle::detail::ms::problem p;
+      p.b = b;
+      p.d = d;
+      p.x.resize(static_cast<std::size_t>(b * d));
+      for (auto& v : p.x) v = ladle::uniform_double(g) * 2.0 - 1.0;
+      // similarity_rows: up to four anchors over a column range; entries outside stay alone.
+      std::vector<double> rows(static_cast<std::size_t>(4 * b), -7.0);
+      for (index_t i0 = 0; i0 < b; ++i0)
+        for (index_t count = 1; count <= std::min<index_t>(4, b - i0); ++count)
+          for (index_t jb : {index_t(0), std::min<index_t>(1, b - 1)}) {
+            std::fill(rows.begin(), rows.end(), -7.0);
+            ladle::detail::ms::similarity_rows(p, i0, count, rows.data(), jb, b);
+            for (index_t r = 0; r < 4; ++r)
+              for (index_t j = 0; j < b; ++j) {
+                const double got = rows[static_cast<std::size_t>(r * b + j)];
+                if (r >= count || j < jb) {
+                  CHECK(got == -7.0);
+                  continue;
+                }
+                INFO("d " << d << " b " << b << " i0 " << i0 << " count " << count << " r " << r << " j " << j);
+                CHECK(got == eight_chain_dot(p.row(i0 + r), p.row(j), d));
+              }
+          }
+      // similarity_tile: any number of anchors, columns in L2-sized blocks.
+      std::vector<double> tile(static_cast<std::size_t>(b * b), -7.0);
+      ladle::detail::ms::similarity_tile(p, 0, b, tile.data());
+      for (index_t i = 0; i < b; ++i)
+        for (index_t j = 0; j < b; ++j)
+          CHECK(tile[static_cast<std::size_t>(i * b + j)] == eight_chain_dot(p.row(i), p.row(j), d));
+    }
+  }
+  // A tile whose columns span several blocks (d = 512: 64 rows of X per 256 KiB block).
+  {
+    ladle::detail::ms::problem p;
+    p.b = 150;
+    p.d = 512;
+    p.x.resize(static_cast<std::size_t>(p.b * p.d));
+    for (auto& v : p.x) v = ladle::uniform_double(g) * 2.0 - 1.0;
+    std::vector<double> tile(static_cast<std::size_t>(7 * p.b));
+    ladle::detail::ms::similarity_tile(p, 140, 7, tile.data());
+    for (index_t i = 0; i < 7; ++i)
+      for (index_t j = 0; j < p.b; ++j)
+        CHECK(tile[static_cast<std::size_t>(i * p.b + j)] == eight_chain_dot(p.row(140 + i), p.row(j), p.d));
   }
 }
 

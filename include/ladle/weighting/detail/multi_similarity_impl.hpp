@@ -1,6 +1,7 @@
 // Definitions for ladle/weighting/multi_similarity.hpp.
 #pragma once
 
+#include "ladle/core/simd.hpp"
 #include "ladle/weighting/detail/common.hpp"
 
 #include <algorithm>
@@ -80,10 +81,130 @@ problem prepare(matrix_view<TX> X, vector_view<L> y, const multi_similarity_opti
   return p;
 }
 
+// The eight chains of dot() summed in its tree, after its scalar tail (d % 8 features) is added
+// to chains 0, 1, ...: s holds the chains after the whole groups of eight.
+inline double finish_dot(double* s, const double* LADLE_RESTRICT a, const double* LADLE_RESTRICT b,
+                         index_t d8, index_t d) noexcept {
+  for (index_t j = d8; j < d; ++j) s[j - d8] = std::fma(a[j], b[j], s[j - d8]);
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// g[f] = fma(c_t, x_{j_t}[f], g[f]) for t = 0, 1, ... in order, for every feature, starting from
+// g = 0: the same fma sequence per feature as a loop over the pairs, but with a block of g held
+// in registers (SIMD lanes across features) while every pair passes over it.
+inline void accumulate_rows(const problem& p, const std::vector<double>& c,
+                            const std::vector<index_t>& rows, double* LADLE_RESTRICT g) noexcept {
+  const index_t d = p.d, n = static_cast<index_t>(c.size());
+  index_t f = 0;
+#if LADLE_HAS_SIMD
+  using B = simd::batch<double>;
+  constexpr index_t lanes = static_cast<index_t>(simd::lanes<double>);
+  for (; f + 4 * lanes <= d; f += 4 * lanes) {
+    B g0(0.0), g1(0.0), g2(0.0), g3(0.0);
+    for (index_t t = 0; t < n; ++t) {
+      const B ct(c[static_cast<std::size_t>(t)]);
+      const double* x = p.row(rows[static_cast<std::size_t>(t)]) + f;
+      g0 = simd::fma(ct, B::load_unaligned(x), g0);
+      g1 = simd::fma(ct, B::load_unaligned(x + lanes), g1);
+      g2 = simd::fma(ct, B::load_unaligned(x + 2 * lanes), g2);
+      g3 = simd::fma(ct, B::load_unaligned(x + 3 * lanes), g3);
+    }
+    g0.store_unaligned(g + f);
+    g1.store_unaligned(g + f + lanes);
+    g2.store_unaligned(g + f + 2 * lanes);
+    g3.store_unaligned(g + f + 3 * lanes);
+  }
+  for (; f + lanes <= d; f += lanes) {
+    B g0(0.0);
+    for (index_t t = 0; t < n; ++t)
+      g0 = simd::fma(B(c[static_cast<std::size_t>(t)]),
+                     B::load_unaligned(p.row(rows[static_cast<std::size_t>(t)]) + f), g0);
+    g0.store_unaligned(g + f);
+  }
+#endif
+  for (; f < d; ++f) {
+    double acc = 0.0;
+    for (index_t t = 0; t < n; ++t)
+      acc = std::fma(c[static_cast<std::size_t>(t)], p.row(rows[static_cast<std::size_t>(t)])[f], acc);
+    g[f] = acc;
+  }
+}
+
 // Fills s[0, b) with row i of S.
 inline void similarity_row(const problem& p, index_t i, double* s) noexcept {
   const double* xi = p.row(i);
   for (index_t j = 0; j < p.b; ++j) s[j] = dot(xi, p.row(j), p.d);
+}
+
+// Rows i0 .. i0 + count - 1 of S (count <= 4), columns [j_begin, j_end), into s + r * b. Where a SIMD batch holds eight
+// doubles (AVX-512), lane l of a batch is dot()'s chain l, so a register-blocked kernel (four
+// anchors against two rows: eight accumulators, each row of X loaded once per four anchors)
+// yields dot()'s bits exactly; elsewhere, dot() per pair.
+inline void similarity_rows(const problem& p, index_t i0, index_t count, double* s, index_t j_begin,
+                            index_t j_end) noexcept {
+#if LADLE_HAS_SIMD
+  if constexpr (simd::lanes<double> == 8) {
+    using B = simd::batch<double>;
+    const index_t b = p.b, d = p.d, d8 = d / 8 * 8;
+    // Missing anchors repeat the last one; their rows are computed and dropped.
+    const double* a0 = p.row(i0);
+    const double* a1 = p.row(i0 + std::min<index_t>(1, count - 1));
+    const double* a2 = p.row(i0 + std::min<index_t>(2, count - 1));
+    const double* a3 = p.row(i0 + std::min<index_t>(3, count - 1));
+    alignas(64) double chains[8];
+    const auto finish = [&](const B& acc, const double* a, const double* x, index_t r, index_t j) {
+      if (r >= count) return;
+      acc.store_aligned(chains);
+      s[r * b + j] = finish_dot(chains, a, x, d8, d);
+    };
+    for (index_t j = j_begin; j < j_end; j += 2) {
+      const index_t j1 = std::min(j + 1, j_end - 1);  // an odd last row pairs with itself
+      const double* x0 = p.row(j);
+      const double* x1 = p.row(j1);
+      B c00(0.0), c10(0.0), c20(0.0), c30(0.0), c01(0.0), c11(0.0), c21(0.0), c31(0.0);
+      for (index_t f = 0; f < d8; f += 8) {
+        const B v0 = B::load_unaligned(x0 + f), v1 = B::load_unaligned(x1 + f);
+        const B u0 = B::load_unaligned(a0 + f), u1 = B::load_unaligned(a1 + f);
+        const B u2 = B::load_unaligned(a2 + f), u3 = B::load_unaligned(a3 + f);
+        c00 = simd::fma(u0, v0, c00);
+        c10 = simd::fma(u1, v0, c10);
+        c20 = simd::fma(u2, v0, c20);
+        c30 = simd::fma(u3, v0, c30);
+        c01 = simd::fma(u0, v1, c01);
+        c11 = simd::fma(u1, v1, c11);
+        c21 = simd::fma(u2, v1, c21);
+        c31 = simd::fma(u3, v1, c31);
+      }
+      finish(c00, a0, x0, 0, j);
+      finish(c10, a1, x0, 1, j);
+      finish(c20, a2, x0, 2, j);
+      finish(c30, a3, x0, 3, j);
+      if (j1 != j) {
+        finish(c01, a0, x1, 0, j1);
+        finish(c11, a1, x1, 1, j1);
+        finish(c21, a2, x1, 2, j1);
+        finish(c31, a3, x1, 3, j1);
+      }
+    }
+    return;
+  }
+#endif
+  for (index_t r = 0; r < count; ++r)
+    for (index_t j = j_begin; j < j_end; ++j) s[r * p.b + j] = dot(p.row(i0 + r), p.row(j), p.d);
+}
+
+// Rows [i0, i0 + count) of S (any count) into s + r * b: the columns in blocks of about 256 KiB
+// of X, so a block stays in L2 while every anchor of the tile passes over it (each anchor row
+// streamed against all of X would read X from memory once per four anchors).
+inline void similarity_tile(const problem& p, index_t i0, index_t count, double* s) noexcept {
+  const index_t block =
+      std::max<index_t>(2, static_cast<index_t>((std::size_t(256) << 10) / sizeof(double)) /
+                               std::max<index_t>(1, p.d) / 2 * 2);
+  for (index_t j0 = 0; j0 < p.b; j0 += block) {
+    const index_t j1 = std::min(p.b, j0 + block);
+    for (index_t r = 0; r < count; r += 4)
+      similarity_rows(p, i0 + r, std::min<index_t>(4, count - r), s + r * p.b, j0, j1);
+  }
 }
 
 inline bool is_pos_candidate(const problem& p, index_t i, index_t j, double s) noexcept {
@@ -146,11 +267,10 @@ std::vector<anchor_stats> all_stats(const Policy& policy, const problem& p) {
   std::vector<anchor_stats> st(static_cast<std::size_t>(p.b));
   const index_t tile = p.o.tile_rows;
   parallel_for(policy, p.b, tile, [&](index_t b, index_t e) {
-    std::vector<double> s(static_cast<std::size_t>(p.b));
-    for (index_t i = b; i < e; ++i) {
-      similarity_row(p, i, s.data());
-      st[static_cast<std::size_t>(i)] = stats_of(p, i, s.data());
-    }
+    std::vector<double> s(static_cast<std::size_t>((e - b) * p.b));
+    similarity_tile(p, b, e - b, s.data());
+    for (index_t i = b; i < e; ++i)
+      st[static_cast<std::size_t>(i)] = stats_of(p, i, s.data() + (i - b) * p.b);
   });
   return st;
 }
@@ -187,19 +307,25 @@ double multi_similarity_loss_and_grad_into(const Policy& policy, matrix_view<TX>
   const double inv_b = 1.0 / static_cast<double>(p.b);
   // dLoss/dx_k = sum_j (G_kj + G_jk) x_j with G = dLoss/dS; S_jk == S_kj bit for bit.
   parallel_for(policy, p.b, p.o.tile_rows, [&](index_t b, index_t e) {
-    std::vector<double> s(static_cast<std::size_t>(p.b)), g(static_cast<std::size_t>(p.d));
+    std::vector<double> rows(static_cast<std::size_t>((e - b) * p.b)), g(static_cast<std::size_t>(p.d));
+    std::vector<double> coef;
+    std::vector<index_t> used;
+    detail::ms::similarity_tile(p, b, e - b, rows.data());
     for (index_t k = b; k < e; ++k) {
-      detail::ms::similarity_row(p, k, s.data());
-      std::fill(g.begin(), g.end(), 0.0);
+      const double* s = rows.data() + (k - b) * p.b;
+      coef.clear();
+      used.clear();
       for (index_t j = 0; j < p.b; ++j) {
         bool pos = false;
         const double c = (detail::ms::pair_gradient(p, st[static_cast<std::size_t>(k)], k, j, s[j], &pos) +
                           detail::ms::pair_gradient(p, st[static_cast<std::size_t>(j)], j, k, s[j], &pos)) *
                          inv_b;
-        if (c == 0.0) continue;
-        const double* xj = p.row(j);
-        for (index_t f = 0; f < p.d; ++f) g[static_cast<std::size_t>(f)] = std::fma(c, xj[f], g[static_cast<std::size_t>(f)]);
+        if (c != 0.0) {
+          coef.push_back(c);
+          used.push_back(j);
+        }
       }
+      detail::ms::accumulate_rows(p, coef, used, g.data());
       for (index_t f = 0; f < p.d; ++f) grad(k, f) = static_cast<G>(g[static_cast<std::size_t>(f)]);
     }
   });
@@ -220,11 +346,12 @@ double multi_similarity_pair_weights(const Policy& policy, matrix_view<TX> X, ve
     found.assign(static_cast<std::size_t>(chunk_count(w1 - w0, tile)), {});
     parallel_for(policy, w1 - w0, tile, [&](index_t b, index_t e) {
       auto& out = found[static_cast<std::size_t>(b / tile)];
-      std::vector<double> s(static_cast<std::size_t>(p.b));
+      std::vector<double> rows(static_cast<std::size_t>((e - b) * p.b));
+      detail::ms::similarity_tile(p, w0 + b, e - b, rows.data());
       for (index_t i = w0 + b; i < w0 + e; ++i) {
         const auto& a = st[static_cast<std::size_t>(i)];
         if (!a.valid) continue;
-        detail::ms::similarity_row(p, i, s.data());
+        const double* s = rows.data() + (i - w0 - b) * p.b;
         for (index_t j = 0; j < p.b; ++j) {
           bool pos = false;
           const double g = detail::ms::pair_gradient(p, a, i, j, s[j], &pos);
