@@ -401,7 +401,7 @@ void dequantize_float_direct(const Policy& policy, const Q* in, const quant_para
 
 template <bool Simd, class Policy, class Q, class T, std::size_t R>
 void dequantize_impl(const Policy& policy, tensor_view<Q, R> codes, const quant_params& p,
-                     tensor_view<T, R> out, std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
+                     tensor_view<T, R> out, [[maybe_unused]] std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
   static_assert(!std::is_const<T>::value, "ladle::dequantize: out must be writable");
   static_assert(is_float_like_v<T>, "ladle::dequantize: out must be float, double, half or bfloat16");
   const char* fn = "dequantize";
@@ -485,7 +485,7 @@ void fake_quantize_float_direct(const Policy& policy, const float* in, const qua
 template <bool Simd, bool Divide, class Policy, class T, class U, std::size_t R>
 void fake_quantize_impl(const Policy& policy, tensor_view<T, R> x, const quant_params& p,
                         tensor_view<U, R> out, tensor_view<std::uint8_t, R> mask, seed sd,
-                        std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
+                        [[maybe_unused]] std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
   using V = std::remove_const_t<T>;
   static_assert(!std::is_const<U>::value, "ladle::fake_quantize: out must be writable");
   static_assert(is_float_like_v<U>, "ladle::fake_quantize: out must be float, double, half or bfloat16");

@@ -421,7 +421,7 @@ namespace detail {
 /// mx_dequantize_into; float outputs of at least stream_min bytes are streamed.
 template <class Policy, class S, class D, class T>
 void mx_dequantize_impl(const Policy& policy, matrix_view<S> scales, matrix_view<D> data,
-                        mx_element element, matrix_view<T> out, std::size_t stream_min) {
+                        mx_element element, matrix_view<T> out, [[maybe_unused]] std::size_t stream_min) {
   static_assert(std::is_same<std::remove_const_t<S>, std::uint8_t>::value &&
                     std::is_same<std::remove_const_t<D>, std::uint8_t>::value,
                 "ladle::mx_dequantize: scales and data must be uint8_t");

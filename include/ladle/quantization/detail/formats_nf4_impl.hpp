@@ -331,7 +331,7 @@ inline void nf4_decode_block(const std::uint8_t* packed, index_t len, float s, f
 /// of at least stream_min bytes are decoded into an L1 tile and streamed out from there.
 template <class Policy, class T>
 void nf4_dequantize_flat(const Policy& policy, const nf4_tensor& q, T* dst, bool use_simd,
-                         std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
+                         [[maybe_unused]] std::size_t stream_min = LADLE_STREAM_MIN_BYTES) {
   const index_t bs = q.block_size, n = q.size;
   const std::uint8_t* packed = q.codes.data();
   bool stream = false;
