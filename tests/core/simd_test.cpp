@@ -70,6 +70,30 @@ void check_fma_is_fused() {
   CHECK(out[0] == std::ldexp(T(1), e + 1) + std::ldexp(T(1), 2 * e));
 }
 
+// mask_bits reads the mask register directly on xsimd 8's x86 paths: every lane pattern of the
+// lane order (a one-hot lane, alternating lanes, a lone top lane, all and none), float and double.
+template <class T>
+void check_mask_bits() {
+  using B = ladle::simd::batch<T>;
+  constexpr std::size_t n = B::size;
+  const std::uint64_t all = n == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << n) - 1;
+  std::vector<std::uint64_t> patterns = {0, all, std::uint64_t(1) << (n - 1), 0x5555555555555555u & all,
+                                         0xaaaaaaaaaaaaaaaau & all, 0x3u & all, std::uint64_t(0x6) & all};
+  for (std::uint64_t want : patterns) {
+    std::vector<T> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = (want >> i) & 1u ? T(1) : T(-1);
+    CHECK(ladle::simd::mask_bits(B::load_unaligned(v.data()) > B(T(0))) == want);
+    int ones = 0;
+    for (std::size_t i = 0; i < n; ++i) ones += int((want >> i) & 1u);
+    CHECK(ladle::simd::count(B::load_unaligned(v.data()) > B(T(0))) == ones);
+  }
+}
+
+TEST_CASE("simd::mask_bits: lane order and every pattern, float and double") {
+  check_mask_bits<float>();
+  check_mask_bits<double>();
+}
+
 TEST_CASE("simd::fma is one rounding, float and double") {
   check_fma_is_fused<float>();
   check_fma_is_fused<double>();

@@ -158,6 +158,34 @@ LADLE_FORCE_INLINE std::uint64_t mask_bits(const xsimd::batch_bool<T, A>& m) noe
 #  if XSIMD_VERSION_MAJOR >= 9
   return static_cast<std::uint64_t>(m.mask());
 #  else
+  // xsimd 8 has no mask(): read the register directly for floating lanes on x86 (a mask register
+  // on AVX-512, one movemask on AVX and SSE; the generic loop below is a store and a branch per
+  // lane, which dominated kNN's row rescans).
+  if constexpr (std::is_floating_point<T>::value) {
+    using R = typename xsimd::batch_bool<T, A>::register_type;
+#    if defined(__AVX512F__)
+    if constexpr (std::is_base_of<xsimd::avx512f, A>::value)
+      return static_cast<std::uint64_t>(static_cast<R>(m));
+#    endif
+#    if defined(__AVX__)
+    if constexpr (std::is_base_of<xsimd::avx, A>::value) {
+      if constexpr (sizeof(T) == 4) {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm256_movemask_ps(static_cast<R>(m))));
+      } else {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm256_movemask_pd(static_cast<R>(m))));
+      }
+    }
+#    endif
+#    if defined(__SSE2__)
+    if constexpr (std::is_base_of<xsimd::sse2, A>::value) {
+      if constexpr (sizeof(T) == 4) {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_ps(static_cast<R>(m))));
+      } else {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_pd(static_cast<R>(m))));
+      }
+    }
+#    endif
+  }
   constexpr std::size_t n = xsimd::batch_bool<T, A>::size;
   alignas(A::alignment()) T tmp[n];
   xsimd::select(m, xsimd::batch<T, A>(T(1)), xsimd::batch<T, A>(T(0))).store_aligned(tmp);
