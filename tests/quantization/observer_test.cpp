@@ -177,6 +177,65 @@ TEST_CASE("observer: histogram observers merge, work per channel, and are thread
   CHECK(pc.qparams().count() == 16);
 }
 
+TEST_CASE("observer: set_ranges then pieces equals observing the whole tensor (histogram, percentile, Lp)") {
+  // Odd piece lengths (7, 1, 257, ...) so no piece boundary lines up with anything; the extremes
+  // sit in the last piece, so a histogram started from the first piece would have to re-bin.
+  std::vector<float> x = gaussian(3001, 21, 2.0f);
+  x[2999] = 9.5f;
+  x[3000] = -7.25f;
+  const ladle::index_t cuts[] = {0, 7, 8, 265, 1200, 2999, 3001};
+  for (const auto& spec : {quant_spec::affine(8), quant_spec::symmetric(4)}) {
+    ladle::minmax_observer mm(spec);
+    mm.observe(ladle::make_view(x.data(), 3001));
+    const auto pieces = [&](auto& o) {
+      o.set_ranges(mm.lo(), mm.hi());
+      for (std::size_t c = 0; c + 1 < std::size(cuts); ++c)
+        o.observe(ladle::make_view(x.data() + cuts[c], cuts[c + 1] - cuts[c]));
+    };
+    ladle::histogram_observer hw(spec, 512), hp(spec, 512);
+    ladle::percentile_observer pw(spec, 99.0, 512), pp(spec, 99.0, 512), pn(spec, 99.0, 512);
+    ladle::lp_observer lw(spec), lq(spec);
+    hw.observe(ladle::make_view(x.data(), 3001));
+    pw.observe(ladle::make_view(x.data(), 3001));
+    lw.observe(ladle::make_view(x.data(), 3001));
+    pieces(hp);
+    pieces(pp);
+    pieces(lq);
+    CHECK(hp.qparams().scale == hw.qparams().scale);
+    CHECK(hp.qparams().zero_point == hw.qparams().zero_point);
+    CHECK(pp.qparams().scale == pw.qparams().scale);
+    CHECK(pp.qparams().zero_point == pw.qparams().zero_point);
+    CHECK(lq.qparams().scale == lw.qparams().scale);
+    // Without set_ranges the pieces re-bin: the percentile, read inside bins, moves (the reason
+    // set_ranges exists).
+    for (std::size_t c = 0; c + 1 < std::size(cuts); ++c)
+      pn.observe(ladle::make_view(x.data() + cuts[c], cuts[c + 1] - cuts[c]));
+    std::vector<float> a, b, c2, d;
+    pn.ranges(a, b);
+    pw.ranges(c2, d);
+    CHECK((a != c2 || b != d));
+  }
+  // A constant tensor: set_ranges pads the range exactly as a first batch does.
+  const std::vector<float> k(40, 3.0f);
+  ladle::percentile_observer kw(quant_spec::affine(8), 99.0, 64), kp(quant_spec::affine(8), 99.0, 64);
+  kw.observe(ladle::make_view(k.data(), 40));
+  kp.set_ranges({3.0f}, {3.0f});
+  kp.observe(ladle::make_view(k.data(), 17));
+  kp.observe(ladle::make_view(k.data() + 17, 23));
+  CHECK(kp.qparams().scale == kw.qparams().scale);
+  // Errors: after data, mismatched sizes, reversed or non-finite ranges, wrong slot count later.
+  ladle::histogram_observer late(quant_spec::affine(8));
+  late.observe(ladle::make_view(k.data(), 40));
+  CHECK_THROWS_WITH_AS(late.set_ranges({0.0f}, {1.0f}), doctest::Contains("set_ranges"), ladle::invalid_argument);
+  ladle::histogram_observer fresh(quant_spec::affine(8));
+  CHECK_THROWS_AS(fresh.set_ranges({0.0f, 1.0f}, {1.0f}), ladle::invalid_argument);
+  CHECK_THROWS_AS(fresh.set_ranges({}, {}), ladle::invalid_argument);
+  CHECK_THROWS_WITH_AS(fresh.set_ranges({2.0f}, {1.0f}), doctest::Contains("entry 0"), ladle::invalid_argument);
+  CHECK_THROWS_AS(fresh.set_ranges({-INFINITY}, {1.0f}), ladle::invalid_argument);
+  fresh.set_ranges({0.0f, 0.0f}, {1.0f, 1.0f});
+  CHECK_THROWS_AS(fresh.observe(ladle::make_view(k.data(), 40)), ladle::invalid_argument);  // 1 slot, 2 ranges
+}
+
 TEST_CASE("observer: errors") {
   const auto spec = quant_spec::affine(8).per_channel(0);
   ladle::minmax_observer ob(spec);

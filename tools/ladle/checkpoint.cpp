@@ -56,6 +56,17 @@ void tensor_sink::write(const std::string& name, const void* data, std::uint64_t
   }
 }
 
+void tensor_sink::copy(const ladle::safetensors_checkpoint::entry& e, std::uint64_t window_bytes) {
+  const auto& t = *e.tensor;
+  const unsigned char* p = e.file->data(t);
+  const std::uint64_t window = std::max<std::uint64_t>(1, window_bytes);
+  for (std::uint64_t at = 0; at < t.bytes(); at += window) {
+    const std::uint64_t len = std::min(window, t.bytes() - at);
+    write(t.name, p + at, len);
+    e.file->release(t, at, len);
+  }
+}
+
 void tensor_sink::commit() {
   try {
     if (single_) single_->commit();
@@ -77,16 +88,20 @@ std::uint64_t tensor_sink::bytes_written() const {
   return n;
 }
 
-void to_float(const ladle::safetensors_checkpoint::entry& e, std::vector<float>& out) {
+void read_float(const ladle::safetensors_checkpoint::entry& e, std::int64_t begin, std::int64_t count,
+                float* out) {
   const auto& t = *e.tensor;
-  const std::size_t n = static_cast<std::size_t>(t.elements());
-  out.resize(n);
-  const unsigned char* src = e.file->data(t);
+  if (begin < 0 || count < 0 || static_cast<std::uint64_t>(begin + count) > t.elements())
+    throw failure(e.file->path() + ": tensor '" + t.name + "': elements [" + std::to_string(begin) + ", " +
+                  std::to_string(begin + count) + ") are outside its " + std::to_string(t.elements()));
+  const std::size_t n = static_cast<std::size_t>(count);
+  const std::uint64_t es = ladle::safetensors_dtype_size(t.dtype);
+  const unsigned char* src = e.file->data(t) + static_cast<std::uint64_t>(begin) * es;
   // The mapping may leave a tensor unaligned (files written without padding): copy through
   // memcpy-sized chunks instead of typed views.
   constexpr std::size_t chunk = 4096;
   switch (t.dtype) {
-    case ladle::safetensors_dtype::f32: std::memcpy(out.data(), src, n * 4); break;
+    case ladle::safetensors_dtype::f32: std::memcpy(out, src, n * 4); break;
     case ladle::safetensors_dtype::f64:
       for (std::size_t i = 0; i < n; ++i) {
         double v;
@@ -96,16 +111,14 @@ void to_float(const ladle::safetensors_checkpoint::entry& e, std::vector<float>&
       break;
     case ladle::safetensors_dtype::f16:
     case ladle::safetensors_dtype::bf16: {
-      std::vector<std::uint16_t> buf(chunk);
+      std::uint16_t buf[chunk];
       for (std::size_t i = 0; i < n; i += chunk) {
         const std::size_t m = std::min(chunk, n - i);
-        std::memcpy(buf.data(), src + 2 * i, 2 * m);
+        std::memcpy(buf, src + 2 * i, 2 * m);
         if (t.dtype == ladle::safetensors_dtype::f16)
-          ladle::convert_n(reinterpret_cast<const ladle::half*>(buf.data()), out.data() + i,
-                           static_cast<ladle::index_t>(m));
+          ladle::convert_n(reinterpret_cast<const ladle::half*>(buf), out + i, static_cast<ladle::index_t>(m));
         else
-          ladle::convert_n(reinterpret_cast<const ladle::bfloat16*>(buf.data()), out.data() + i,
-                           static_cast<ladle::index_t>(m));
+          ladle::convert_n(reinterpret_cast<const ladle::bfloat16*>(buf), out + i, static_cast<ladle::index_t>(m));
       }
       break;
     }
@@ -113,6 +126,8 @@ void to_float(const ladle::safetensors_checkpoint::entry& e, std::vector<float>&
       throw failure(e.file->path() + ": tensor '" + t.name + "' has dtype " +
                     ladle::safetensors_dtype_name(t.dtype) + ", not a float type");
   }
+  // Read once per pass: the pages go back (re-read from the page cache by a later pass).
+  e.file->release(t, static_cast<std::uint64_t>(begin) * es, n * es);
 }
 
 void from_float(ladle::safetensors_dtype dtype, const float* in, std::size_t n,

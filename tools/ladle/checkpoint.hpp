@@ -3,7 +3,7 @@
 //   open_checkpoint      a .safetensors file, an index .json or a folder (ladle/io/safetensors.hpp),
 //                        errors turned into failures naming the file
 //   tensor_sink          one output .safetensors file, or a sharded folder (--shard-size)
-//   to_float / from_float conversions between the float dtypes (F64/F32/F16/BF16) and float
+//   read_float / from_float conversions between the float dtypes (F64/F32/F16/BF16) and float
 //   quant_record         the `ladle.quant.NAME` metadata of a quantized tensor (docs/cli.md)
 #pragma once
 
@@ -29,6 +29,9 @@ class tensor_sink {
   ~tensor_sink();
   void write(const std::string& name, const void* data, std::uint64_t bytes);
   void commit();
+  /// Copies tensor e's bytes unchanged, window_bytes at a time, releasing each window's input
+  /// pages after it is written (resident memory stays near one window).
+  void copy(const ladle::safetensors_checkpoint::entry& e, std::uint64_t window_bytes);
   /// Bytes of every file written (after commit).
   std::uint64_t bytes_written() const;
 
@@ -41,8 +44,11 @@ class tensor_sink {
 /// Input bytes of a checkpoint (all its files).
 std::uint64_t checkpoint_bytes(const ladle::safetensors_checkpoint& c);
 
-/// Elements of tensor t (a float dtype) converted to float.
-void to_float(const ladle::safetensors_checkpoint::entry& e, std::vector<float>& out);
+/// Elements [begin, begin + count) of a float tensor converted to float into out; their pages
+/// of the mapping are released afterwards (safetensors_file::release), so streaming a tensor
+/// keeps resident memory near one chunk.
+void read_float(const ladle::safetensors_checkpoint::entry& e, std::int64_t begin, std::int64_t count,
+                float* out);
 /// n floats converted to `dtype` (F32, F16, BF16 or F64), as raw little-endian bytes.
 void from_float(ladle::safetensors_dtype dtype, const float* in, std::size_t n,
                 std::vector<unsigned char>& out);

@@ -28,6 +28,11 @@
 // Histograms grow their range as new data arrive: old counts are re-binned into the wider
 // range, splitting each bin's mass in proportion to overlap (so a histogram is an
 // approximation once its range has grown; the min-max observers are exact).
+// set_ranges(lo, hi), called before any data, fixes each slot's range as a first batch with
+// that min and max would: a tensor observed in pieces after set_ranges(its exact per-slot min
+// and max, e.g. from a minmax_observer pass) gets the histogram, and so the qparams, of one
+// observe() of the whole tensor (counts are integers; no re-binning happens). Bounded-memory
+// callers (`ladle quantize`) read the tensor twice this way.
 // Non-finite inputs follow spec.nonfinite: error throws, saturate skips them.
 // Memory: minmax 2 floats per slot; histogram-based ones `bins` doubles per slot.
 #pragma once
@@ -101,6 +106,8 @@ class slot_histograms {
   template <class Policy, class T, std::size_t R>
   void observe(const Policy& policy, tensor_view<T, R> x);
   void merge(const slot_histograms& other);
+  /// Fixes every slot's range before any data (see the contract above).
+  void set_ranges(const std::vector<float>& lo, const std::vector<float>& hi);
 
   index_t slots() const noexcept { return static_cast<index_t>(lo_.size()); }
   index_t bins() const noexcept { return bins_; }
@@ -112,6 +119,7 @@ class slot_histograms {
 
  private:
   void grow(index_t s, float new_lo, float new_hi);
+  void start(index_t s, float lo, float hi);
   quant_spec spec_;
   const char* who_;
   index_t bins_;
@@ -129,6 +137,8 @@ class histogram_observer {
   template <class Policy, class T, std::size_t R>
   void observe(const Policy& policy, tensor_view<T, R> x) { h_.observe(policy, x); }
   void merge(const histogram_observer& other) { h_.merge(other.h_); }
+  /// Per-slot ranges fixed before any data (exact piecewise observation; see above).
+  void set_ranges(const std::vector<float>& lo, const std::vector<float>& hi) { h_.set_ranges(lo, hi); }
   /// The L2-optimal range of each slot.
   void ranges(std::vector<float>& lo, std::vector<float>& hi) const;
   quant_params qparams() const;
@@ -146,6 +156,8 @@ class percentile_observer {
   template <class Policy, class T, std::size_t R>
   void observe(const Policy& policy, tensor_view<T, R> x) { h_.observe(policy, x); }
   void merge(const percentile_observer& other) { h_.merge(other.h_); }
+  /// Per-slot ranges fixed before any data (exact piecewise observation; see above).
+  void set_ranges(const std::vector<float>& lo, const std::vector<float>& hi) { h_.set_ranges(lo, hi); }
   void ranges(std::vector<float>& lo, std::vector<float>& hi) const;
   quant_params qparams() const;
 
@@ -169,6 +181,8 @@ class lp_observer {
   template <class Policy, class T, std::size_t R>
   void observe(const Policy& policy, tensor_view<T, R> x) { h_.observe(policy, x); }
   void merge(const lp_observer& other) { h_.merge(other.h_); }
+  /// Per-slot ranges fixed before any data (exact piecewise observation; see above).
+  void set_ranges(const std::vector<float>& lo, const std::vector<float>& hi) { h_.set_ranges(lo, hi); }
   void ranges(std::vector<float>& lo, std::vector<float>& hi) const;
   quant_params qparams() const;
 

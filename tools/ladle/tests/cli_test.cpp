@@ -3,6 +3,7 @@
 // for the absence of partial outputs and changes to inputs.
 #include "cli_support.hpp"
 #include "csv.hpp"
+#include "quant_formats.hpp"
 #include "table.hpp"
 
 #include <ladle/core/random.hpp>
@@ -19,8 +20,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -581,6 +584,186 @@ TEST_CASE("cli quantize: sharded in and out") {
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j.at("files").get<int>() > 1);
   CHECK(j.at("tensors").size() == 6 + 4);  // + the scales of layer.weight, emb, head.weight, odd
+}
+
+/// Every combination of options `ladle quantize` accepts, in quant_choice form and as arguments.
+std::vector<std::pair<ladle_cli::quant_choice, std::string>> every_quant_choice() {
+  std::vector<std::pair<ladle_cli::quant_choice, std::string>> all;
+  for (const char* f : {"int8", "int4", "int2"})
+    for (const char* gr : {"tensor", "channel", "group:32"})
+      for (const char* ob : {"minmax", "mse", "percentile:99.5"})
+        for (const bool affine : {false, true}) {
+          ladle_cli::quant_choice c;
+          c.format = f;
+          c.granularity = gr;
+          c.observer = ob;
+          c.affine = affine;
+          all.push_back({c, std::string(f) + " --granularity " + gr + " --observer " + ob + (affine ? " --affine" : "")});
+        }
+  for (const char* gr : {"group:64", "group:6"})
+    for (const bool dq : {false, true}) {
+      ladle_cli::quant_choice c;
+      c.format = "nf4";
+      c.granularity = gr;
+      c.double_quant = dq;
+      all.push_back({c, std::string("nf4 --granularity ") + gr + (dq ? " --double-quant" : "")});
+    }
+  for (const char* f : {"fp8-e4m3", "fp8-e5m2"})
+    for (const char* gr : {"tensor", "channel"}) {
+      ladle_cli::quant_choice c;
+      c.format = f;
+      c.granularity = gr;
+      all.push_back({c, std::string(f) + " --granularity " + gr});
+    }
+  for (const char* f : {"mxfp8", "mxfp6", "mxfp4", "mxint8"})
+    for (const char* rule : {"ocp", "round-up"}) {
+      ladle_cli::quant_choice c;
+      c.format = f;
+      c.mx_scale = rule;
+      all.push_back({c, std::string(f) + " --mx-scale " + rule});
+    }
+  return all;
+}
+
+TEST_CASE("cli quantize / dequantize: chunked streaming gives the bytes of whole-tensor quantization") {
+  // In process (quant_formats.hpp), every option combination on tensors whose slots (rows,
+  // groups, blocks) relate differently to the chunk sizes: odd row counts and lengths (the packer
+  // carries a partial byte across chunks), a rank-3 tensor, an odd element count (nf4's short
+  // last block). Chunks of 1 element (every slot in pieces after a statistics pass; nf4 and MX:
+  // one block), 33 (one row of "d", a third of a row of "a"), 250 (several rows, ending mid-row),
+  // against the default chunk, past the end: one library call on the whole tensor.
+  ladle::philox g(ladle::seed{77});
+  const auto values = [&](std::size_t n) {
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(ladle::normal(g)) * (1.0f + float(i % 5));
+    v[n / 3] = 11.0f;  // an outlier, so mse / percentile clip
+    return v;
+  };
+  const std::vector<std::pair<std::vector<std::int64_t>, std::vector<float>>> tensors = {
+      {{6, 64}, values(6 * 64)}, {{3, 7, 32}, values(3 * 7 * 32)}, {{3, 33}, values(3 * 33)}};
+  const auto policy = ladle::par(2);
+  using pieces = std::map<std::string, std::string>;
+  std::size_t compared = 0;
+  for (const auto& choice : every_quant_choice()) {
+    CAPTURE(choice.second);
+    for (const auto& t : tensors) {
+      CAPTURE(t.first.size());
+      CAPTURE(t.first.back());
+      if (!ladle_cli::shape_problem(choice.first, t.first).empty()) continue;
+      const ladle_cli::quantized_tensor plan = ladle_cli::plan_quantized(choice.first, "F32", t.first);
+      bool out_of_range = false;
+      const auto quantize = [&](std::uint64_t chunk_bytes, ladle_cli::quant_error& error) {
+        pieces out;
+        ladle_cli::quantize_streamed(
+            policy, plan,
+            [&](std::int64_t begin, std::int64_t count, float* x) {
+              if (begin < 0 || count < 1 || begin + count > static_cast<std::int64_t>(t.second.size())) {
+                out_of_range = true;
+                return;
+              }
+              std::memcpy(x, t.second.data() + begin, static_cast<std::size_t>(count) * 4);
+            },
+            [&](const char* suffix, const void* data, std::uint64_t bytes) {
+              out[suffix].append(static_cast<const char*>(data), static_cast<std::size_t>(bytes));
+            },
+            chunk_bytes, &error);
+        return out;
+      };
+      const auto dequantize = [&](const pieces& stored, std::uint64_t chunk_bytes) {
+        ladle_cli::stored_parts parts;
+        const auto part = [&](const char* suffix) {
+          const auto it = stored.find(suffix);
+          return it == stored.end() ? ladle_cli::stored_bytes{}
+                                    : ladle_cli::stored_bytes{reinterpret_cast<const unsigned char*>(it->second.data()), it->second.size()};
+        };
+        parts.codes = part("");
+        parts.scales = part(".scale");
+        parts.zero_points = part(".zero_point");
+        parts.scale_scales = part(".scale_scale");
+        parts.scale_offset = part(".scale_offset");
+        std::vector<float> back;
+        ladle_cli::dequantize_streamed(policy, "t", plan.record, parts, chunk_bytes,
+                                       [&](std::int64_t begin, std::int64_t count, const float* v) {
+                                         out_of_range |= begin != static_cast<std::int64_t>(back.size());
+                                         back.insert(back.end(), v, v + count);
+                                       });
+        return back;
+      };
+      ladle_cli::quant_error whole_error;
+      const pieces whole = quantize(ladle_cli::default_chunk_bytes, whole_error);
+      REQUIRE(whole.at("").size() == static_cast<std::size_t>(
+                  std::accumulate(plan.code_shape.begin(), plan.code_shape.end(), std::int64_t(1), std::multiplies<>()) *
+                  static_cast<std::int64_t>(ladle::safetensors_dtype_size(plan.code_dtype))));
+      const std::vector<float> whole_back = dequantize(whole, ladle_cli::default_chunk_bytes);
+      REQUIRE(whole_back.size() == t.second.size());
+      for (const std::uint64_t chunk_bytes : {4u, 132u, 1000u}) {
+        CAPTURE(chunk_bytes);
+        ladle_cli::quant_error error;
+        CHECK(quantize(chunk_bytes, error) == whole);
+        // The report's sums, in the same element order: the same doubles, not just the same digits.
+        CHECK(error.squared == whole_error.squared);
+        CHECK(error.signal == whole_error.signal);
+        CHECK(error.max_abs == whole_error.max_abs);
+        CHECK(error.count == whole_error.count);
+        CHECK(dequantize(whole, chunk_bytes) == whole_back);
+        CHECK(!out_of_range);  // every read inside the tensor, every value emitted in order
+        ++compared;
+      }
+    }
+  }
+  // (tensor, option) pairs: int 36 choices x 3 tensors + 18 group:32 choices x 2 (not "d"), nf4 4 x 3,
+  // fp8 4 x 3, MX 8 x 2 (not "d"); each at three chunk sizes.
+  CHECK(compared == 3 * (36 * 3 + 18 * 2 + 4 * 3 + 4 * 3 + 8 * 2));
+
+  // End to end: the hidden --chunk-bytes reaches both verbs, through every input dtype.
+  std::vector<ladle::bfloat16> b;
+  for (float v : values(5 * 96)) b.push_back(ladle::bfloat16(v));
+  std::vector<ladle::half> c;
+  for (float v : values(3 * 7 * 32)) c.push_back(ladle::half(v));
+  std::vector<double> e;
+  for (float v : values(4 * 32)) e.push_back(v);
+  const std::string src = at("chunk_model.safetensors");
+  ladle::save_safetensors(src, {{"a", ladle::safetensors_dtype::f32, {6, 64}, tensors[0].second.data()},
+                                {"b", ladle::safetensors_dtype::bf16, {5, 96}, b.data()},
+                                {"c", ladle::safetensors_dtype::f16, {3, 7, 32}, c.data()},
+                                {"d", ladle::safetensors_dtype::f32, {3, 33}, tensors[2].second.data()},
+                                {"e", ladle::safetensors_dtype::f64, {4, 32}, e.data()}});
+  const auto report_lines = [](const std::string& out) {
+    std::string keep;
+    for (std::size_t at0 = 0; at0 < out.size();) {
+      const std::size_t end = std::min(out.find('\n', at0), out.size());
+      const std::string line = out.substr(at0, end - at0);
+      if (contains(line, "rmse") || contains(line, "kept")) keep += line + "\n";
+      at0 = end + 1;
+    }
+    return keep;
+  };
+  const std::string whole = at("chunk_whole.safetensors"), part = at("chunk_part.safetensors");
+  for (const char* choice : {"int4 --granularity tensor --observer mse --affine", "nf4 --double-quant", "mxfp6"}) {
+    CAPTURE(choice);
+    auto r = cli("quantize '" + src + "' -o '" + whole + "' -f --report --format " + choice);
+    REQUIRE(r.rc == 0);
+    const std::string want = slurp(whole), want_report = report_lines(r.out);
+    REQUIRE(contains(want_report, "rmse"));
+    r = cli("quantize '" + src + "' -o '" + part + "' -f --report --chunk-bytes 52 --format " + choice);
+    REQUIRE(r.rc == 0);
+    CHECK(slurp(part) == want);
+    CHECK(report_lines(r.out) == want_report);
+    REQUIRE(cli("dequantize '" + whole + "' -o '" + at("chunk_dwhole.safetensors") + "' -f -q").rc == 0);
+    REQUIRE(cli("dequantize '" + whole + "' -o '" + at("chunk_dpart.safetensors") + "' -f -q --chunk-bytes 52").rc == 0);
+    CHECK(slurp(at("chunk_dpart.safetensors")) == slurp(at("chunk_dwhole.safetensors")));
+  }
+  CHECK(cli("quantize '" + src + "' -o '" + part + "' -f --format int8 --chunk-bytes 0").rc == 2);
+  // A non-finite value is named by its index in the tensor, not in the chunk.
+  std::vector<float> bad = tensors[0].second;
+  bad[200] = NAN;
+  ladle::save_safetensors(at("chunk_nan.safetensors"), {{"a", ladle::safetensors_dtype::f32, {6, 64}, bad.data()}});
+  for (const char* f : {"int8 --granularity tensor", "int4 --observer mse", "nf4", "fp8-e4m3"}) {
+    CAPTURE(f);
+    const auto r = cli("quantize '" + at("chunk_nan.safetensors") + "' -o '" + part + "' -f --chunk-bytes 52 --format " + f);
+    CHECK(r.rc == 1);
+    CHECK(contains(r.err, "element 200 is not finite"));
+  }
 }
 
 TEST_CASE("cli checkpoints: corrupt and inconsistent files are refused") {

@@ -173,6 +173,32 @@ inline void slot_histograms::grow(index_t s, float new_lo, float new_hi) {
   hi_[k] = new_hi;
 }
 
+inline void slot_histograms::start(index_t s, float nlo, float nhi) {
+  // A (nearly) single-valued range is padded so the bins have a positive width.
+  if (nhi - nlo <= 1e-6f * std::max(std::abs(nlo), std::abs(nhi))) {
+    const float pad = std::max(std::max(std::abs(nlo), std::abs(nhi)) * 1e-4f, 1e-20f);
+    nlo -= pad;
+    nhi += pad;
+  }
+  lo_[static_cast<std::size_t>(s)] = nlo;
+  hi_[static_cast<std::size_t>(s)] = nhi;
+}
+
+inline void slot_histograms::set_ranges(const std::vector<float>& lo, const std::vector<float>& hi) {
+  if (!lo_.empty()) throw_invalid_argument(who_, "set_ranges", "must come before any observe or merge");
+  if (lo.empty() || hi.size() != lo.size())
+    throw_invalid_argument(who_, "hi", "has ", hi.size(), " entries, lo ", lo.size(), " (at least one each)");
+  for (std::size_t k = 0; k < lo.size(); ++k)
+    if (!(std::isfinite(lo[k]) && std::isfinite(hi[k]) && lo[k] <= hi[k]))
+      throw_invalid_argument(who_, "lo", "entry ", k, ": [", lo[k], ", ", hi[k],
+                             "] is not a finite range with lo <= hi");
+  const index_t slots = static_cast<index_t>(lo.size());
+  lo_.assign(lo.size(), std::numeric_limits<float>::infinity());
+  hi_.assign(lo.size(), -std::numeric_limits<float>::infinity());
+  counts_.assign(static_cast<std::size_t>(slots * bins_), 0.0);
+  for (index_t s = 0; s < slots; ++s) start(s, lo[static_cast<std::size_t>(s)], hi[static_cast<std::size_t>(s)]);
+}
+
 template <class Policy, class T, std::size_t R>
 void slot_histograms::observe(const Policy& policy, tensor_view<T, R> x) {
   using V = std::remove_const_t<T>;
@@ -192,18 +218,9 @@ void slot_histograms::observe(const Policy& policy, tensor_view<T, R> x) {
   for (index_t s = 0; s < l.slots; ++s) {
     const auto k = static_cast<std::size_t>(s);
     if (!(blo[k] <= bhi[k])) continue;
-    float nlo = blo[k], nhi = bhi[k];
-    if (empty(s)) {
-      if (nhi - nlo <= 1e-6f * std::max(std::abs(nlo), std::abs(nhi))) {
-        const float pad = std::max(std::max(std::abs(nlo), std::abs(nhi)) * 1e-4f, 1e-20f);
-        nlo -= pad;
-        nhi += pad;
-      }
-      lo_[k] = nlo;
-      hi_[k] = nhi;
-    } else if (nlo < lo_[k] || nhi > hi_[k]) {
-      grow(s, std::min(nlo, lo_[k]), std::max(nhi, hi_[k]));
-    }
+    const float nlo = blo[k], nhi = bhi[k];
+    if (empty(s)) start(s, nlo, nhi);
+    else if (nlo < lo_[k] || nhi > hi_[k]) grow(s, std::min(nlo, lo_[k]), std::max(nhi, hi_[k]));
   }
   const V* in = x.data();
   for_each_slot_segment(policy, l, [&](index_t s, index_t first, index_t len) {
