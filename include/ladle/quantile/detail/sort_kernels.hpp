@@ -17,6 +17,14 @@ namespace ladle {
 namespace detail {
 namespace quantile {
 
+#if defined(__clang__)
+#  define LADLE_UNROLL_ALL _Pragma("unroll")
+#elif defined(__GNUC__)
+#  define LADLE_UNROLL_ALL _Pragma("GCC unroll 32")
+#else
+#  define LADLE_UNROLL_ALL
+#endif
+
 constexpr int network_max = 32;    ///< rows up to this long go through the network
 constexpr int network_lanes = 16;  ///< rows sorted together (one lane each)
 
@@ -96,6 +104,7 @@ void sort_rows_network_k(T* q, index_t rows, index_t ld) {
     T* blk = q + i * ld;
     if (live == network_lanes) {
       for (int l = 0; l < network_lanes; ++l)
+        LADLE_UNROLL_ALL
         for (int c = 0; c < K; ++c) t[c][l] = blk[l * ld + c];
     } else {
       for (int l = 0; l < network_lanes; ++l)
@@ -113,8 +122,14 @@ void sort_rows_network_k(T* q, index_t rows, index_t ld) {
       for (int c = 0; c < K; ++c) t[c][l] = r[c];
 #endif
     }
-    for (int l = 0; l < live; ++l)
-      for (int c = 0; c < K; ++c) blk[l * ld + c] = t[c][l];
+    if (live == network_lanes) {
+      for (int l = 0; l < network_lanes; ++l)
+        LADLE_UNROLL_ALL
+        for (int c = 0; c < K; ++c) blk[l * ld + c] = t[c][l];
+    } else {
+      for (int l = 0; l < live; ++l)
+        for (int c = 0; c < K; ++c) blk[l * ld + c] = t[c][l];
+    }
   }
 }
 
