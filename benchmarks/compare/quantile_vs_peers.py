@@ -120,7 +120,7 @@ def highs_fit(preds, y, levels, form="dual", method="highs-ds", time_limit=None)
             fun = res.fun
         else:
             c = -np.concatenate([y, [1.0]])
-            A = np.hstack([preds[:, :, k].T, np.ones((M, 1))])
+            A = np.hstack([preds[:, :, k], np.ones((M, 1))])  # X^T | 1: one row per model
             bounds = np.empty((N + 1, 2))
             bounds[:N, 0], bounds[:N, 1] = -c0 * (1 - tau), c0 * tau
             bounds[N] = (-np.inf, np.inf)

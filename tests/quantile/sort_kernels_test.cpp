@@ -152,10 +152,10 @@ TEST_CASE_TEMPLATE("sort_then_isotonic_repair is the two calls in sequence, bit 
 
 TEST_CASE_TEMPLATE("sort_quantiles and sort_then_isotonic_repair find a NaN or infinity anywhere",
                    T, float, double) {
-  // Every position of a [37, 9] array (333 values: the vector pass's unrolled body, its
-  // single-batch loop and its scalar tail), then the error names the function, q, row and
-  // column, and nothing is written.
-  const index_t n = 37, k = 9;
+  // Every position of a [38, 9] array (342 values: with 16, 8 or 4 lanes the vector pass's
+  // body of four batches, its single-batch loop and its scalar tail all get one), then the
+  // error names the function, q, row and column, and nothing is written.
+  const index_t n = 38, k = 9;
   const auto q = adversarial_rows<T>(n, k, 5);
   const T bad[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
                    -std::numeric_limits<T>::infinity()};

@@ -17,12 +17,14 @@ namespace ladle {
 namespace detail {
 namespace quantile {
 
+// Fully unrolls a loop over the row length (a compile-time constant <= network_max): GCC then
+// vectorises the block transposes at -O2, which it otherwise does only at -O3.
 #if defined(__clang__)
-#  define LADLE_UNROLL_ALL _Pragma("unroll")
+#  define LADLE_QUANTILE_UNROLL_ROW _Pragma("unroll")
 #elif defined(__GNUC__)
-#  define LADLE_UNROLL_ALL _Pragma("GCC unroll 32")
+#  define LADLE_QUANTILE_UNROLL_ROW _Pragma("GCC unroll 32")
 #else
-#  define LADLE_UNROLL_ALL
+#  define LADLE_QUANTILE_UNROLL_ROW
 #endif
 
 constexpr int network_max = 32;    ///< rows up to this long go through the network
@@ -104,7 +106,7 @@ void sort_rows_network_k(T* q, index_t rows, index_t ld) {
     T* blk = q + i * ld;
     if (live == network_lanes) {
       for (int l = 0; l < network_lanes; ++l)
-        LADLE_UNROLL_ALL
+        LADLE_QUANTILE_UNROLL_ROW
         for (int c = 0; c < K; ++c) t[c][l] = blk[l * ld + c];
     } else {
       for (int l = 0; l < network_lanes; ++l)
@@ -124,7 +126,7 @@ void sort_rows_network_k(T* q, index_t rows, index_t ld) {
     }
     if (live == network_lanes) {
       for (int l = 0; l < network_lanes; ++l)
-        LADLE_UNROLL_ALL
+        LADLE_QUANTILE_UNROLL_ROW
         for (int c = 0; c < K; ++c) blk[l * ld + c] = t[c][l];
     } else {
       for (int l = 0; l < live; ++l)
@@ -150,8 +152,8 @@ void sort_rows_network(T* q, index_t rows, index_t k, index_t ld) {
 
 /// Whether p[0, n) holds no NaN or infinity, in explicit vector code (the scalar loop of
 /// core's check vectorises only at -O3): v - v is +0.0 for a finite v and NaN otherwise, and
-/// the sums of those stay +0.0 exactly when every element is finite. Reads p once, no early
-/// exit (the error path rescans to name the offender).
+/// the sums of those stay +0.0 exactly when every element is finite (the same IEEE reasoning as
+/// simd::nonfinite). Reads p once, no early exit (the error path rescans to name the offender).
 template <class T>
 bool all_finite_simd(const T* p, index_t n) noexcept {
   index_t i = 0;
@@ -234,3 +236,5 @@ inline void radix_sort_pairs(std::uint64_t*& keys, std::uint32_t*& idx, std::uin
 }  // namespace quantile
 }  // namespace detail
 }  // namespace ladle
+
+#undef LADLE_QUANTILE_UNROLL_ROW
