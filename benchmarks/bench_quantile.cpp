@@ -1,6 +1,9 @@
 // Quantile family benchmarks (single thread unless the name says par):
 //   isotonic_1d/n          ladle::isotonic_regression::fit on n random points (sklearn's job)
-//   sort_rows/n, isotonic_rows/n, sort_isotonic_rows/n   repair of an [n, 9] float array
+//   sort_rows/n, isotonic_rows/n   repair of an [n, 9] float array (one call)
+//   sort_isotonic_rows/n      sort_quantiles then isotonic_repair (two calls)
+//   sort_then_isotonic_rows/n sort_then_isotonic_repair (one call, same result)
+//                          n = 2e6, or LADLE_QUANTILE_ROWS (the size is 16000000)
 //   aggregate/n            per-model-level aggregation predict of [16, n, 9] float (bw_frac)
 //   fit_first_order        medium aggregator fit, M = 10, N = 1e5, K = 9 (pinball)
 // benchmarks/compare/quantile_vs_peers.py runs these next to scikit-learn, numpy and HiGHS.
@@ -45,6 +48,14 @@ void isotonic_1d(benchmark::State& state) {
 }
 BENCHMARK(isotonic_1d)->Arg(1000000)->Unit(benchmark::kMillisecond);
 
+/// Rows of the repair benchmarks: LADLE_QUANTILE_ROWS, else 2e6 (the 1.6e7 rows need
+/// 1.2 GB for the input and its working copy).
+void repair_sizes(benchmark::internal::Benchmark* b) {
+  const char* env = std::getenv("LADLE_QUANTILE_ROWS");
+  const long long rows = env ? std::atoll(env) : 0;
+  b->Arg(rows > 0 ? rows : 2000000);
+}
+
 template <int Kind>
 void repair_rows(benchmark::State& state) {
   const index_t n = state.range(0), k = 9;
@@ -57,13 +68,18 @@ void repair_rows(benchmark::State& state) {
     ladle::matrix_view<float> v(q.data(), {n, k});
     if (Kind == 0 || Kind == 2) ladle::sort_quantiles(v);
     if (Kind == 1 || Kind == 2) ladle::isotonic_repair(v);
+    if (Kind == 3) ladle::sort_then_isotonic_repair(v);
     benchmark::DoNotOptimize(q.data());
   }
   state.counters["rows/s"] = benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(repair_rows<0>)->Name("sort_rows")->Arg(2000000)->Unit(benchmark::kMillisecond);
-BENCHMARK(repair_rows<1>)->Name("isotonic_rows")->Arg(2000000)->Unit(benchmark::kMillisecond);
-BENCHMARK(repair_rows<2>)->Name("sort_isotonic_rows")->Arg(2000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(repair_rows<0>)->Name("sort_rows")->Apply(repair_sizes)->Unit(benchmark::kMillisecond);
+BENCHMARK(repair_rows<1>)->Name("isotonic_rows")->Apply(repair_sizes)->Unit(benchmark::kMillisecond);
+BENCHMARK(repair_rows<2>)->Name("sort_isotonic_rows")->Apply(repair_sizes)->Unit(benchmark::kMillisecond);
+BENCHMARK(repair_rows<3>)
+    ->Name("sort_then_isotonic_rows")
+    ->Apply(repair_sizes)
+    ->Unit(benchmark::kMillisecond);
 
 void aggregate(benchmark::State& state) {
   const index_t M = 16, n = state.range(0), k = 9;

@@ -9,6 +9,10 @@
 //    out the same bits on every ISA and at every row position; K > 32: std::sort).
 //  * isotonic_repair: replaces each row by its least-squares non-decreasing fit (PAVA), with
 //    optional per-level weights [K] (> 0).
+//  * sort_then_isotonic_repair: sort_quantiles followed by isotonic_repair, as one call with the
+//    same result bits. A sorted row is its own isotonic fit (for any level weights), so the
+//    isotonic step never changes a value: the call validates q and level_weight, then sorts,
+//    reading q twice and writing it once (the two calls read it three times).
 //  * fix_crossing: the reference code's running-extremes fixes (see crossing_fix).
 //
 // Sorting and the unweighted isotonic fit never increase the pinball-loss sum (hence WIS) of a
@@ -16,6 +20,8 @@
 // and the weighted isotonic fit come with no such guarantee.
 //
 // Errors (ladle::error, nothing written): NaN/Inf in q, shape mismatch, bad level weights.
+// (sort_then_isotonic_repair checks level_weight before sorting; the two separate calls would
+// sort first and then throw.)
 // Complexity: sort O(N K log^2 K) (the network) or O(N K log K), isotonic O(N K) (one read
 // when every row is already sorted), fix O(N K).
 // Extra memory: O(K) per thread. A leading ladle::par splits rows over threads; the result
@@ -43,6 +49,12 @@ void isotonic_repair(matrix_view<T> q, vector_view<const double> level_weight = 
 template <class T, class U>
 void isotonic_repair_into(matrix_view<T> out, matrix_view<U> q,
                           vector_view<const double> level_weight = {});
+
+template <class Policy, class T>
+void sort_then_isotonic_repair(const Policy& policy, matrix_view<T> q,
+                               vector_view<const double> level_weight = {});
+template <class T>
+void sort_then_isotonic_repair(matrix_view<T> q, vector_view<const double> level_weight = {});
 
 /// The running-extremes fixes of the reference code's fix_crossing (m = K / 2, the middle
 /// column, which is the median for symmetric odd K):

@@ -30,6 +30,15 @@ void copy_for_repair(matrix_view<T> out, matrix_view<U> q, const char* fn) {
     for (index_t j = 0; j < q.extent(1); ++j) out(i, j) = static_cast<T>(q(i, j));
 }
 
+/// check_finite(q) with the contiguous common case in one vector pass (all_finite_simd); the
+/// core check names the first NaN or infinity by row and column otherwise.
+template <class T>
+void check_finite_rows(matrix_view<T> q, const char* fn) {
+  detail::require_host(q, fn, "q");
+  if (q.is_contiguous() && all_finite_simd(q.data(), q.size())) return;
+  detail::require_finite(q, fn, "q");
+}
+
 template <class Policy, class T, class RowFn>
 void for_rows(const Policy& policy, matrix_view<T> q, RowFn&& row_fn) {
   const index_t n = q.extent(0), k = q.extent(1);
@@ -144,7 +153,7 @@ template <class Policy, class T>
 void sort_quantiles(const Policy& policy, matrix_view<T> q) {
   static_assert(!std::is_const<T>::value, "ladle::sort_quantiles: q is repaired in place");
   namespace dq = detail::quantile;
-  dq::check_finite(q, "sort_quantiles", "q");
+  dq::check_finite_rows(q, "sort_quantiles");
   dq::sort_all_rows(policy, q);
 }
 
@@ -184,6 +193,27 @@ void isotonic_repair_into(matrix_view<T> out, matrix_view<U> q,
   dq::check_level_weight(level_weight, q.extent(1), fn);
   dq::copy_for_repair(out, q, fn);
   dq::isotonic_rows(seq, out, level_weight);
+}
+
+template <class Policy, class T>
+void sort_then_isotonic_repair(const Policy& policy, matrix_view<T> q,
+                               vector_view<const double> level_weight) {
+  static_assert(!std::is_const<T>::value,
+                "ladle::sort_then_isotonic_repair: q is repaired in place");
+  namespace dq = detail::quantile;
+  const char* fn = "sort_then_isotonic_repair";
+  // The checks of both calls, in their order, before anything is written.
+  dq::check_finite_rows(q, fn);
+  dq::check_level_weight(level_weight, q.extent(1), fn);
+  dq::sort_all_rows(policy, q);
+  // isotonic_repair would now find every row non-decreasing (the network and std::sort both
+  // leave no strictly decreasing neighbour pair; -0.0 after +0.0 is not one), and such a row is
+  // its own least-squares non-decreasing fit for any weights: it leaves q as it is.
+}
+
+template <class T>
+void sort_then_isotonic_repair(matrix_view<T> q, vector_view<const double> level_weight) {
+  sort_then_isotonic_repair(seq, q, level_weight);
 }
 
 template <class T>
