@@ -66,13 +66,7 @@ def main():
                                os.path.join(folder, "out-old.safetensors"), shallow=False)
             same = f"   outputs byte-identical: {same}"
         print(f"{method}: done{same}", flush=True)
-    print(f"median of {rounds} interleaved rounds (peak RSS: the largest)")
-    print(f"{'method':18s}{'binary':8s}{'wall s':>9s}{'cpu s':>9s}{'peak RSS MiB':>14s}")
-    for (method, name), rs in results.items():
-        wall = peer_setup.median([x[0] for x in rs])
-        cpu = peer_setup.median([x[1] for x in rs])
-        print(f"{method:18s}{name:8s}{wall:9.2f}{cpu:9.2f}{max(x[2] for x in rs):14.0f}")
-    print("load after:", peer_setup.load_average())
+    peer_setup.print_child_table(results, rounds, "method")
 
 
 if __name__ == "__main__":

@@ -131,3 +131,16 @@ def find_bench(explicit, name):
         if candidate.exists():
             return candidate
     sys.exit(f"{name} not found; build it (ninja {name}) or pass --bench PATH")
+
+
+def print_child_table(results, rounds, first_column):
+    """Prints the median wall and CPU seconds and the largest peak RSS of each (case, binary) in
+    results (lists of (wall s, cpu s, peak RSS MiB) from soup_files_vs_numpy.run_child), then the
+    load average."""
+    print(f"median of {rounds} interleaved rounds (peak RSS: the largest)")
+    print(f"{first_column:18s}{'binary':8s}{'wall s':>9s}{'cpu s':>9s}{'peak RSS MiB':>14s}")
+    for (case, name), rs in results.items():
+        wall = median([x[0] for x in rs])
+        cpu = median([x[1] for x in rs])
+        print(f"{case:18s}{name:8s}{wall:9.2f}{cpu:9.2f}{max(x[2] for x in rs):14.0f}")
+    print("load after:", load_average())
