@@ -144,3 +144,16 @@ def print_child_table(results, rounds, first_column):
         cpu = median([x[1] for x in rs])
         print(f"{case:18s}{name:8s}{wall:9.2f}{cpu:9.2f}{max(x[2] for x in rs):14.0f}")
     print("load after:", load_average())
+
+
+def new_and_old_binaries(usage):
+    """{"new": path[, "old": path]} from the command line's positional arguments (those not
+    following a --option); exits with `usage` when there is none."""
+    positional = [a for i, a in enumerate(sys.argv[1:], 1)
+                  if not a.startswith("--") and not sys.argv[i - 1].startswith("--")]
+    if not positional:
+        sys.exit(usage)
+    binaries = {"new": positional[0]}
+    if len(positional) > 1:
+        binaries["old"] = positional[1]
+    return binaries

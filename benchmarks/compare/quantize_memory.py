@@ -51,13 +51,7 @@ def write_single_tensor(path, gib, seed):
 
 
 def main():
-    positional = [a for i, a in enumerate(sys.argv[1:], 1)
-                  if not a.startswith("--") and not sys.argv[i - 1].startswith("--")]
-    if not positional:
-        sys.exit(__doc__)
-    binaries = {"new": positional[0]}
-    if len(positional) > 1:
-        binaries["old"] = positional[1]
+    binaries = peer_setup.new_and_old_binaries(__doc__)
     gib, rounds = soup.arg("--gib", 1, int), soup.arg("--rounds", 2, int)
     folder = soup.arg("--dir", "/tmp/ladle-quant-bench", str)
     os.makedirs(folder, exist_ok=True)
