@@ -202,6 +202,14 @@ TEST_CASE("int32 block counting: new extremes, wide blocks, sorted runs and too-
   far[4321] = 2000000000;
   far[4999] = -2000000000;
   check(far, "far labels after a narrow block");
+  // Labels at the top of int32: a block packed against the previous block's minimum must not
+  // accept a label that only wraps into [guess, guess + 15] (INT32_MIN + 2 against a guess near
+  // INT32_MAX); the far label then sends the chunk to the sorting path.
+  std::vector<std::int32_t> top(4 * 2048);
+  for (auto& v : top)
+    v = std::numeric_limits<std::int32_t>::max() - static_cast<std::int32_t>(ladle::uniform_u32(g, 10));
+  top[3 * 2048 + 77] = std::numeric_limits<std::int32_t>::min() + 2;
+  check(top, "labels near INT32_MAX, then one that wraps");
   // A first block wider than 16 labels takes the interleaved histograms from the start.
   std::vector<std::int32_t> wide(5000);
   for (auto& v : wide) v = static_cast<std::int32_t>(ladle::uniform_u32(g, 100));

@@ -97,13 +97,76 @@ inline std::int64_t count_equal_int32(const std::int32_t* p, index_t len, std::i
   return simd::reduce_add((a0 + a1) + (a2 + a3));
 }
 
-// Unweighted int32 labels in one pass over memory: per block of 2048 labels (8 KiB, in L1 after
-// its min/max scan), a SIMD compare-and-count sweep per label of the block, about two vector
-// operations per 16 labels and label (the next block prefetched during the first sweep), into a dense histogram re-based as new extremes appear.
-// A block spanning more than 16 labels is counted by scalar increments. Returns false, having
-// written nothing, when the first block spans more than 16 labels (many classes: the
-// interleaved-histogram path does better) or the labels seen span too wide a range for a dense
-// histogram; the caller then takes the general path.
+#if defined(__AVX512BW__)
+// AVX-512BW byte counting of one 2048-label block. pack_block_bytes stores the low bytes of
+// q[j] - base (64 labels a vector), prefetches the next block, and returns the largest
+// q[j] - base as an unsigned 32-bit number (so any label below base reads as huge).
+inline std::uint32_t pack_block_bytes(const std::int32_t* q, std::int32_t base,
+                                      std::uint8_t* packed) noexcept {
+  constexpr index_t block = 2048;
+  const __m512i b = _mm512_set1_epi32(base);
+  __m512i top = _mm512_setzero_si512();
+  for (index_t j = 0; j < block; j += 64) {
+    const __m512i d0 = _mm512_sub_epi32(_mm512_loadu_si512(q + j), b);
+    const __m512i d1 = _mm512_sub_epi32(_mm512_loadu_si512(q + j + 16), b);
+    const __m512i d2 = _mm512_sub_epi32(_mm512_loadu_si512(q + j + 32), b);
+    const __m512i d3 = _mm512_sub_epi32(_mm512_loadu_si512(q + j + 48), b);
+    top = _mm512_max_epu32(top, _mm512_max_epu32(_mm512_max_epu32(d0, d1), _mm512_max_epu32(d2, d3)));
+    __m512i v = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(d0));
+    v = _mm512_inserti32x4(v, _mm512_cvtepi32_epi8(d1), 1);
+    v = _mm512_inserti32x4(v, _mm512_cvtepi32_epi8(d2), 2);
+    v = _mm512_inserti32x4(v, _mm512_cvtepi32_epi8(d3), 3);
+    _mm512_store_si512(packed + j, v);
+    for (index_t line = 0; line < 64; line += 16) simd::prefetch(q + j + line, block * sizeof(std::int32_t));
+  }
+  return _mm512_reduce_max_epu32(top);
+}
+
+// Smallest and largest byte of a packed block.
+inline std::pair<int, int> byte_min_max(const std::uint8_t* packed) noexcept {
+  __m512i lo = _mm512_set1_epi8(-1), hi = _mm512_setzero_si512();
+  for (index_t j = 0; j < 2048; j += 64) {
+    const __m512i v = _mm512_load_si512(packed + j);
+    lo = _mm512_min_epu8(lo, v);
+    hi = _mm512_max_epu8(hi, v);
+  }
+  alignas(64) std::uint8_t l[64], h[64];
+  _mm512_store_si512(l, lo);
+  _mm512_store_si512(h, hi);
+  return {*std::min_element(l, l + 64), *std::max_element(h, h + 64)};
+}
+
+// h[k - k_lo] += the number of bytes equal to k in a packed block, for k in [k_lo, k_hi]: one
+// byte compare and masked add per 64 labels and k. A byte counter takes at most 2048 / 64 = 32
+// increments, far from overflow.
+inline void count_block_bytes(const std::uint8_t* packed, int k_lo, int k_hi,
+                              std::int64_t* h) noexcept {
+  const __m512i minus_one = _mm512_set1_epi8(-1), zero = _mm512_setzero_si512();
+  for (int k = k_lo; k <= k_hi; ++k) {
+    const __m512i c = _mm512_set1_epi8(static_cast<char>(k));
+    __m512i a0 = zero, a1 = zero;
+    for (index_t j = 0; j < 2048; j += 128) {
+      const __mmask64 m0 = _mm512_cmpeq_epi8_mask(_mm512_load_si512(packed + j), c);
+      const __mmask64 m1 = _mm512_cmpeq_epi8_mask(_mm512_load_si512(packed + j + 64), c);
+      a0 = _mm512_mask_sub_epi8(a0, m0, a0, minus_one);
+      a1 = _mm512_mask_sub_epi8(a1, m1, a1, minus_one);
+    }
+    h[k - k_lo] += static_cast<std::int64_t>(_mm512_reduce_add_epi64(
+        _mm512_add_epi64(_mm512_sad_epu8(a0, zero), _mm512_sad_epu8(a1, zero))));
+  }
+}
+#endif
+
+// Unweighted int32 labels in one pass over memory, per block of 2048 labels (8 KiB): with
+// AVX-512BW a full block is packed to bytes against the previous narrow block's minimum and, when
+// that check passes, counted from the bytes at once (one read of the block); otherwise the block's
+// min/max is scanned and, when it spans at most 16 labels, counted by bytes (AVX-512BW) or by one
+// SIMD compare-and-count sweep per label (about two vector operations per 16 labels and label,
+// the next block prefetched during the first sweep). Counts go to a dense histogram re-based as
+// new extremes appear. A block spanning more than 16 labels is counted by scalar increments.
+// Returns false, having written nothing, when the first block spans more than 16 labels (many
+// classes: the interleaved-histogram path does better) or the labels seen span too wide a range
+// for a dense histogram; the caller then takes the general path.
 inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts& out) {
   constexpr index_t lanes = static_cast<index_t>(simd::lanes<std::int32_t>);
   constexpr index_t block = 2048;
@@ -126,9 +189,29 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
     hist.resize(static_cast<std::size_t>(new_hi - new_lo + 1), 0);
     return true;
   };
+#if defined(__AVX512BW__)
+  alignas(64) std::uint8_t packed[block];
+  // The previous narrow block's minimum: a full block is first packed against it, and counted
+  // at once when all its labels lie in [guess, guess + 15] (the packing pass also checks that),
+  // so most blocks are read once, without a separate min/max scan.
+  std::int64_t guess = std::numeric_limits<std::int64_t>::min();
+#endif
   for (index_t i = 0; i < len;) {
     const index_t n = std::min(block, len - i);
     const std::int32_t* q = p + i;
+#if defined(__AVX512BW__)
+    // guess + 15 must not pass INT32_MAX: the wrapped difference v - guess then lies in [0, 15]
+    // exactly when v does in [guess, guess + 15].
+    if (n == block && guess != std::numeric_limits<std::int64_t>::min() &&
+        guess <= std::numeric_limits<std::int32_t>::max() - 15 &&
+        pack_block_bytes(q, static_cast<std::int32_t>(guess), packed) < 16) {
+      const auto bm = byte_min_max(packed);
+      if (!cover(guess + bm.first, guess + bm.second)) return false;
+      count_block_bytes(packed, bm.first, bm.second, hist.data() + (guess + bm.first - base));
+      i += n;
+      continue;
+    }
+#endif
     const auto mm = int32_min_max(q, n);
     const std::int64_t lo = mm.first, hi = mm.second;
     if (i == 0 && hi - lo >= narrow) return false;
@@ -136,40 +219,10 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
     std::int64_t* h = hist.data() + (lo - base);
     if (hi - lo < narrow) {
 #if defined(__AVX512BW__)
-      // AVX-512BW: the block's labels, less lo, packed to bytes once (64 a vector), then one
-      // byte compare and masked add per 64 labels and class: a fifth of the int32 sweeps' work.
-      // A byte counter takes at most 2048 / 64 = 32 increments per block, far from overflow.
       if (n == block) {
-        alignas(64) std::uint8_t packed[block];
-        const __m512i base = _mm512_set1_epi32(static_cast<std::int32_t>(lo));
-        for (index_t j = 0; j < block; j += 64) {
-          const __m128i b0 = _mm512_cvtepi32_epi8(_mm512_sub_epi32(_mm512_loadu_si512(q + j), base));
-          const __m128i b1 = _mm512_cvtepi32_epi8(_mm512_sub_epi32(_mm512_loadu_si512(q + j + 16), base));
-          const __m128i b2 = _mm512_cvtepi32_epi8(_mm512_sub_epi32(_mm512_loadu_si512(q + j + 32), base));
-          const __m128i b3 = _mm512_cvtepi32_epi8(_mm512_sub_epi32(_mm512_loadu_si512(q + j + 48), base));
-          __m512i v = _mm512_castsi128_si512(b0);
-          v = _mm512_inserti32x4(v, b1, 1);
-          v = _mm512_inserti32x4(v, b2, 2);
-          v = _mm512_inserti32x4(v, b3, 3);
-          _mm512_store_si512(packed + j, v);
-          simd::prefetch(q + j, block * sizeof(std::int32_t));
-          simd::prefetch(q + j + 16, block * sizeof(std::int32_t));
-          simd::prefetch(q + j + 32, block * sizeof(std::int32_t));
-          simd::prefetch(q + j + 48, block * sizeof(std::int32_t));
-        }
-        const __m512i minus_one = _mm512_set1_epi8(-1), zero = _mm512_setzero_si512();
-        for (std::int64_t k = 0; k <= hi - lo; ++k) {
-          const __m512i c = _mm512_set1_epi8(static_cast<char>(k));
-          __m512i a0 = zero, a1 = zero;
-          for (index_t j = 0; j < block; j += 128) {
-            const __mmask64 m0 = _mm512_cmpeq_epi8_mask(_mm512_load_si512(packed + j), c);
-            const __mmask64 m1 = _mm512_cmpeq_epi8_mask(_mm512_load_si512(packed + j + 64), c);
-            a0 = _mm512_mask_sub_epi8(a0, m0, a0, minus_one);
-            a1 = _mm512_mask_sub_epi8(a1, m1, a1, minus_one);
-          }
-          h[k] += static_cast<std::int64_t>(_mm512_reduce_add_epi64(
-              _mm512_add_epi64(_mm512_sad_epu8(a0, zero), _mm512_sad_epu8(a1, zero))));
-        }
+        pack_block_bytes(q, static_cast<std::int32_t>(lo), packed);
+        count_block_bytes(packed, 0, static_cast<int>(hi - lo), h);
+        guess = lo;
         i += n;
         continue;
       }
