@@ -13,9 +13,11 @@
 
 #include <ladle/core/random.hpp>
 #include <ladle/core/simd.hpp>
+#include <ladle/core/tensor.hpp>
 #include <ladle/neighbors.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,9 +34,13 @@ using ladle_bench::thread_seconds;
 
 BENCHMARK(ladle_bench::BM_fma_peak)->Name("fma_peak")->Iterations(1);
 
-std::vector<float> random_points(ladle::index_t n, ladle::index_t d, std::uint64_t seed = 2024) {
+// The points live in a ladle::tensor, whose buffers of 4 MiB or more are advised as transparent
+// huge pages, as NumPy (>= 1.22) does for the arrays FAISS and scikit-learn read in the compare
+// scripts: both sides then run on the same page size (the exact re-measures read rows at random,
+// and with 4 KiB pages each one costs a TLB miss).
+ladle::tensor<float, 1> random_points(ladle::index_t n, ladle::index_t d, std::uint64_t seed = 2024) {
   ladle::philox g(ladle::seed{seed});
-  std::vector<float> x(static_cast<std::size_t>(n * d));
+  ladle::tensor<float, 1> x(std::array<ladle::index_t, 1>{n * d}, ladle::uninitialized);
   for (auto& v : x) v = static_cast<float>(ladle::normal(g));
   return x;
 }
@@ -89,7 +95,7 @@ int run_once(int argc, char** argv) {
   }
   const double peak = fma_peak_gflops();
   const auto ref = random_points(nr, d);
-  const auto qs = self ? std::vector<float>() : random_points(nq, d, 7);
+  const auto qs = random_points(self ? 0 : nq, d, 7);
   ladle::knn_options opts;
   opts.k = k;
   // Tile overrides for tuning runs (unset: the automatic choice).

@@ -122,27 +122,14 @@ inline std::uint32_t pack_block_bytes(const std::int32_t* q, std::int32_t base,
   return _mm512_reduce_max_epu32(top);
 }
 
-// Smallest and largest byte of a packed block.
-inline std::pair<int, int> byte_min_max(const std::uint8_t* packed) noexcept {
-  __m512i lo = _mm512_set1_epi8(-1), hi = _mm512_setzero_si512();
-  for (index_t j = 0; j < 2048; j += 64) {
-    const __m512i v = _mm512_load_si512(packed + j);
-    lo = _mm512_min_epu8(lo, v);
-    hi = _mm512_max_epu8(hi, v);
-  }
-  alignas(64) std::uint8_t l[64], h[64];
-  _mm512_store_si512(l, lo);
-  _mm512_store_si512(h, hi);
-  return {*std::min_element(l, l + 64), *std::max_element(h, h + 64)};
-}
-
-// h[k - k_lo] += the number of bytes equal to k in a packed block, for k in [k_lo, k_hi]: one
-// byte compare and masked add per 64 labels and k. A byte counter takes at most 2048 / 64 = 32
-// increments, far from overflow.
-inline void count_block_bytes(const std::uint8_t* packed, int k_lo, int k_hi,
-                              std::int64_t* h) noexcept {
+// h[k] += the number of bytes equal to k in a packed block whose bytes all lie in [0, top]: one
+// byte compare and masked add per 64 labels for each k < top; label top takes the rest of the
+// block (2048 minus the others), so the most common case, one class per block, costs no sweep.
+// A byte counter takes at most 2048 / 128 = 16 increments, far from overflow.
+inline void count_block_bytes(const std::uint8_t* packed, int top, std::int64_t* h) noexcept {
   const __m512i minus_one = _mm512_set1_epi8(-1), zero = _mm512_setzero_si512();
-  for (int k = k_lo; k <= k_hi; ++k) {
+  std::int64_t others = 0;
+  for (int k = 0; k < top; ++k) {
     const __m512i c = _mm512_set1_epi8(static_cast<char>(k));
     __m512i a0 = zero, a1 = zero;
     for (index_t j = 0; j < 2048; j += 128) {
@@ -151,9 +138,12 @@ inline void count_block_bytes(const std::uint8_t* packed, int k_lo, int k_hi,
       a0 = _mm512_mask_sub_epi8(a0, m0, a0, minus_one);
       a1 = _mm512_mask_sub_epi8(a1, m1, a1, minus_one);
     }
-    h[k - k_lo] += static_cast<std::int64_t>(_mm512_reduce_add_epi64(
+    const auto count = static_cast<std::int64_t>(_mm512_reduce_add_epi64(
         _mm512_add_epi64(_mm512_sad_epu8(a0, zero), _mm512_sad_epu8(a1, zero))));
+    h[k] += count;
+    others += count;
   }
+  h[top] += 2048 - others;
 }
 #endif
 
@@ -195,6 +185,7 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
   // at once when all its labels lie in [guess, guess + 15] (the packing pass also checks that),
   // so most blocks are read once, without a separate min/max scan.
   std::int64_t guess = std::numeric_limits<std::int64_t>::min();
+  std::uint32_t top = 0;
 #endif
   for (index_t i = 0; i < len;) {
     const index_t n = std::min(block, len - i);
@@ -204,10 +195,10 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
     // exactly when v does in [guess, guess + 15].
     if (n == block && guess != std::numeric_limits<std::int64_t>::min() &&
         guess <= std::numeric_limits<std::int32_t>::max() - 15 &&
-        pack_block_bytes(q, static_cast<std::int32_t>(guess), packed) < 16) {
-      const auto bm = byte_min_max(packed);
-      if (!cover(guess + bm.first, guess + bm.second)) return false;
-      count_block_bytes(packed, bm.first, bm.second, hist.data() + (guess + bm.first - base));
+        (top = pack_block_bytes(q, static_cast<std::int32_t>(guess), packed)) < 16) {
+      // The block's labels lie in [guess, guess + top]; label guess + top is present.
+      if (!cover(guess, guess + top)) return false;
+      count_block_bytes(packed, static_cast<int>(top), hist.data() + (guess - base));
       i += n;
       continue;
     }
@@ -221,7 +212,7 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
 #if defined(__AVX512BW__)
       if (n == block) {
         pack_block_bytes(q, static_cast<std::int32_t>(lo), packed);
-        count_block_bytes(packed, 0, static_cast<int>(hi - lo), h);
+        count_block_bytes(packed, static_cast<int>(hi - lo), h);
         guess = lo;
         i += n;
         continue;
