@@ -35,6 +35,7 @@ struct quantize_args {
 };
 
 struct plan_item {
+  explicit plan_item(const ladle::safetensors_checkpoint::entry* e) : entry(e) {}
   const ladle::safetensors_checkpoint::entry* entry;
   bool quantize = false;
   std::string why_kept;
@@ -68,7 +69,7 @@ void run(quantize_args& a) {
     it = it->first.compare(0, 12, "ladle.quant.") == 0 ? metadata.erase(it) : std::next(it);
   for (const auto& e : in.tensors()) {
     const auto& t = *e.tensor;
-    plan_item item{&e};
+    plan_item item(&e);
     if (in.metadata().count(quant_key(t.name)))
       throw failure(a.input + ": tensor '" + t.name + "' is already quantized (dequantize it first)");
     if (!ladle::safetensors_dtype_is_float(t.dtype)) item.why_kept = "not a float tensor";

@@ -5,6 +5,7 @@
 #include "ladle/core/error.hpp"
 #include "ladle/core/size.hpp"
 #include "ladle/detail/exact_distance.hpp"
+#include "ladle/detail/mass_draw.hpp"
 #include "ladle/neighbors/knn.hpp"
 
 #include <algorithm>
@@ -126,21 +127,11 @@ std::vector<index_t> kmeans_seed(const Policy& policy, const kmeans_rows<T>& R, 
     kmeans_distances_to(R, R.row(chosen[0]), b, e, dist.data());
   });
   for (index_t c = 1; c < k; ++c) {
-    double acc = 0;
-    for (std::size_t i = 0; i < un; ++i) prefix[i] = (acc += dist[i]);
-    const double total = acc;
+    const double total = running_sums(dist, prefix);
     double best_pot = std::numeric_limits<double>::infinity();
     index_t best_idx = -1;
     for (index_t t = 0; t < trials; ++t) {
-      index_t idx;
-      if (total > 0) {
-        const double u = uniform_double(g) * total;  // in [0, total)
-        idx = static_cast<index_t>(std::upper_bound(prefix.begin(), prefix.end(), u) -
-                                   prefix.begin());
-        idx = std::min(idx, n - 1);  // (u < total, so only a guard)
-      } else {
-        idx = uniform_index(g, n);  // every row coincides with a centre already
-      }
+      const index_t idx = draw_by_mass(g, dist, prefix, total);
       const T* cr = R.row(idx);
       parallel_for(policy, n, kmeans_grain, [&](index_t b, index_t e) {
         kmeans_distances_to(R, cr, b, e, cand.data());

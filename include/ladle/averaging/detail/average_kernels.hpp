@@ -39,8 +39,8 @@ struct average_plan {
   void* out = nullptr;                ///< whole output tensor (in-memory forms)
   std::uint64_t stream = 0;           ///< Philox stream of stochastic rounding
   input_read read = input_read::widened;  ///< set by decide_input_read
-  std::vector<const void*> x;         ///< in-place reads: the inputs' data, in order
-  std::vector<float> c;               ///< and their coefficients
+  std::vector<const void*> in_place_data;  ///< in-place reads: the inputs' data, in order
+  std::vector<float> in_place_coef;        ///< and their coefficients
 };
 
 struct average_scratch {
@@ -52,19 +52,19 @@ struct average_scratch {
         out(static_cast<std::size_t>(chunk)) {}
 };
 
-/// Decides once per tensor how the running mean reads p's inputs (p.read, p.x, p.c).
+/// Decides once per tensor how the running mean reads p's inputs (p.read and the in-place lists).
 inline void decide_input_read(average_plan& p) {
   p.read = input_read::widened;
-  p.x.clear();
-  p.c.clear();
+  p.in_place_data.clear();
+  p.in_place_coef.clear();
   if (p.integer || p.inputs.empty()) return;
   const dtype t = p.inputs[0].type;
   if (!(t == dtype_v<float>) && !(t == dtype_v<bfloat16>)) return;
   for (const auto& in : p.inputs)
     if (!(in.type == t) || reinterpret_cast<std::uintptr_t>(in.data) % (t.bits / 8u) != 0) return;
   for (const auto& in : p.inputs) {
-    p.x.push_back(in.data);
-    p.c.push_back(in.coef);
+    p.in_place_data.push_back(in.data);
+    p.in_place_coef.push_back(in.coef);
   }
   p.read = t == dtype_v<float> ? input_read::in_place_float : input_read::in_place_bfloat16;
 }
@@ -322,10 +322,12 @@ void average_range(const average_plan& p, index_t begin, index_t end, const aver
     }
     float* acc = s.acc.data();
     if (o.accumulation == average_accumulation::running_mean && p.read == input_read::in_place_float) {
-      running_mean_all<float>(acc, p.x.data(), p.c.data(), p.x.size(), at, n, false);
+      running_mean_all<float>(acc, p.in_place_data.data(), p.in_place_coef.data(),
+                              p.in_place_data.size(), at, n, false);
     } else if (o.accumulation == average_accumulation::running_mean &&
                p.read == input_read::in_place_bfloat16) {
-      running_mean_all<bfloat16>(acc, p.x.data(), p.c.data(), p.x.size(), at, n, false);
+      running_mean_all<bfloat16>(acc, p.in_place_data.data(), p.in_place_coef.data(),
+                                 p.in_place_data.size(), at, n, false);
     } else if (o.accumulation == average_accumulation::running_mean) {
       copy_first(acc, load_floats(p.inputs[0], at, n, s.buf.data()), n);
       for (std::size_t k = 1; k < p.inputs.size(); ++k) {
@@ -354,8 +356,9 @@ inline bool average_range_direct(const average_plan& p, index_t begin, index_t e
   if (o.accumulation != average_accumulation::running_mean || p.read != input_read::in_place_float ||
       !(p.out_type == dtype_v<float>) || reinterpret_cast<std::uintptr_t>(p.out) % 4 != 0)
     return false;
-  running_mean_all<float>(static_cast<float*>(p.out) + begin, p.x.data(), p.c.data(), p.x.size(),
-                          begin, end - begin, streamed);
+  running_mean_all<float>(static_cast<float*>(p.out) + begin, p.in_place_data.data(),
+                          p.in_place_coef.data(), p.in_place_data.size(), begin, end - begin,
+                          streamed);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include "ladle/core/parallel.hpp"
 #include "ladle/core/random.hpp"
 #include "ladle/core/simd.hpp"
+#include "ladle/detail/mass_draw.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -165,21 +166,11 @@ void pq_kmeans(const Policy& policy, const float* x, index_t n, index_t d, index
         [](double a, double b) { return a + b; });
   };
   for (index_t c = 1; c < k; ++c) {
-    double acc = 0;
-    for (std::size_t i = 0; i < un; ++i) prefix[i] = (acc += dist[i]);
-    const double total = acc;
+    const double total = running_sums(dist, prefix);
     double best_pot = std::numeric_limits<double>::infinity();
     index_t best_idx = -1;
     for (int t = 0; t < trials; ++t) {
-      index_t idx;
-      if (total > 0) {
-        const double u = uniform_double(g) * total;
-        idx = static_cast<index_t>(std::upper_bound(prefix.begin(), prefix.end(), u) - prefix.begin());
-        idx = std::min(idx, n - 1);
-        while (idx > 0 && dist[static_cast<std::size_t>(idx)] == 0) --idx;  // never a zero-mass point
-      } else {
-        idx = uniform_index(g, n);  // every point already coincides with a centroid
-      }
+      const index_t idx = draw_by_mass(g, dist, prefix, total);
       const float* cand = x + idx * d;
       parallel_for(policy, n, grain, [&](index_t b, index_t e) {
         for (index_t i = b; i < e; ++i) {
