@@ -249,7 +249,7 @@ std::vector<T> make_buffer(index_t n, const char* fn, const char* arg, const T& 
   auto make = [&] {
     std::vector<T> v;
     v.reserve(static_cast<std::size_t>(n));
-    advise_huge_pages_within(v.data(), bytes);
+    if constexpr (!std::is_same<T, bool>::value) advise_huge_pages_within(v.data(), bytes);
     v.assign(static_cast<std::size_t>(n), value);
     return v;
   };
