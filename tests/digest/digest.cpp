@@ -8,6 +8,7 @@
 #include <ladle/core/dtype.hpp>
 #include <ladle/core/math.hpp>
 #include <ladle/core/random.hpp>
+#include <ladle/core/random_simd.hpp>
 #include <ladle/neighbors.hpp>
 #include <ladle/quantization.hpp>
 #include <ladle/resampling.hpp>
@@ -497,6 +498,41 @@ void kmeans_selection_items() {
   }
 }
 
+// ---- sampling ----------------------------------------------------------------------------------
+
+// Vectorised Philox blocks (bodies, tails, a counter crossing 2^32) and the samplers that use
+// them: uniform subsets (bit set and hash set), permutation prefixes, weighted keys.
+void sampling_items() {
+  const ladle::philox g(ladle::seed{77}, 0x5350);
+  digest db;
+  for (std::uint64_t first : {0ull, 5ull, (1ull << 32) - 13}) {
+    std::vector<std::uint32_t> w(4 * 101);
+    ladle::detail::philox_blocks(g, first, 101, w.data());
+    db.add(w);
+  }
+  emit("philox/blocks", db);
+  digest du;
+  for (const index_t n : {index_t(1000), index_t(100003)})
+    for (const index_t k : {index_t(0), index_t(7), n / 3, n}) {
+      du.add(ladle::uniform_subset(n, k, ladle::seed{3}));
+      du.add(ladle::random_permutation_prefix(n, k, ladle::seed{3}));
+    }
+  du.add(ladle::uniform_subset(index_t(1) << 40, 1000, ladle::seed{3}));
+  emit("sampling/uniform", du);
+  const auto wf = uniform_like(600011, 0x5753, -0.5f, 1.0f);
+  std::vector<float> w(wf.size());
+  for (std::size_t i = 0; i < wf.size(); ++i) w[i] = wf[i] > 0 ? wf[i] : 0.0f;
+  const auto wd = cast<double>(w);
+  const auto vf = ladle::make_view(static_cast<const float*>(w.data()), w.size());
+  const auto vd = ladle::make_view(static_cast<const double*>(wd.data()), wd.size());
+  for (const index_t k : {index_t(1), index_t(1000), index_t(60001)}) {
+    digest dw;
+    dw.add(ladle::weighted_sample(ladle::par(3), vf, k, ladle::seed{9}, ladle::sample_order::draw));
+    dw.add(ladle::weighted_sample(vd, k, ladle::seed{9}));
+    emit("sampling/weighted/k" + std::to_string(k), dw);
+  }
+}
+
 // ---- weighting ---------------------------------------------------------------------------------
 
 // Softmax-style weights (SIMD exp bodies and scalar tails; float and double lanes), class counts.
@@ -575,6 +611,7 @@ int main(int argc, char** argv) {
   resampling_items<float>("float");
   resampling_items<double>("double");
   kmeans_selection_items();
+  sampling_items();
   weighting_items();
   std::ofstream out(path);
   for (const auto& l : lines) out << l << "\n";

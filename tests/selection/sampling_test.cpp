@@ -440,5 +440,73 @@ TEST_CASE("reservoir: long streams (exponential jumps) keep every item equally l
   CHECK(st::chi_square(st::uniform_subsets(6, 2), pairs, trials).ok());
 }
 
+// The reference draws item i's key the naive way, one scalar Philox block per item: u_i from the
+// 64 bits of block i / 2 (half i % 2) of the weighted stream, key E_i / (w_i 2^-e) with
+// E_i = -log(u_i) and 2^e just above the largest weight; the sample is the k smallest (key, index).
+// The windows of 64 uniforms from vector Philox must give exactly these items in this order,
+// also when a thread's part starts inside a window (odd grains) and for a strided view.
+template <class W>
+std::vector<index_t> naive_weighted(const std::vector<W>& w, index_t k, std::uint64_t s) {
+  const ladle::philox g(seed{s}, ladle::detail::stream_weighted);
+  double wmax = 0;
+  for (W v : w) wmax = std::max(wmax, static_cast<double>(v));
+  int e = 0;
+  std::frexp(wmax, &e);
+  const double scale = std::ldexp(1.0, -e);
+  std::vector<std::pair<double, index_t>> keys;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!(w[i] > 0)) continue;
+    const auto blk = g.block_at(i / 2);
+    const std::uint64_t bits = blk[2 * (i % 2)] | (std::uint64_t(blk[2 * (i % 2) + 1]) << 32);
+    const double u = (static_cast<double>(bits >> 11) + 0.5) / 9007199254740992.0;
+    keys.emplace_back(-std::log(u) / (static_cast<double>(w[i]) * scale), static_cast<index_t>(i));
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<index_t> out;
+  for (index_t j = 0; j < k; ++j) out.push_back(keys[std::size_t(j)].second);
+  return out;
+}
+
+TEST_CASE_TEMPLATE("weighted_sample: the keys of a naive per-item draw, any split", W, float, double) {
+  for (index_t n : {index_t(1), index_t(63), index_t(64), index_t(65), index_t(1000), index_t(70001),
+                    index_t(600011)}) {
+    std::vector<W> w(static_cast<std::size_t>(n));
+    ladle::philox g(seed{static_cast<std::uint64_t>(n)});
+    for (auto& v : w) v = ladle::uniform_double(g) < 0.3 ? W(0) : static_cast<W>(ladle::exponential(g) + 1e-3);
+    w[0] = W(1);
+    index_t positive = 0;
+    for (W v : w) positive += v > 0;
+    const auto wv = ladle::make_view(static_cast<const W*>(w.data()), w.size());
+    std::vector<W> spaced(2 * w.size(), W(7));
+    for (std::size_t i = 0; i < w.size(); ++i) spaced[2 * i] = w[i];
+    const ladle::tensor_view<const W, 1> sv(spaced.data(), {n}, {2});
+    for (index_t k : {index_t(1), positive / 7 + 1, positive}) {
+      CAPTURE(n);
+      CAPTURE(k);
+      const auto expected = naive_weighted(w, k, 5);
+      for (int threads : {1, 3}) {
+        CAPTURE(threads);
+        CHECK(ladle::weighted_sample(ladle::par(threads), wv, k, seed{5}, ladle::sample_order::draw) == expected);
+      }
+      CHECK(ladle::weighted_sample(sv, k, seed{5}, ladle::sample_order::draw) == expected);
+    }
+  }
+}
+
+TEST_CASE("weighted_sample: bad weights are reported at their first index") {
+  for (std::size_t at : {std::size_t(0), std::size_t(5), std::size_t(64), std::size_t(1000)}) {
+    for (double bad : {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+      std::vector<double> w(1001, 1.0);
+      w[at] = bad;
+      if (at + 7 < w.size()) w[at + 7] = -2.0;  // a later bad weight is not the one named
+      const auto wv = ladle::make_view(static_cast<const double*>(w.data()), w.size());
+      CAPTURE(at);
+      const std::string where = "at index " + std::to_string(at) + ";";
+      CHECK_THROWS_WITH_AS(ladle::weighted_sample(wv, 3, seed{1}), doctest::Contains(where.c_str()),
+                           ladle::domain_error);
+    }
+  }
+}
+
 }  // namespace LADLE_TEST_FILE
 }  // namespace

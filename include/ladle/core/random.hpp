@@ -101,6 +101,7 @@ class philox {
   }
 
   constexpr std::uint64_t stream() const noexcept { return stream_; }
+  constexpr philox4x32::key_type key() const noexcept { return key_; }
   constexpr std::uint64_t position() const noexcept { return position_; }
 
  private:
@@ -144,9 +145,12 @@ constexpr double uniform_double_open(philox& g) noexcept {
   return (static_cast<double>(g.next_u64() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-/// Unbiased integer in [0, bound) by Lemire's multiply-and-reject (usually one word).
-/// bound must be > 0.
-inline std::uint32_t uniform_u32(philox& g, std::uint32_t bound) noexcept {
+namespace detail {
+
+// The integer draws over any source of 32-bit words with philox's next_u64 (philox itself, or
+// detail::philox_words, which yields the same words faster).
+template <class G>
+std::uint32_t uniform_u32_from(G& g, std::uint32_t bound) noexcept {
   std::uint64_t m = std::uint64_t(g()) * bound;
   auto low = static_cast<std::uint32_t>(m);
   if (low < bound) {
@@ -159,9 +163,9 @@ inline std::uint32_t uniform_u32(philox& g, std::uint32_t bound) noexcept {
   return static_cast<std::uint32_t>(m >> 32);
 }
 
-/// Unbiased integer in [0, bound) for 64-bit bounds (rejection on 64-bit words).
-inline std::uint64_t uniform_u64(philox& g, std::uint64_t bound) noexcept {
-  if (bound <= 0xffffffffull) return uniform_u32(g, static_cast<std::uint32_t>(bound));
+template <class G>
+std::uint64_t uniform_u64_from(G& g, std::uint64_t bound) noexcept {
+  if (bound <= 0xffffffffull) return uniform_u32_from(g, static_cast<std::uint32_t>(bound));
   // Smallest all-ones mask covering bound - 1, then reject: at most 2 draws expected.
   std::uint64_t mask = bound - 1;
   mask |= mask >> 1; mask |= mask >> 2; mask |= mask >> 4;
@@ -170,6 +174,19 @@ inline std::uint64_t uniform_u64(philox& g, std::uint64_t bound) noexcept {
     const std::uint64_t x = g.next_u64() & mask;
     if (x < bound) return x;
   }
+}
+
+}  // namespace detail
+
+/// Unbiased integer in [0, bound) by Lemire's multiply-and-reject (usually one word).
+/// bound must be > 0.
+inline std::uint32_t uniform_u32(philox& g, std::uint32_t bound) noexcept {
+  return detail::uniform_u32_from(g, bound);
+}
+
+/// Unbiased integer in [0, bound) for 64-bit bounds (rejection on 64-bit words).
+inline std::uint64_t uniform_u64(philox& g, std::uint64_t bound) noexcept {
+  return detail::uniform_u64_from(g, bound);
 }
 
 /// Unbiased index in [0, n); throws ladle::invalid_argument when n <= 0.

@@ -1,6 +1,7 @@
 // Definitions for ladle/selection/sampling.hpp.
 #pragma once
 
+#include "ladle/core/random_simd.hpp"
 #include "ladle/selection/detail/common.hpp"
 
 #include <algorithm>
@@ -29,13 +30,15 @@ inline int count_trailing_zeros(std::uint64_t b) noexcept {  // b != 0
 
 /// Floyd's k-of-n into `out` (k = out.size()), ascending. Membership is a bit set when n bits
 /// take no more room than the hash set would (n <= 128 k), otherwise an open-addressing set.
-/// Both give the same subset for the same draws: only the membership test differs.
-inline void floyd_sorted(index_t n, index_t k, philox& g, index_t* out) {
+/// Both give the same subset for the same draws: only the membership test differs. The words
+/// are those of a fresh `g` (start of its stream), in order.
+inline void floyd_sorted(index_t n, index_t k, const philox& stream, index_t* out) {
   if (k == 0) return;
+  philox_words g(stream);
   if (n <= 128 * k) {
     std::vector<std::uint64_t> bits(static_cast<std::size_t>((n + 63) / 64), 0);
     for (index_t j = n - k; j < n; ++j) {
-      auto t = static_cast<index_t>(uniform_u64(g, static_cast<std::uint64_t>(j) + 1));
+      auto t = static_cast<index_t>(uniform_u64_from(g, static_cast<std::uint64_t>(j) + 1));
       if ((bits[std::size_t(t >> 6)] >> (t & 63)) & 1u) t = j;
       bits[std::size_t(t >> 6)] |= std::uint64_t(1) << (t & 63);
     }
@@ -62,7 +65,7 @@ inline void floyd_sorted(index_t n, index_t k, philox& g, index_t* out) {
   };
   index_t w = 0;
   for (index_t j = n - k; j < n; ++j) {
-    const auto t = static_cast<index_t>(uniform_u64(g, static_cast<std::uint64_t>(j) + 1));
+    const auto t = static_cast<index_t>(uniform_u64_from(g, static_cast<std::uint64_t>(j) + 1));
     if (insert(t)) {
       out[w++] = t;
     } else {
@@ -141,14 +144,14 @@ inline std::vector<index_t> random_permutation_prefix(index_t n, index_t k, seed
   if (n < 0) throw_invalid_argument(fn, "n", "must not be negative, got ", n);
   detail::require_count(k, n, fn, "k", "indices");
   auto out = detail::make_buffer<index_t>(k, fn, "k");
-  philox g(s, detail::stream_permutation);
+  detail::philox_words g(philox(s, detail::stream_permutation));
   // Fisher-Yates from the front: step i swaps slot i with a uniform slot in [i, n). Only the
   // slots touched so far are stored (dense array when n is small compared with k).
   if (n <= 4 * k) {
     std::vector<index_t> a(static_cast<std::size_t>(n));
     for (index_t i = 0; i < n; ++i) a[std::size_t(i)] = i;
     for (index_t i = 0; i < k; ++i) {
-      const auto j = i + static_cast<index_t>(uniform_u64(g, static_cast<std::uint64_t>(n - i)));
+      const auto j = i + static_cast<index_t>(detail::uniform_u64_from(g, static_cast<std::uint64_t>(n - i)));
       std::swap(a[std::size_t(i)], a[std::size_t(j)]);
       out[std::size_t(i)] = a[std::size_t(i)];
     }
@@ -161,7 +164,7 @@ inline std::vector<index_t> random_permutation_prefix(index_t n, index_t k, seed
     return it == moved.end() ? i : it->second;
   };
   for (index_t i = 0; i < k; ++i) {
-    const auto j = i + static_cast<index_t>(uniform_u64(g, static_cast<std::uint64_t>(n - i)));
+    const auto j = i + static_cast<index_t>(detail::uniform_u64_from(g, static_cast<std::uint64_t>(n - i)));
     const index_t vi = value_at(i), vj = value_at(j);
     out[std::size_t(i)] = vj;
     moved[j] = vi;  // slot i is never read again
@@ -392,6 +395,47 @@ struct item_uniforms {
   }
 };
 
+/// The positive count and the largest and smallest positive weight of w[0, n) when every weight
+/// is finite and non-negative (then true; false, and the outputs unspecified, otherwise).
+template <class T>
+bool summarise_weights(const T* w, index_t n, index_t& positive, double& wmax, double& wmin) noexcept {
+  constexpr T inf = std::numeric_limits<T>::infinity(), top = std::numeric_limits<T>::max();
+  T hi = 0, lo = inf;
+  bool ok = true;
+  index_t count = 0, i = 0;
+#if LADLE_HAS_SIMD
+  using B = simd::batch<T>;
+  constexpr index_t L = static_cast<index_t>(simd::lanes<T>);
+  B vhi(T(0)), vlo(inf);
+  auto vok = B(T(0)) == B(T(0));
+  for (; i + L <= n; i += L) {
+    const B x = B::load_unaligned(w + i);
+    const auto pos = x > B(T(0));
+    vok = vok & (x >= B(T(0))) & (x <= B(top));
+    vhi = xsimd::max(vhi, x);
+    vlo = xsimd::min(vlo, simd::select(pos, x, B(inf)));
+    count += simd::count(pos);
+  }
+  ok = xsimd::all(vok);
+  if (ok) {
+    hi = simd::reduce_max(vhi);
+    lo = simd::reduce_min(vlo);
+  }
+#endif
+  for (; i < n; ++i) {
+    const T x = w[i];
+    ok &= (x >= 0) & (x <= top);
+    count += x > 0;
+    hi = x > hi ? x : hi;
+    lo = x > 0 && x < lo ? x : lo;
+  }
+  if (!ok) return false;
+  positive = count;
+  wmax = count > 0 ? static_cast<double>(hi) : 0.0;
+  wmin = static_cast<double>(lo);
+  return true;
+}
+
 template <class Policy, class W>
 void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t k, seed s,
                           sample_order order, index_t* out, const char* fn) {
@@ -400,10 +444,12 @@ void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t 
                 "ladle selection: weights must be float or double");
   require_host(weights, fn, "weights");
   const index_t n = weights.extent(0);
-  // One pass: validation, number of positive weights, their range.
+  // One pass: validation, number of positive weights, their range (vectorised when the weights
+  // are contiguous; the scalar loop names the first bad weight).
   index_t positive = 0;
   double wmax = 0, wmin = std::numeric_limits<double>::infinity();
-  for (index_t i = 0; i < n; ++i) {
+  const bool summarised = weights.stride(0) == 1 && summarise_weights(weights.data(), n, positive, wmax, wmin);
+  for (index_t i = 0; i < n && !summarised; ++i) {
     const double w = static_cast<double>(weights(i));
     if (!(w >= 0) || !(w <= std::numeric_limits<double>::max()))
       throw_domain_error(fn, "weights", "has ", weights(i), " at index ", i,
@@ -440,7 +486,7 @@ void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t 
     if (1.0 - u >= tau * ws * (1.0 + 0x1p-40)) return std::numeric_limits<double>::infinity();
     return -std::log(u) / ws;
   };
-  // A starting threshold from a pilot of evenly spaced items, set to admit about 1.25 k items;
+  // A starting threshold from a pilot of evenly spaced items, set to admit about 1.05 k items;
   // if fewer than k get in, the pass is redone without it. Either way the result is the exact
   // k smallest keys; the pilot only saves work.
   double tau0 = std::numeric_limits<double>::infinity();
@@ -452,7 +498,7 @@ void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t 
     for (index_t j = 0; j < pilot; ++j)
       keys[std::size_t(j)] = key_of(draw, j * step, std::numeric_limits<double>::infinity());
     const double expect = static_cast<double>(k) * static_cast<double>(pilot) / static_cast<double>(n);
-    const auto q = static_cast<index_t>(1.25 * expect + 4.0 * std::sqrt(expect) + 16.0);
+    const auto q = static_cast<index_t>(1.05 * expect + 4.0 * std::sqrt(expect) + 16.0);
     if (q < pilot) {
       std::nth_element(keys.begin(), keys.begin() + std::ptrdiff_t(q), keys.end());
       tau0 = keys[std::size_t(q)];
@@ -462,31 +508,40 @@ void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t 
   // per thread, at least 2^16 items each) cannot change the result.
   const index_t parts = std::max<index_t>(1, std::min<index_t>(policy.threads(), n >> 16));
   const index_t grain = (n + parts - 1) / parts;
-  // The linear-space scan, 64 items at a time: their uniforms first (32 Philox blocks), then a
-  // branch-free screen (1 - u < tau w (1 + 2^-40), the test key_of applies, against the
-  // threshold at the block's start: it only falls, so a stale one admits extra candidates and
-  // rejects none), then the exact key of each survivor, re-tested against the current threshold.
-  auto scan_blocks = [&](item_uniforms& draw, index_t begin, index_t end, smallest_k& best) {
-    constexpr index_t block = 64;
-    double u[block];
-    unsigned char pass[block];
-    for (index_t at = begin; at < end; at += block) {
-      const index_t m = std::min(block, end - at);
-      for (index_t j = 0; j < m; ++j) u[j] = draw(at + j);
-      const double bound = best.threshold() * scale * (1.0 + 0x1p-40);
-      if (stride == 1) {
-        const W* w = wp + at;
-        for (index_t j = 0; j < m; ++j)
-          pass[j] = (static_cast<double>(w[j]) > 0) & (1.0 - u[j] < bound * static_cast<double>(w[j]));
+  // The linear-space scan over aligned windows of 64 items: their uniforms first (32 Philox
+  // blocks at once, bit-identical to item_uniforms), then a branch-free screen (1 - u <
+  // tau w (1 + 2^-40), the test key_of applies, against the threshold at the window's start: it
+  // only falls, so a stale one admits extra candidates and rejects none), then the exact key of
+  // each survivor, re-tested against the current threshold.
+  auto scan_blocks = [&](const philox& gen, index_t begin, index_t end, smallest_k& best) {
+    constexpr index_t window = 64;
+    alignas(64) std::uint32_t words[2 * window];
+    alignas(64) double u[window];
+    alignas(64) double wv[window];
+    int survivor[window];
+    for (index_t at = begin & ~(window - 1); at < end; at += window) {
+      philox_blocks(gen, static_cast<std::uint64_t>(at) >> 1, window / 2, words);
+      const index_t lo = std::max(begin, at) - at, hi = std::min(end, at + window) - at;
+      if (stride == 1 && lo == 0 && hi == window) {
+        for (index_t j = 0; j < window; ++j) wv[j] = static_cast<double>(wp[at + j]);
       } else {
-        for (index_t j = 0; j < m; ++j) {
-          const double wj = static_cast<double>(wp[(at + j) * stride]);
-          pass[j] = (wj > 0) & (1.0 - u[j] < bound * wj);
-        }
+        for (index_t j = 0; j < window; ++j)
+          wv[j] = j >= lo && j < hi ? static_cast<double>(wp[(at + j) * stride]) : 0.0;
       }
-      for (index_t j = 0; j < m; ++j) {
-        if (!pass[j]) continue;
-        const double key = -std::log(u[j]) / (static_cast<double>(wp[(at + j) * stride]) * scale);
+      for (index_t j = 0; j < window; ++j) {
+        std::uint64_t bits;
+        std::memcpy(&bits, words + 2 * j, sizeof bits);
+        u[j] = (static_cast<double>(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+      }
+      const double bound = best.threshold() * scale * (1.0 + 0x1p-40);
+      int count = 0;
+      for (index_t j = 0; j < window; ++j) {
+        survivor[count] = static_cast<int>(j);
+        count += (wv[j] > 0) & (1.0 - u[j] < bound * wv[j]);
+      }
+      for (int c = 0; c < count; ++c) {
+        const int j = survivor[c];
+        const double key = -std::log(u[j]) / (wv[j] * scale);
         if (best.admits(key)) best.push(key, at + j);
       }
     }
@@ -505,7 +560,7 @@ void weighted_sample_impl(const Policy& policy, vector_view<W> weights, index_t 
           if (best.admits(key)) best.push(key, i);
         }
       } else {
-        scan_blocks(draw, begin, end, best);
+        scan_blocks(draw.gen, begin, end, best);
       }
       best.trim();
     });
