@@ -83,6 +83,18 @@ struct sq_distance_screen {
   }
 };
 
+/// Read hints for the cache lines of [p, p + bytes) (rows the exact pass will read soon).
+inline void prefetch_bytes(const void* p, index_t bytes) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const auto* c = static_cast<const char*>(p);
+  for (index_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o, 0, 3);
+  __builtin_prefetch(c + bytes - 1, 0, 3);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 /// The first maximum of v[q0, q1) when it exceeds best.value (the scalar loop's answer: the
 /// lowest position of the block's largest value), the block maximum found with SIMD.
 inline void block_farthest(const double* v, index_t q0, index_t q1, farthest& best) noexcept {
@@ -212,12 +224,33 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
         policy, m, 2048, farthest{},
         [&](index_t begin, index_t end) {
           farthest best;
-          // Blocks of 256 positions: rows no screen clears get the exact distance (four at a
-          // time), then the block's maximum is taken.
-          index_t need[256];
-          for (index_t q0 = begin; q0 < end; q0 += 256) {
+          // Blocks of 256 positions: the screens list the rows they cannot clear, whose float
+          // rows are then prefetched while the next block is screened; after that the listed
+          // rows get the exact distance (four at a time) and the block's maximum is taken.
+          index_t need[2][256], nn[2] = {0, 0};
+          auto lower = [&](index_t q, double dist) {
+            if (dist < mn[q]) {
+              mn[q] = dist;
+              if (quantised) qt[std::size_t(q)] = quantised_threshold(dist, qe[std::size_t(q)], d);
+            }
+          };
+          auto finish = [&](const index_t* nd, index_t count, index_t q0, index_t q1) {
+            index_t t = 0;
+            for (; t + 4 <= count; t += 4) {
+              const value_t* rows4[4] = {row(row_of(nd[t])), row(row_of(nd[t + 1])),
+                                         row(row_of(nd[t + 2])), row(row_of(nd[t + 3]))};
+              double dist[4];
+              exact_sq_distance_rows4(rows4, c, d, dist);
+              for (index_t u = 0; u < 4; ++u) lower(nd[t + u], dist[u]);
+            }
+            for (; t < count; ++t) lower(nd[t], exact_sq_distance_rows(row(row_of(nd[t])), c, d));
+            block_farthest(mn, q0, q1, best);
+          };
+          int cur = 0;
+          for (index_t q0 = begin; q0 < end; q0 += 256, cur ^= 1) {
             const index_t q1 = std::min<index_t>(end, q0 + 256);
-            index_t nn = 0;
+            index_t* nd = need[cur];
+            index_t count = 0;
             if (quantised) {
               const quantised_centre& cq = *qc;
               const std::uint8_t* codes = qcodes.get();
@@ -226,38 +259,30 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
                 unsigned open = quantised_screen8(codes + q * qstride, qs.data() + q,
                                                   qa.data() + q, qt.data() + q, cq);
                 for (index_t b = 0; open != 0; ++b, open >>= 1)
-                  if ((open & 1u) != 0 && mn[q + b] >= 0) need[nn++] = q + b;
+                  if ((open & 1u) != 0 && mn[q + b] >= 0) nd[count++] = q + b;
               }
               for (; q < q1; ++q) {
                 const std::size_t uq = std::size_t(q);
                 if (mn[q] >= 0 &&
                     !quantised_clears(quantised_biased_dot(codes + q * qstride, cq), qs[uq],
                                       qa[uq], qt[uq], cq))
-                  need[nn++] = q;
+                  nd[count++] = q;
               }
+              for (index_t t = 0; t < count; ++t)
+                prefetch_bytes(row(row_of(nd[t])), d * index_t(sizeof(value_t)));
             } else {
               for (index_t q = q0; q < q1; ++q) {
                 const double v = mn[q];
                 if (v < 0 || screen.clears(row(row_of(q)), c, d, v)) continue;
-                need[nn++] = q;
+                nd[count++] = q;
               }
             }
-            auto lower = [&](index_t q, double dist) {
-              if (dist < mn[q]) {
-                mn[q] = dist;
-                if (quantised) qt[std::size_t(q)] = quantised_threshold(dist, qe[std::size_t(q)], d);
-              }
-            };
-            index_t t = 0;
-            for (; t + 4 <= nn; t += 4) {
-              const value_t* rows4[4] = {row(row_of(need[t])), row(row_of(need[t + 1])),
-                                         row(row_of(need[t + 2])), row(row_of(need[t + 3]))};
-              double dist[4];
-              exact_sq_distance_rows4(rows4, c, d, dist);
-              for (index_t u = 0; u < 4; ++u) lower(need[t + u], dist[u]);
-            }
-            for (; t < nn; ++t) lower(need[t], exact_sq_distance_rows(row(row_of(need[t])), c, d));
-            block_farthest(mn, q0, q1, best);
+            nn[cur] = count;
+            if (q0 > begin) finish(need[cur ^ 1], nn[cur ^ 1], q0 - 256, q0);
+          }
+          if (end > begin) {
+            const index_t last = begin + (end - begin - 1) / 256 * 256;
+            finish(need[cur ^ 1], nn[cur ^ 1], last, end);
           }
           return best;
         },

@@ -186,7 +186,7 @@ inline bool quantised_clears(std::int32_t biased_dot, double s, double a, double
 
 /// Bit i clear when row `first + i` (i < 8) is cleared: the same answers as quantised_clears
 /// row by row, eight rows at a time (AVX-512: one accumulator per row, reduced in a tree).
-inline unsigned quantised_screen8(const std::uint8_t* codes, const double* s, const double* a,
+LADLE_FORCE_INLINE unsigned quantised_screen8(const std::uint8_t* codes, const double* s, const double* a,
                                   const double* t, const quantised_centre& c) noexcept {
 #if LADLE_HAS_SIMD && defined(__AVX512BW__)
   const index_t st = c.stride;
