@@ -122,8 +122,8 @@ struct quantised_centre {
   }
 };
 
-/// sum_j w_j q_j over one padded row (w biased codes, q the centre's): an exact integer, the
-/// same on every ISA.
+/// sum_j w_j q_j over one padded row (w biased codes, 64-byte aligned; q the centre's): an exact
+/// integer, the same on every ISA.
 inline std::int32_t quantised_biased_dot(const std::uint8_t* w, const quantised_centre& c) noexcept {
   const index_t stride = c.stride;
 #if LADLE_HAS_SIMD && defined(__AVX512BW__)
