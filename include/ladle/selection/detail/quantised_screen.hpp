@@ -19,9 +19,11 @@
 // float data cannot underflow or overflow in double). Then
 //   Dlo >= (t_x + e_c)^2 (1 + 2^-50)  =>  ||x - c||^2 >= v (1 + eta)  =>  exact distance >= v,
 // so the row's minimum cannot change and the exact pass may skip it: outputs keep every bit.
-// The test is exact integer arithmetic plus the double formulas above on every ISA; only the
-// integer dot product has per-ISA code (AVX-512 VNNI / AVX-512BW / AVX2 / SSE2 / scalar), and it
-// gives the same integer everywhere, so every ISA even makes the same skip decisions.
+// The test is exact integer arithmetic plus the double formulas above on every ISA; the integer
+// dot product has per-ISA code (AVX-512 VNNI / AVX-512BW / AVX2 / SSE2 / scalar) and gives the
+// same integer everywhere. The double formulas may be contracted into fmas on FMA targets (the
+// bound holds either way), so a borderline skip decision may differ between ISAs; the outputs
+// cannot, since a skipped row is one whose minimum provably stays.
 //
 // Cost: the screen reads one byte per feature instead of four (6.4 MB for 50k x 128, which stays
 // in a Zen 4/5 L3), plus 24 bytes of per-row scalars.
