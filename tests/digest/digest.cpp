@@ -478,6 +478,15 @@ void kmeans_selection_items() {
   digest dp;
   dp.add(ladle::kmeans_plusplus(Xd, 50, ladle::seed{6}));
   emit("kmeans/plusplus", dp);
+  // k-center: float rows of 67 features take the int8 screen, double rows none.
+  const auto kf = ladle::k_center_greedy(ladle::par, Xf, 200, ladle::seed{3});
+  digest dkf;
+  dkf.add(kf.order).add(kf.gains).value(kf.radius);
+  emit("k_center/float", dkf);
+  const auto kd = ladle::k_center_greedy(Xd, 200, ladle::seed{3}, {4, 9});
+  digest dkd;
+  dkd.add(kd.order).add(kd.gains).value(kd.radius);
+  emit("k_center/double", dkd);
   const auto h = ladle::herding(ladle::par, Xf, 120);
   digest dh;
   dh.add(h.order).add(h.distances);

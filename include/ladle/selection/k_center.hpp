@@ -27,11 +27,20 @@
 // shards' centres, and run it again over the pooled rows. With shard radii r_s and reduce
 // radius r, every row lies within max_s r_s + r of a final centre (triangle inequality).
 //
+// Screens (they only skip work; every output bit is the exact pass's): for float X with
+// 32 <= d <= 65536, a copy of the candidate rows at one byte per feature (per-row scale) is made
+// once, and each pass first tests every row on it with exact integer dot products and a proven
+// error bound (selection/detail/quantised_screen.hpp): a row is skipped only when its exact
+// distance to the new centre provably cannot lower its minimum. Other float X gets a float32
+// screen instead; double X is not screened. Rows a screen cannot clear get the exact distance.
+//
 // Errors (ladle::error, nothing written): empty X, non-finite values, budget < 0 or larger than
 // the rows not yet chosen, initial indices out of range or repeated, candidates out of range.
 // Complexity: O(budget * m * d) for m candidate rows (all n by default), parallel over rows
-// with a deterministic argmax. Extra memory: k_center_workspace_bytes (one double per candidate,
-// plus a packed copy of X when its rows are not contiguous).
+// with a deterministic argmax; the int8 screen reads about d + 32 bytes per row and centre
+// instead of 4d. Extra memory: k_center_workspace_bytes (one double per candidate, plus a packed
+// copy of X when its rows are not contiguous, plus for the int8 screen m * (ceil(d/64) * 64 + 32)
+// bytes: 8.0 MB for 50k x 128).
 #pragma once
 
 #include "ladle/config.hpp"

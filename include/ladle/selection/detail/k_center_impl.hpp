@@ -5,10 +5,13 @@
 #include "ladle/core/simd_memory.hpp"
 #include "ladle/detail/exact_distance.hpp"
 #include "ladle/selection/detail/common.hpp"
+#include "ladle/selection/detail/quantised_screen.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <memory>
 #include <type_traits>
 
 namespace ladle {
@@ -80,10 +83,46 @@ struct sq_distance_screen {
   }
 };
 
+/// Read hints for the cache lines of [p, p + bytes) (rows the exact pass will read soon).
+inline void prefetch_bytes(const void* p, index_t bytes) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const auto* c = static_cast<const char*>(p);
+  for (index_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o, 0, 3);
+  __builtin_prefetch(c + bytes - 1, 0, 3);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/// The first maximum of v[q0, q1) when it exceeds best.value (the scalar loop's answer: the
+/// lowest position of the block's largest value), the block maximum found with SIMD.
+inline void block_farthest(const double* v, index_t q0, index_t q1, farthest& best) noexcept {
+  index_t q = q0;
+  double top = -std::numeric_limits<double>::infinity();
+#if LADLE_HAS_SIMD
+  using db = simd::batch<double>;
+  constexpr index_t lanes = static_cast<index_t>(db::size);
+  if (q1 - q0 >= lanes) {
+    db mx = db::load_unaligned(v + q);
+    for (q += lanes; q + lanes <= q1; q += lanes) mx = xsimd::max(mx, db::load_unaligned(v + q));
+    alignas(64) double lane[db::size];
+    mx.store_aligned(lane);
+    for (index_t l = 0; l < lanes; ++l) top = std::max(top, lane[l]);
+  }
+#endif
+  for (; q < q1; ++q) top = std::max(top, v[q]);
+  if (!(top > best.value)) return;
+  for (q = q0; v[q] != top; ++q) {
+  }
+  best = {top, q};
+}
+
 template <class Policy, class T>
 k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const index_t* cand,
                               index_t m, index_t budget, seed s,
-                              const std::vector<index_t>& initial, const char* fn) {
+                              const std::vector<index_t>& initial, const char* fn,
+                              index_t quantised_min_d = quantised_screen_min_d) {
   using value_t = std::remove_const_t<T>;
   static_assert(std::is_same<value_t, float>::value || std::is_same<value_t, double>::value,
                 "ladle::k_center_greedy: X must be float or double");
@@ -137,47 +176,113 @@ k_center_result k_center_impl(const Policy& policy, matrix_view<T> X, const inde
 
   constexpr double unchosen = std::numeric_limits<double>::infinity();
   std::vector<double> mins(static_cast<std::size_t>(m), unchosen);
+
+  // Float rows with quantised_min_d <= d <= 65536 also get a one-byte-per-feature copy and its
+  // proven screen (quantised_screen.hpp): per candidate position the codes, s, a = s^2 N, the
+  // error bound e and the threshold t >= sqrt(min (1 + eta)) + e (+inf while the min is).
+  constexpr bool is_float = std::is_same<value_t, float>::value;
+  const bool quantised =
+      is_float && d >= std::max<index_t>(1, quantised_min_d) && d <= quantised_screen_max_d;
+  const index_t qstride = quantised ? quantised_stride(d) : 0;
+  aligned_ptr<std::uint8_t> qcodes;
+  std::vector<double> qs, qa, qe, qt;
+  std::unique_ptr<quantised_centre> qc;
+  if constexpr (is_float) {
+    if (quantised) {
+      qcodes = allocate_aligned<std::uint8_t>(m * qstride, fn, "X");
+      qs = make_buffer<double>(m, fn, "X");
+      qa = make_buffer<double>(m, fn, "X");
+      qe = make_buffer<double>(m, fn, "X");
+      qt = make_buffer<double>(m, fn, "X", unchosen);
+      qc = std::make_unique<quantised_centre>(d);
+      parallel_for(policy, m, 2048, [&](index_t begin, index_t end) {
+        for (index_t p = begin; p < end; ++p)
+          quantise_row(row(row_of(p)), d, qcodes.get() + p * qstride, qs[std::size_t(p)],
+                       qa[std::size_t(p)], qe[std::size_t(p)]);
+      });
+    }
+  }
+
   // One fused pass for a new centre: distances, min-update, argmax (ties to the lowest
   // position; chunks are folded in order, so the answer is the same for every policy). A row
-  // is updated only when the exact distance is below its minimum, so skipping the rows the
-  // screen proves are not leaves every bit as it was.
-  // Rows whose float screen clears them keep their minimum without the exact pass (float X).
+  // is updated only when the exact distance is below its minimum, so skipping the rows a
+  // screen proves are not leaves every bit as it was: the quantised screen when it is on,
+  // else the float screen (float X); the rest get the exact distance.
   const sq_distance_screen screen(d);
   auto add_centre = [&](index_t r) {
     const index_t p = pos(r);
     if (p >= 0) mins[std::size_t(p)] = -1;  // chosen: never the farthest again
     const value_t* c = row(r);
+    if constexpr (is_float) {
+      if (quantised) {
+        qc->set(c, d);
+        if (p >= 0) qt[std::size_t(p)] = 0;  // its minimum is -1: skipped whatever the screen says
+      }
+    }
     double* mn = mins.data();
     return parallel_reduce(
         policy, m, 2048, farthest{},
         [&](index_t begin, index_t end) {
           farthest best;
-          // Blocks of 256 positions: rows the float screen cannot clear get the exact distance
-          // (four at a time), then the block's maxima are taken in position order.
-          index_t need[256];
-          for (index_t q0 = begin; q0 < end; q0 += 256) {
-            const index_t q1 = std::min<index_t>(end, q0 + 256);
-            index_t nn = 0;
-            for (index_t q = q0; q < q1; ++q) {
-              const double v = mn[q];
-              if (v < 0 || screen.clears(row(row_of(q)), c, d, v)) continue;
-              need[nn++] = q;
+          // Blocks of 256 positions: the screens list the rows they cannot clear, whose float
+          // rows are then prefetched while the next block is screened; after that the listed
+          // rows get the exact distance (four at a time) and the block's maximum is taken.
+          index_t need[2][256], nn[2] = {0, 0};
+          auto lower = [&](index_t q, double dist) {
+            if (dist < mn[q]) {
+              mn[q] = dist;
+              if (quantised) qt[std::size_t(q)] = quantised_threshold(dist, qe[std::size_t(q)], d);
             }
+          };
+          auto finish = [&](const index_t* nd, index_t count, index_t q0, index_t q1) {
             index_t t = 0;
-            for (; t + 4 <= nn; t += 4) {
-              const value_t* rows4[4] = {row(row_of(need[t])), row(row_of(need[t + 1])),
-                                         row(row_of(need[t + 2])), row(row_of(need[t + 3]))};
+            for (; t + 4 <= count; t += 4) {
+              const value_t* rows4[4] = {row(row_of(nd[t])), row(row_of(nd[t + 1])),
+                                         row(row_of(nd[t + 2])), row(row_of(nd[t + 3]))};
               double dist[4];
               exact_sq_distance_rows4(rows4, c, d, dist);
-              for (index_t r = 0; r < 4; ++r)
-                if (dist[r] < mn[need[t + r]]) mn[need[t + r]] = dist[r];
+              for (index_t u = 0; u < 4; ++u) lower(nd[t + u], dist[u]);
             }
-            for (; t < nn; ++t) {
-              const double dist = exact_sq_distance_rows(row(row_of(need[t])), c, d);
-              if (dist < mn[need[t]]) mn[need[t]] = dist;
+            for (; t < count; ++t) lower(nd[t], exact_sq_distance_rows(row(row_of(nd[t])), c, d));
+            block_farthest(mn, q0, q1, best);
+          };
+          int cur = 0;
+          for (index_t q0 = begin; q0 < end; q0 += 256, cur ^= 1) {
+            const index_t q1 = std::min<index_t>(end, q0 + 256);
+            index_t* nd = need[cur];
+            index_t count = 0;
+            if (quantised) {
+              const quantised_centre& cq = *qc;
+              const std::uint8_t* codes = qcodes.get();
+              index_t q = q0;
+              for (; q + 8 <= q1; q += 8) {
+                unsigned open = quantised_screen8(codes + q * qstride, qs.data() + q,
+                                                  qa.data() + q, qt.data() + q, cq);
+                for (index_t b = 0; open != 0; ++b, open >>= 1)
+                  if ((open & 1u) != 0 && mn[q + b] >= 0) nd[count++] = q + b;
+              }
+              for (; q < q1; ++q) {
+                const std::size_t uq = std::size_t(q);
+                if (mn[q] >= 0 &&
+                    !quantised_clears(quantised_biased_dot(codes + q * qstride, cq), qs[uq],
+                                      qa[uq], qt[uq], cq))
+                  nd[count++] = q;
+              }
+              for (index_t t = 0; t < count; ++t)
+                prefetch_bytes(row(row_of(nd[t])), d * index_t(sizeof(value_t)));
+            } else {
+              for (index_t q = q0; q < q1; ++q) {
+                const double v = mn[q];
+                if (v < 0 || screen.clears(row(row_of(q)), c, d, v)) continue;
+                nd[count++] = q;
+              }
             }
-            for (index_t q = q0; q < q1; ++q)
-              if (mn[q] > best.value) best = {mn[q], q};
+            nn[cur] = count;
+            if (q0 > begin) finish(need[cur ^ 1], nn[cur ^ 1], q0 - 256, q0);
+          }
+          if (end > begin) {
+            const index_t last = begin + (end - begin - 1) / 256 * 256;
+            finish(need[cur ^ 1], nn[cur ^ 1], last, end);
           }
           return best;
         },
@@ -241,6 +346,11 @@ inline std::size_t k_center_workspace_bytes(index_t m, index_t n, index_t d,
   std::size_t bytes = um * sizeof(double) + un / 8 + 1;  // mins + chosen flags
   if (m != n) bytes += un * sizeof(index_t);               // candidate positions
   if (!rows_contiguous) bytes += un * static_cast<std::size_t>(d) * element_size;
+  if (element_size == sizeof(float) && d >= detail::quantised_screen_min_d &&
+      d <= detail::quantised_screen_max_d) {  // codes, four doubles per candidate, the centre
+    const auto stride = static_cast<std::size_t>(detail::quantised_stride(d));
+    bytes += um * (stride + 4 * sizeof(double)) + 3 * stride;
+  }
   return bytes;
 }
 
