@@ -192,26 +192,13 @@ inline std::size_t allocation_request(std::size_t bytes, std::size_t alignment) 
   return whole - bytes <= bytes / 8 ? whole : bytes;
 }
 
-/// Asks the kernel to back [p, p + bytes) with transparent huge pages (Linux; no-op elsewhere
-/// and for small buffers). Advice only: failure changes nothing but speed.
-inline void advise_huge_pages(void* p, std::size_t bytes, std::size_t alignment) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::size_t huge = std::size_t(2) << 20;
-  if (alignment == huge && bytes >= huge) (void)::madvise(p, bytes / huge * huge, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-  (void)alignment;
-#endif
-}
-
-/// The same advice for the whole 2 MiB pages inside [p, p + bytes) of any allocation (a large
-/// std::vector's storage, say), given before the pages are first touched; only from 4 MiB up,
-/// where at least one whole page lies inside and the faults saved outweigh the call.
+/// Asks the kernel to back the whole 2 MiB pages inside [p, p + bytes) with transparent huge
+/// pages (Linux; no-op elsewhere). Advice only: failure changes nothing but speed. Give it
+/// before the pages are first touched.
 inline void advise_huge_pages_within(void* p, std::size_t bytes) noexcept {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
-  if (p == nullptr || bytes < 2 * huge) return;
+  if (p == nullptr) return;
   const auto first = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
   const auto last = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
   if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
@@ -219,6 +206,11 @@ inline void advise_huge_pages_within(void* p, std::size_t bytes) noexcept {
   (void)p;
   (void)bytes;
 #endif
+}
+
+/// The advice for allocate_aligned's buffers: only those aligned to huge pages (large ones).
+inline void advise_huge_pages(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  if (alignment == (std::size_t(2) << 20)) advise_huge_pages_within(p, bytes);
 }
 
 template <class T>
@@ -249,7 +241,9 @@ std::vector<T> make_buffer(index_t n, const char* fn, const char* arg, const T& 
   auto make = [&] {
     std::vector<T> v;
     v.reserve(static_cast<std::size_t>(n));
-    if constexpr (!std::is_same<T, bool>::value) advise_huge_pages_within(v.data(), bytes);
+    // From 4 MiB up, where a whole page lies inside and the faults saved outweigh the call.
+    if constexpr (!std::is_same<T, bool>::value)
+      if (bytes >= (std::size_t(4) << 20)) advise_huge_pages_within(v.data(), bytes);
     v.assign(static_cast<std::size_t>(n), value);
     return v;
   };
