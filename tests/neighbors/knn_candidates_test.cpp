@@ -101,6 +101,42 @@ TEST_CASE_TEMPLATE("knn candidates: heavy ties and duplicates with tiny buffers"
   }
 }
 
+TEST_CASE_TEMPLATE("knn candidates: re-measures read padded and column-major query rows", T, float,
+                   double) {
+  // Contiguous query rows are re-measured in place (row stride beyond d here), strided ones from a
+  // widened copy; both over several query tiles, with the buffer (d >= 96) and without, d with a
+  // tail past the eight-lane chains. A wrong row offset or a missing copy shows up as mismatches.
+  const index_t nq = 45, nr = 130, k = 6;
+  for (index_t d : {9, 100, 257}) {
+    CAPTURE(d);
+    const auto q = points<T>(nq, d, 60 + std::uint64_t(d), 0);
+    const auto r = points<T>(nr, d, 70 + std::uint64_t(d), 0);
+    const auto want = naive_knn::all_pairs(q, nq, r, nr, d, k, false);
+    const index_t ld = d + 3;
+    std::vector<T> padded(std::size_t(nq * ld), T(1e30)), cm(std::size_t(nq * d));
+    for (index_t i = 0; i < nq; ++i)
+      for (index_t f = 0; f < d; ++f) {
+        padded[std::size_t(i * ld + f)] = q[std::size_t(i * d + f)];
+        cm[std::size_t(f * nq + i)] = q[std::size_t(i * d + f)];
+      }
+    const auto R = ladle::make_view(r.data(), {nr, d});
+    for (index_t buffer : {0, 3}) {
+      CAPTURE(buffer);
+      const auto a = ladle::knn(ladle::make_view(padded.data(), {nq, d}, {ld, 1}), R, opts(k, buffer, 16));
+      const auto b = ladle::knn(ladle::par(2), ladle::make_view(cm.data(), {nq, d}, {1, nq}), R,
+                                opts(k, buffer, 8));
+      index_t bad = 0;
+      for (index_t i = 0; i < nq; ++i)
+        for (index_t c = 0; c < k; ++c) {
+          const std::size_t w = std::size_t(i * k + c);
+          bad += a.indices(i, c) != want.idx[w] || a.sq_distances(i, c) != want.dist[w];
+          bad += b.indices(i, c) != want.idx[w] || b.sq_distances(i, c) != want.dist[w];
+        }
+      CHECK(bad == 0);
+    }
+  }
+}
+
 TEST_CASE("knn candidates: the buffer's bound, prune, flush order and skip rule") {
   using buffer_t = ladle::detail::knn::candidate_buffer<double>;
   using list_t = ladle::detail::knn::candidate_list<double>;

@@ -60,19 +60,22 @@ namespace ladle {
 namespace detail {
 namespace knn {
 
-/// Exact squared distance, the formula every result is ranked by: a[j] (already widened to
-/// double) against b[j * stride] widened to double (exact): eight partial sums (feature j goes to
-/// sum j % 8, features in order, one std::fma each, so no compiler contraction choice can change
-/// it), combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains
-/// hide the fma latency and let the compiler vectorise; std::fma is correctly rounded on every
-/// path. (Not xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512
-/// included; AVX-512 and AVX2 paths use the fused intrinsics, lane l holding sum l.) Reading b
-/// from the caller's rows spares the search a widened copy of them.
-template <class S>
-inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_RESTRICT b,
+/// Exact squared distance, the formula every result is ranked by: a[j] widened to double against
+/// b[j * stride] widened to double (both exact): eight partial sums (feature j goes to sum j % 8,
+/// features in order, one std::fma each, so no compiler contraction choice can change it),
+/// combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). Eight independent chains hide
+/// the fma latency and let the compiler vectorise; std::fma is correctly rounded on every path.
+/// (Not xsimd::fma: xsimd 8 emulates it with two roundings on some targets, AVX-512 included;
+/// AVX-512 and AVX2 paths use the fused intrinsics, lane l holding sum l.) Reading both rows from
+/// the caller's data (a contiguous) spares the search a widened copy of them.
+template <class SA, class S>
+inline double exact_sq_distance(const SA* LADLE_RESTRICT a, const S* LADLE_RESTRICT b,
                                 index_t stride, index_t d) noexcept {
+  using A = std::remove_const_t<SA>;
   using U = std::remove_const_t<S>;
   static_assert(std::is_same<U, float>::value || std::is_same<U, double>::value,
+                "exact_sq_distance: float or double rows");
+  static_assert(std::is_same<A, float>::value || std::is_same<A, double>::value,
                 "exact_sq_distance: float or double rows");
   double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   index_t j = 0;
@@ -82,20 +85,32 @@ inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_R
     // not xsimd 8's AVX-512 fma, which is a multiply and an add).
     __m512d acc = _mm512_setzero_pd();
     for (; j + 8 <= d; j += 8) {
-      __m512d y;
+      __m512d x, y;
+      if constexpr (std::is_same<A, float>::value) {
+        x = _mm512_cvtps_pd(_mm256_loadu_ps(a + j));
+      } else {
+        x = _mm512_loadu_pd(a + j);
+      }
       if constexpr (std::is_same<U, float>::value) {
         y = _mm512_cvtps_pd(_mm256_loadu_ps(b + j));
       } else {
         y = _mm512_loadu_pd(b + j);
       }
-      const __m512d e = _mm512_sub_pd(_mm512_loadu_pd(a + j), y);
+      const __m512d e = _mm512_sub_pd(x, y);
       acc = _mm512_fmadd_pd(e, e, acc);
     }
     _mm512_storeu_pd(s, acc);
 #elif LADLE_HAS_SIMD && defined(__AVX2__) && defined(__FMA__)
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     for (; j + 8 <= d; j += 8) {
-      __m256d ylo, yhi;
+      __m256d xlo, xhi, ylo, yhi;
+      if constexpr (std::is_same<A, float>::value) {
+        xlo = _mm256_cvtps_pd(_mm_loadu_ps(a + j));
+        xhi = _mm256_cvtps_pd(_mm_loadu_ps(a + j + 4));
+      } else {
+        xlo = _mm256_loadu_pd(a + j);
+        xhi = _mm256_loadu_pd(a + j + 4);
+      }
       if constexpr (std::is_same<U, float>::value) {
         ylo = _mm256_cvtps_pd(_mm_loadu_ps(b + j));
         yhi = _mm256_cvtps_pd(_mm_loadu_ps(b + j + 4));
@@ -103,8 +118,8 @@ inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_R
         ylo = _mm256_loadu_pd(b + j);
         yhi = _mm256_loadu_pd(b + j + 4);
       }
-      const __m256d elo = _mm256_sub_pd(_mm256_loadu_pd(a + j), ylo);
-      const __m256d ehi = _mm256_sub_pd(_mm256_loadu_pd(a + j + 4), yhi);
+      const __m256d elo = _mm256_sub_pd(xlo, ylo);
+      const __m256d ehi = _mm256_sub_pd(xhi, yhi);
       lo = _mm256_fmadd_pd(elo, elo, lo);
       hi = _mm256_fmadd_pd(ehi, ehi, hi);
     }
@@ -113,18 +128,18 @@ inline double exact_sq_distance(const double* LADLE_RESTRICT a, const S* LADLE_R
 #endif
     for (; j + 8 <= d; j += 8)
       for (index_t l = 0; l < 8; ++l) {
-        const double e = a[j + l] - static_cast<double>(b[j + l]);
+        const double e = static_cast<double>(a[j + l]) - static_cast<double>(b[j + l]);
         s[l] = std::fma(e, e, s[l]);
       }
   } else {
     for (; j + 8 <= d; j += 8)
       for (index_t l = 0; l < 8; ++l) {
-        const double e = a[j + l] - static_cast<double>(b[(j + l) * stride]);
+        const double e = static_cast<double>(a[j + l]) - static_cast<double>(b[(j + l) * stride]);
         s[l] = std::fma(e, e, s[l]);
       }
   }
   for (; j < d; ++j) {
-    const double e = a[j] - static_cast<double>(b[j * stride]);
+    const double e = static_cast<double>(a[j]) - static_cast<double>(b[j * stride]);
     s[j % 8] = std::fma(e, e, s[j % 8]);
   }
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
@@ -506,7 +521,10 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     const index_t m = q1 - q0;
     const index_t groups = m / MR + (m % MR != 0);
     auto qpack = allocate_aligned<T>(checked_mul(groups * MR, d, fn, "queries"), fn, "queries");
-    auto qraw = allocate_aligned<double>(checked_mul(m, d, fn, "queries"), fn, "queries");
+    // The queries verbatim in double for the exact re-measure, when the caller's rows are
+    // strided; contiguous rows are read in place (half the bytes of a widened copy).
+    const bool qcopy = qs1 != 1;
+    auto qraw = allocate_aligned<double>(qcopy ? checked_mul(m, d, fn, "queries") : 0, fn, "queries");
     std::vector<T> row = make_buffer<T>(d, fn, "dim");
     auto lane = allocate_aligned<T>(NR, fn, "references");
     auto qn = allocate_aligned<double>(m, fn, "query_block");
@@ -536,7 +554,7 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
       qn.get()[i] = double(squared_norm(row.data(), d));
       for (index_t f = 0; f < d; ++f) {
         gp[f * MR] = row[std::size_t(f)] * T(-2);  // exact
-        qraw.get()[i * d + f] = static_cast<double>(src[f * qs1]);
+        if (qcopy) qraw.get()[i * d + f] = static_cast<double>(src[f * qs1]);
       }
       lists[std::size_t(i)] = candidate_list<T>{vals.get() + i * k, ids.get() + i * k, 0, k};
       if (cap == 0) continue;
@@ -551,7 +569,9 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
     // The exact distance of query row i to reference j, in T (the formula of knn.hpp).
     auto measure = [&](index_t i) {
       return [&, i](index_t j) {
-        return static_cast<T>(exact_sq_distance(qraw.get() + i * d, rdata + j * rs0, rs1, d));
+        if (qcopy)
+          return static_cast<T>(exact_sq_distance(qraw.get() + i * d, rdata + j * rs0, rs1, d));
+        return static_cast<T>(exact_sq_distance(qdata + (q0 + i) * qs0, rdata + j * rs0, rs1, d));
       };
     };
 
@@ -618,7 +638,11 @@ void run(const Policy& policy, const context& cx, matrix_view<TQ> Q, matrix_view
       buf.prune();
       if (rs1 == 1)
         for (index_t r = 0; r < buf.count; ++r) load_lines(rdata + buf.e[r].id * rs0, d);
-      load_lines(qraw.get() + i * d, d);
+      if (qcopy) {
+        load_lines(qraw.get() + i * d, d);
+      } else {
+        load_lines(qdata + (q0 + i) * qs0, d);
+      }
     };
     for (index_t i = 0; i < std::min(m, lookahead) && cap > 0; ++i) request(i);
     for (index_t i = 0; i < m; ++i) {
