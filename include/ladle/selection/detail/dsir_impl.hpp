@@ -3,13 +3,17 @@
 
 #include "ladle/core/checks.hpp"
 #include "ladle/core/fp_contract.hpp"
+#include "ladle/core/simd_memory.hpp"
 #include "ladle/selection/detail/common.hpp"
+#include "ladle/selection/detail/dsir_memo.hpp"
 #include "ladle/selection/detail/unicode_tables.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace ladle {
@@ -312,43 +316,151 @@ inline void check_dsir_options(const dsir_options& o, const char* fn) {
 }
 
 /// Featurises documents with reused scratch space: the bucket of every n-gram occurrence, then
-/// the distinct buckets in order of first occurrence with their counts.
+/// the distinct buckets in order of first occurrence with their counts. With a memo (many
+/// documents), unigrams and bigrams found there skip SHA-256; the rest are hashed in one batch.
 struct dsir_featurizer {
   dsir_options opts;
   dsir_hasher hasher;
   dsir_tokens tokens;
+  std::unique_ptr<dsir_memo> memo;
   std::vector<std::uint32_t> all, span_begin, span_end;  // bucket of every n-gram occurrence
   std::vector<std::uint32_t> distinct, counts, table;
+  struct miss {
+    std::uint32_t at;    // index into all
+    std::uint32_t key;   // the memo entry to fill: a pair key, or dsir_memo::no_pair
+    long token;          // or the token id (-1: none)
+  };
+  std::vector<miss> misses;
+  std::vector<long> ids;  // memo id of each token, -1 if none
+  std::vector<std::uint32_t> pair_keys;
+  std::vector<std::uint32_t> hashed;
 
-  explicit dsir_featurizer(const dsir_options& o) : opts(o), hasher(o.buckets) {}
+  explicit dsir_featurizer(const dsir_options& o, bool with_memo = false)
+      : opts(o), hasher(o.buckets), memo(with_memo ? new dsir_memo() : nullptr) {}
 
-  /// Fills all (sorted bucket of every n-gram); returns -1 or the offset of invalid UTF-8.
+  /// Fills all (the bucket of every n-gram); returns -1 or the offset of invalid UTF-8.
   std::ptrdiff_t hash(std::string_view text) {
     const std::ptrdiff_t bad = tokens.tokenize(text);
     if (bad >= 0) return bad;
     const std::size_t t = tokens.begin.size();
     std::size_t g = 0;
     for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n) g += t - n + 1;
-    span_begin.resize(g);
-    span_end.resize(g);
-    std::size_t at = 0;
-    for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n)
-      for (std::size_t i = 0; i + n <= t; ++i, ++at) {
-        span_begin[at] = tokens.begin[i];
-        span_end[at] = tokens.end[i + n - 1];
-      }
     all.resize(g);
-    hasher.buckets(tokens.text.data(), span_begin.data(), span_end.data(), span_begin.size(),
-                   all.data());
+    if (memo) {
+      hash_with_memo(t);
+    } else {
+      span_begin.resize(g);
+      span_end.resize(g);
+      std::size_t at = 0;
+      for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n)
+        for (std::size_t i = 0; i + n <= t; ++i, ++at) {
+          span_begin[at] = tokens.begin[i];
+          span_end[at] = tokens.end[i + n - 1];
+        }
+      hasher.buckets(tokens.text.data(), span_begin.data(), span_end.data(), g, all.data());
+    }
     count_distinct();
     return -1;
   }
 
-  /// distinct / counts: the buckets of `all` in order of first occurrence, with multiplicities,
-  /// through an open-addressing table of at least twice as many slots as occurrences.
+  void add_miss(std::uint32_t at, std::uint32_t first, std::uint32_t last, std::uint32_t key,
+                long token) {
+    misses.push_back({at, key, token});
+    span_begin.push_back(tokens.begin[first]);
+    span_end.push_back(tokens.end[last]);
+  }
+
+  /// all[] through the memo: look every unigram and bigram up, hash the misses (and every
+  /// longer n-gram) in one batch, store the new buckets, then read the token buckets.
+  void hash_with_memo(std::size_t t) {
+    dsir_memo& m = *memo;
+    const std::size_t size = tokens.text.size();
+    tokens.text.append(dsir_memo::max_len, '\0');  // key_of reads max_len bytes from any token
+    const char* base = tokens.text.data();
+    misses.clear();
+    span_begin.clear();
+    span_end.clear();
+    // Probe positions first, prefetched, so the table's cache misses overlap.
+    ids.resize(t);
+    for (std::size_t i = 0; i < t; ++i) {
+      const std::size_t len = tokens.end[i] - tokens.begin[i];
+      if (len > dsir_memo::max_len) {
+        ids[i] = -1;
+        continue;
+      }
+      const std::size_t h = dsir_memo::home(base + tokens.begin[i], len);
+      simd::prefetch(&m.tokens[h], 0);
+      ids[i] = static_cast<long>(h);
+    }
+    for (std::size_t i = 0; i < t; ++i) {
+      bool added = false;
+      if (ids[i] >= 0)
+        ids[i] = m.find_or_add(std::size_t(ids[i]), base + tokens.begin[i],
+                               tokens.end[i] - tokens.begin[i], added);
+      if (ids[i] < 0 || added)
+        add_miss(std::uint32_t(i), std::uint32_t(i), std::uint32_t(i), dsir_memo::no_pair, ids[i]);
+    }
+    if (opts.ngrams >= 2 && t >= 2) {
+      pair_keys.resize(t - 1);
+      for (std::size_t i = 0; i + 1 < t; ++i) {
+        std::uint32_t key = dsir_memo::no_pair;
+        if (ids[i] >= 0 && ids[i + 1] >= 0) {
+          key = dsir_memo::pair_key(ids[i], ids[i + 1]);
+          simd::prefetch(&m.pairs[dsir_memo::pair_slot(key)], 0);
+        }
+        pair_keys[i] = key;
+      }
+      for (std::size_t i = 0; i + 1 < t; ++i) {
+        const std::uint32_t key = pair_keys[i];
+        if (key != dsir_memo::no_pair) {
+          const dsir_memo::pair_entry& e = m.pairs[dsir_memo::pair_slot(key)];
+          if (e.key == key) {
+            all[t + i] = e.bucket;
+            continue;
+          }
+        }
+        add_miss(std::uint32_t(t + i), std::uint32_t(i), std::uint32_t(i + 1), key, -1);
+      }
+    }
+    std::size_t at = t + (t >= 2 && opts.ngrams >= 2 ? t - 1 : 0);
+    for (std::size_t n = 3; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n)
+      for (std::size_t i = 0; i + n <= t; ++i, ++at)
+        add_miss(std::uint32_t(at), std::uint32_t(i), std::uint32_t(i + n - 1), dsir_memo::no_pair, -1);
+    hashed.resize(misses.size());
+    hasher.buckets(base, span_begin.data(), span_end.data(), misses.size(), hashed.data());
+    for (std::size_t j = 0; j < misses.size(); ++j) {
+      const miss& x = misses[j];
+      all[x.at] = hashed[j];
+      if (x.token >= 0) m.tokens[std::size_t(x.token)].bucket = hashed[j];
+      if (x.key != dsir_memo::no_pair) m.pairs[dsir_memo::pair_slot(x.key)] = {x.key, hashed[j]};
+    }
+    for (std::size_t i = 0; i < t; ++i)
+      if (ids[i] >= 0) all[i] = m.tokens[std::size_t(ids[i])].bucket;
+    tokens.text.resize(size);
+  }
+
+  /// distinct / counts: the buckets of `all` in order of first occurrence, with multiplicities.
+  /// Pooled featurizers with at most 2^16 buckets index a table by bucket (cleared after each
+  /// document); otherwise an open-addressing table of at least twice as many slots as occurrences.
   void count_distinct() {
     distinct.clear();
     counts.clear();
+    if (memo && opts.buckets <= (1u << 16)) {
+      if (table.size() != opts.buckets) table.assign(opts.buckets, 0u);  // 0 = absent, else index + 1
+      std::uint32_t* slot = table.data();
+      for (const std::uint32_t b : all) {
+        const std::uint32_t e = slot[b];
+        if (e == 0) {
+          distinct.push_back(b);
+          counts.push_back(1);
+          slot[b] = static_cast<std::uint32_t>(distinct.size());
+        } else {
+          ++counts[e - 1];
+        }
+      }
+      for (const std::uint32_t b : distinct) slot[b] = 0;
+      return;
+    }
     int bits = 4;
     while ((std::size_t(1) << bits) < 2 * all.size()) ++bits;
     const std::size_t size = std::size_t(1) << bits, mask = size - 1;
@@ -790,14 +902,44 @@ void dsir_read_documents(const dsir_text_file& file, index_t chunk_docs, F&& on_
 
 namespace detail {
 
+/// Featurizers with memos, lent to parallel chunks one at a time: at most one per running
+/// thread exists, kept for a whole call (memos warm across chunks and file blocks).
+struct dsir_featurizer_pool {
+  dsir_options opts;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<dsir_featurizer>> idle;
+
+  explicit dsir_featurizer_pool(const dsir_options& o) : opts(o) {}
+  std::unique_ptr<dsir_featurizer> acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!idle.empty()) {
+        std::unique_ptr<dsir_featurizer> f = std::move(idle.back());
+        idle.pop_back();
+        return f;
+      }
+    }
+    return std::unique_ptr<dsir_featurizer>(new dsir_featurizer(opts, true));
+  }
+  void release(std::unique_ptr<dsir_featurizer> f) {
+    std::lock_guard<std::mutex> lock(mutex);
+    idle.push_back(std::move(f));
+  }
+};
+
 /// Featurises docs[0, m) in parallel; body(featurizer, local index) runs after each hash.
 template <class Policy, class Docs, class Body>
-void dsir_featurize_chunk(const Policy& policy, const dsir_options& opts, const Docs& docs,
+void dsir_featurize_chunk(const Policy& policy, dsir_featurizer_pool& pool, const Docs& docs,
                           index_t first, const char* fn, const char* arg, const char* where,
                           Body&& body) {
   const index_t m = static_cast<index_t>(docs.size());
   parallel_for(policy, m, 64, [&](index_t begin, index_t end) {
-    dsir_featurizer f(opts);
+    struct lease {  // back to the pool even when a document throws
+      dsir_featurizer_pool& pool;
+      std::unique_ptr<dsir_featurizer> f;
+      ~lease() { pool.release(std::move(f)); }
+    } l{pool, pool.acquire()};
+    dsir_featurizer& f = *l.f;
     for (index_t i = begin; i < end; ++i) {
       const std::ptrdiff_t bad = f.hash(std::string_view(docs[std::size_t(i)]));
       if (bad >= 0) throw_bad_utf8(fn, arg, bad, first + i, where);
@@ -823,12 +965,13 @@ dsir_ngram_model dsir_fit_documents(const Policy& policy, const Docs& docs,
   const char* fn = "dsir_fit_documents";
   detail::check_dsir_options(opts, fn);
   dsir_ngram_model model(opts);
+  detail::dsir_featurizer_pool pool(opts);
   std::vector<dsir_features> feats;
   const index_t n = static_cast<index_t>(docs.size()), chunk = 4096;
   for (index_t first = 0; first < n; first += chunk) {
     const index_t m = std::min(chunk, n - first);
     feats.resize(std::size_t(m));
-    detail::dsir_featurize_chunk(policy, opts, detail::doc_slice<Docs>{docs, first, m}, first, fn,
+    detail::dsir_featurize_chunk(policy, pool, detail::doc_slice<Docs>{docs, first, m}, first, fn,
                                  "docs", nullptr,
                                  [&](detail::dsir_featurizer& f, index_t i) {
                                    f.features(feats[std::size_t(i)]);
@@ -849,7 +992,8 @@ dsir_scores dsir_score_documents(const Policy& policy, const Docs& docs,
   dsir_scores out;
   out.log_weights.resize(docs.size());
   out.lengths.resize(docs.size());
-  detail::dsir_featurize_chunk(policy, opts, docs, 0, fn, "docs", nullptr,
+  detail::dsir_featurizer_pool pool(opts);
+  detail::dsir_featurize_chunk(policy, pool, docs, 0, fn, "docs", nullptr,
                                [&](detail::dsir_featurizer& f, index_t i) {
                                  out.log_weights[std::size_t(i)] = f.log_weight(log_ratios.data());
                                  out.lengths[std::size_t(i)] = f.length();
@@ -865,6 +1009,7 @@ dsir_ngram_model dsir_fit(const Policy& policy, const dsir_text_file& file,
   const std::uint64_t budget =
       stream.ngram_budget == 0 ? std::uint64_t(100000) * opts.buckets : stream.ngram_budget;
   dsir_ngram_model model(opts);
+  detail::dsir_featurizer_pool pool(opts);
   std::vector<dsir_features> feats;
   bool done = false;
   dsir_read_documents(
@@ -872,7 +1017,7 @@ dsir_ngram_model dsir_fit(const Policy& policy, const dsir_text_file& file,
       [&](index_t first, const std::vector<std::string>& docs) {
         if (done) return;
         feats.resize(docs.size());
-        detail::dsir_featurize_chunk(policy, opts, docs, first, fn, "file", file.path.c_str(),
+        detail::dsir_featurize_chunk(policy, pool, docs, first, fn, "file", file.path.c_str(),
                                      [&](detail::dsir_featurizer& f, index_t i) {
                                        f.features(feats[std::size_t(i)]);
                                      });
@@ -898,12 +1043,13 @@ dsir_scores dsir_score(const Policy& policy, const dsir_text_file& file,
     throw_invalid_argument(fn, "log_ratios", "has ", log_ratios.size(), " entries but options.buckets is ",
                            opts.buckets);
   dsir_scores out;
+  detail::dsir_featurizer_pool pool(opts);
   dsir_read_documents(
       file, stream.chunk_docs,
       [&](index_t first, const std::vector<std::string>& docs) {
         out.log_weights.resize(std::size_t(first) + docs.size());
         out.lengths.resize(std::size_t(first) + docs.size());
-        detail::dsir_featurize_chunk(policy, opts, docs, first, fn, "file", file.path.c_str(),
+        detail::dsir_featurize_chunk(policy, pool, docs, first, fn, "file", file.path.c_str(),
                                      [&](detail::dsir_featurizer& f, index_t i) {
                                        const std::size_t at = std::size_t(first + i);
                                        out.log_weights[at] = f.log_weight(log_ratios.data());
