@@ -30,8 +30,11 @@
 //
 // Complexity: featurising is O(bytes + g) for g n-grams of a document (one SHA-256 block
 // for every n-gram shorter than 56 bytes); weights O(g); models O(buckets) memory; resampling
-// O(n) expected time. Extra memory: dsir_fit / dsir_score hold one chunk of documents and their
-// features (chunk_docs lines) plus O(buckets); dsir_score returns 16 bytes per document;
+// O(n) expected time. The corpus forms (dsir_fit, dsir_score, *_documents) keep a bounded memo of
+// token and token-pair buckets per running thread (2 MiB each, built after 32 documents), so
+// frequent n-grams skip SHA-256; it returns exactly the hashed buckets, so results do not change.
+// Extra memory: dsir_fit / dsir_score hold one chunk of documents and their features
+// (chunk_docs lines) plus O(buckets) and the memos; dsir_score returns 16 bytes per document;
 // dsir_resample 16 bytes per passing document plus 8 per document.
 #pragma once
 

@@ -187,23 +187,31 @@ struct dsir_tokens {
     text.reserve(s.size() + 1);
     if (is_ascii(s)) {  // no tables beyond 128 entries; at most 2 bytes out per byte in
       text.resize(2 * s.size());
+      begin.resize(s.size());  // at most one token per byte
+      end.resize(s.size());
       char* out = &text[0];
+      std::uint32_t* b = begin.data();
+      std::uint32_t* e = end.data();
       std::uint32_t at = 0;
+      std::size_t tokens = 0;
       int prev = cls_space;
       for (const char ch : s) {
         const int c = ascii.cls[static_cast<unsigned char>(ch)];
         if (c != prev) {
-          if (prev != cls_space) end.push_back(at);
+          if (prev != cls_space) e[tokens++] = at;
           if (c != cls_space) {
             if (at > 0) out[at++] = ' ';
-            begin.push_back(at);
+            b[tokens] = at;
           }
           prev = c;
         }
-        if (c != cls_space) out[at++] = ascii.lower[static_cast<unsigned char>(ch)];
+        out[at] = ascii.lower[static_cast<unsigned char>(ch)];  // kept only when not a space
+        at += c != cls_space;
       }
-      if (prev != cls_space) end.push_back(at);
+      if (prev != cls_space) e[tokens++] = at;
       text.resize(at);
+      begin.resize(tokens);
+      end.resize(tokens);
       return -1;
     }
     const std::ptrdiff_t bad = decode_utf8(s, cps);
@@ -335,13 +343,18 @@ struct dsir_featurizer {
   std::vector<std::uint32_t> pair_keys;
   std::vector<std::uint32_t> hashed;
 
-  explicit dsir_featurizer(const dsir_options& o, bool with_memo = false)
-      : opts(o), hasher(o.buckets), memo(with_memo ? new dsir_memo() : nullptr) {}
+  bool pooled;            // many documents expected: a memo and a bucket-indexed count table
+  std::size_t memo_after;  // documents featurised before the memo is built (small calls skip it)
+  std::size_t seen = 0;
+
+  explicit dsir_featurizer(const dsir_options& o, bool many = false, std::size_t after = 32)
+      : opts(o), hasher(o.buckets), pooled(many), memo_after(after) {}
 
   /// Fills all (the bucket of every n-gram); returns -1 or the offset of invalid UTF-8.
   std::ptrdiff_t hash(std::string_view text) {
     const std::ptrdiff_t bad = tokens.tokenize(text);
     if (bad >= 0) return bad;
+    if (pooled && !memo && seen++ >= memo_after) memo.reset(new dsir_memo());
     const std::size_t t = tokens.begin.size();
     std::size_t g = 0;
     for (std::size_t n = 1; n <= static_cast<std::size_t>(opts.ngrams) && n <= t; ++n) g += t - n + 1;
@@ -445,7 +458,7 @@ struct dsir_featurizer {
   void count_distinct() {
     distinct.clear();
     counts.clear();
-    if (memo && opts.buckets <= (1u << 16)) {
+    if (pooled && opts.buckets <= (1u << 16)) {
       if (table.size() != opts.buckets) table.assign(opts.buckets, 0u);  // 0 = absent, else index + 1
       std::uint32_t* slot = table.data();
       for (const std::uint32_t b : all) {
