@@ -609,6 +609,33 @@ void weighting_items() {
   }
 }
 
+// ---- DSIR ---------------------------------------------------------------------------------------
+
+// Hashed n-gram features and log weights of Philox-made text (Zipf-like word choice, mixed case,
+// punctuation, non-ASCII words): enough distinct words to fill the bucket memo.
+void dsir_items() {
+  ladle::philox g(ladle::seed{2026}, 0x4453);
+  const char* extra[] = {"Éclair", "naïve", "ΣΟΦΙΑ", "straße", "İstanbul", "—", "don't", "!!"};
+  std::vector<std::string> docs(3000);
+  for (auto& d : docs) {
+    const std::uint64_t words = 1 + g() % 60;
+    for (std::uint64_t w = 0; w < words; ++w) {
+      const std::uint64_t r = g();
+      const std::uint64_t id = (r % 30011) * ((r >> 20) % 30011) / 30011;  // small ids likelier
+      if (id % 97 == 0) d += extra[id % 8];
+      else d += (id % 5 == 0 ? "W" : "w") + std::to_string(id);
+      d += (r >> 40) % 7 == 0 ? ", " : " ";
+    }
+  }
+  const auto raw = ladle::dsir_fit_documents(ladle::par, docs);
+  const std::vector<std::string> target(docs.begin(), docs.begin() + 300);
+  const auto ratios = ladle::dsir_log_ratios(raw, ladle::dsir_fit_documents(ladle::par, target));
+  const ladle::dsir_scores sc = ladle::dsir_score_documents(ladle::par, docs, ratios);
+  digest d;
+  d.add(raw.counts()).add(ratios).add(sc.log_weights).add(sc.lengths);
+  emit("dsir/scores", d);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -621,6 +648,7 @@ int main(int argc, char** argv) {
   resampling_items<double>("double");
   kmeans_selection_items();
   sampling_items();
+  dsir_items();
   weighting_items();
   std::ofstream out(path);
   for (const auto& l : lines) out << l << "\n";

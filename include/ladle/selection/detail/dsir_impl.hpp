@@ -3,7 +3,6 @@
 
 #include "ladle/core/checks.hpp"
 #include "ladle/core/fp_contract.hpp"
-#include "ladle/core/simd_memory.hpp"
 #include "ladle/selection/detail/common.hpp"
 #include "ladle/selection/detail/dsir_memo.hpp"
 #include "ladle/selection/detail/unicode_tables.hpp"
@@ -402,7 +401,7 @@ struct dsir_featurizer {
         continue;
       }
       const std::size_t h = dsir_memo::home(base + tokens.begin[i], len);
-      simd::prefetch(&m.tokens[h], 0);
+      dsir_memo::prefetch(&m.tokens[h]);
       ids[i] = static_cast<long>(h);
     }
     for (std::size_t i = 0; i < t; ++i) {
@@ -419,7 +418,7 @@ struct dsir_featurizer {
         std::uint32_t key = dsir_memo::no_pair;
         if (ids[i] >= 0 && ids[i + 1] >= 0) {
           key = dsir_memo::pair_key(ids[i], ids[i + 1]);
-          simd::prefetch(&m.pairs[dsir_memo::pair_slot(key)], 0);
+          dsir_memo::prefetch(&m.pairs[dsir_memo::pair_slot(key)]);
         }
         pair_keys[i] = key;
       }

@@ -94,6 +94,15 @@ struct dsir_memo {
     }
   }
 
+  /// A read hint (no effect on results; in every build, SIMD or not).
+  static void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 0, 3);
+#else
+    (void)p;
+#endif
+  }
+
   static std::uint32_t pair_key(long a, long b) noexcept {
     return static_cast<std::uint32_t>((std::uint32_t(a) << token_bits) | std::uint32_t(b));
   }
