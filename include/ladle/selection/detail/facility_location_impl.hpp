@@ -4,6 +4,7 @@
 #include "ladle/core/checks.hpp"
 #include "ladle/core/size.hpp"
 #include "ladle/selection/detail/common.hpp"
+#include "ladle/selection/detail/facility_float_kernel.hpp"
 #include "ladle/selection/detail/k_center_impl.hpp"
 
 #include <algorithm>
@@ -187,6 +188,193 @@ inline index_t facility_sample_size(index_t n, index_t budget, double epsilon,
   return std::max<index_t>(1, static_cast<index_t>(want));
 }
 
+/// Double X: the exact double distance of k_center.hpp, the row-pointer kernels above.
+struct facility_double_engine {
+  facility_rows<double> X;
+  template <class Policy>
+  double max_sq_distance(const Policy& policy) const {
+    return facility_max_sq_distance(policy, X);
+  }
+  /// out[i] = the gain of row i, for every row.
+  template <class Policy>
+  void gains_all(const Policy& policy, const double* mind, double* out) const {
+    std::vector<index_t> all(static_cast<std::size_t>(X.n));
+    for (index_t i = 0; i < X.n; ++i) all[std::size_t(i)] = i;
+    facility_gains(policy, X, mind, all.data(), X.n, out);
+  }
+  template <class Policy>
+  void gains_rows(const Policy& policy, const double* mind, const index_t* r, index_t m,
+                  double* out) const {
+    facility_gains(policy, X, mind, r, m, out);
+  }
+  /// m <= facility_panel rows, the row chunks spread over the threads.
+  template <class Policy>
+  void gains_few(const Policy& policy, const double* mind, const index_t* r, index_t m,
+                 double* out) const {
+    for (index_t q0 = 0; q0 < m; q0 += facility_batch) {
+      const index_t k = std::min(facility_batch, m - q0);
+      const double* c[facility_batch];
+      for (index_t q = 0; q < k; ++q) c[q] = X.row(r[q0 + q]);
+      facility_batch_gains_parallel(policy, X, mind, c, k, out + q0);
+    }
+  }
+  template <class Policy>
+  void add(const Policy& policy, double* mind, index_t c) const {
+    facility_add(policy, X, mind, c);
+  }
+};
+
+/// Float X: the float32 sequential-fma distance over packed panels (facility_float_kernel.hpp).
+struct facility_float_engine {
+  facility_rows<float> X;
+  index_t panels = 0;
+  aligned_ptr<float> packed;  // every row, in panels
+  aligned_ptr<float> spare;   // panels of arbitrary rows (up to `spare_panels`)
+  index_t spare_panels = 0;
+
+  template <class Policy>
+  facility_float_engine(const Policy& policy, facility_rows<float> rows, index_t spare_rows,
+                        const char* fn)
+      : X(rows), panels((rows.n + facility_panel - 1) / facility_panel) {
+    const index_t panel_floats = checked_mul(facility_panel, X.d, fn, "X");
+    packed = allocate_aligned<float>(checked_mul(panels, panel_floats, fn, "X"), fn, "X");
+    spare_panels = (spare_rows + facility_panel - 1) / facility_panel;
+    spare = allocate_aligned<float>(spare_panels * panel_floats, fn, "X");
+    parallel_for(policy, panels, 64, [&](index_t b, index_t e) {
+      for (index_t g = b; g < e; ++g) {
+        const float* r[facility_panel];
+        const index_t first = g * facility_panel;
+        const index_t m = std::min(facility_panel, X.n - first);
+        for (index_t q = 0; q < m; ++q) r[q] = X.row(first + q);
+        facility_pack_panel(r, m, X.d, panel(g));
+      }
+    });
+  }
+  float* panel(index_t g) const noexcept { return packed.get() + g * facility_panel * X.d; }
+
+  /// M = max over pairs: panel g against the rows from its first on (D is symmetric).
+  template <class Policy>
+  double max_sq_distance(const Policy& policy) const {
+    const float mx = parallel_reduce(
+        policy, panels, 1, 0.0f,
+        [&](index_t b, index_t e) {
+          float m = 0;
+          for (index_t g = b; g < e; ++g)
+            m = std::max(m, facility_panel_max(panel(g), X.d, X.base, X.ld, g * facility_panel, X.n));
+          return m;
+        },
+        [](float a, float p) { return std::max(a, p); });
+    return static_cast<double>(mx);
+  }
+  /// out[16 g .. 16 g + 16) for the candidates of panel p (all row chunks in order).
+  void panel_all_rows(const float* p, const double* mind, double* out) const noexcept {
+    for (index_t q = 0; q < facility_panel; ++q) out[q] = 0;
+    for (index_t b = 0; b < X.n; b += facility_chunk) {
+      double part[facility_panel];
+      facility_panel_gains(p, X.d, X.base, X.ld, mind, b, std::min(X.n, b + facility_chunk), part);
+      for (index_t q = 0; q < facility_panel; ++q) out[q] += part[q];
+    }
+  }
+  template <class Policy>
+  void gains_all(const Policy& policy, const double* mind, double* out) const {
+    parallel_for(policy, panels, 1, [&](index_t b, index_t e) {
+      for (index_t g = b; g < e; ++g) {
+        double s[facility_panel];
+        panel_all_rows(panel(g), mind, s);
+        const index_t m = std::min(facility_panel, X.n - g * facility_panel);
+        for (index_t q = 0; q < m; ++q) out[g * facility_panel + q] = s[q];
+      }
+    });
+  }
+  void pack(const index_t* r, index_t m, float* dst) const noexcept {
+    const float* rows[facility_panel];
+    for (index_t q = 0; q < m; ++q) rows[q] = X.row(r[q]);
+    facility_pack_panel(rows, m, X.d, dst);
+  }
+  /// m <= 16 * spare_panels rows.
+  template <class Policy>
+  void gains_rows(const Policy& policy, const double* mind, const index_t* r, index_t m,
+                  double* out) const {
+    const index_t groups = (m + facility_panel - 1) / facility_panel;
+    parallel_for(policy, groups, 1, [&](index_t b, index_t e) {
+      for (index_t g = b; g < e; ++g) {
+        float* p = spare.get() + g * facility_panel * X.d;
+        const index_t first = g * facility_panel;
+        const index_t k = std::min(facility_panel, m - first);
+        pack(r + first, k, p);
+        double s[facility_panel];
+        panel_all_rows(p, mind, s);
+        for (index_t q = 0; q < k; ++q) out[first + q] = s[q];
+      }
+    });
+  }
+  /// m <= facility_panel rows (spare_panels >= 1), the row chunks spread over the threads.
+  template <class Policy>
+  void gains_few(const Policy& policy, const double* mind, const index_t* r, index_t m,
+                 double* out) const {
+    float* p = spare.get();
+    pack(r, m, p);
+    struct sums {
+      double v[facility_panel];
+    };
+    const sums total = parallel_reduce(
+        policy, X.n, facility_chunk, sums{},
+        [&](index_t b, index_t e) {
+          sums s;
+          facility_panel_gains(p, X.d, X.base, X.ld, mind, b, e, s.v);
+          return s;
+        },
+        [](sums a, const sums& s) {
+          for (index_t q = 0; q < facility_panel; ++q) a.v[q] += s.v[q];
+          return a;
+        });
+    for (index_t q = 0; q < m; ++q) out[q] = total.v[q];
+  }
+  /// mind[i] = min(mind[i], D(i, c)) for every row.
+  template <class Policy>
+  void add(const Policy& policy, double* mind, index_t c) const {
+    const float* rc = X.row(c);
+    parallel_for(policy, panels, 64, [&](index_t b, index_t e) {
+      for (index_t g = b; g < e; ++g) {
+        float dist[facility_panel];
+        facility_panel_to(panel(g), X.d, rc, dist);
+        const index_t first = g * facility_panel;
+        const index_t m = std::min(facility_panel, X.n - first);
+        for (index_t q = 0; q < m; ++q) {
+          double& v = mind[std::size_t(first + q)];
+          v = std::min(v, static_cast<double>(dist[q]));
+        }
+      }
+    });
+  }
+};
+
+/// The first pick: the row nearest the mean, i.e. argmin_c sum_j (n x_cj - s_j)^2 with
+/// s_j = sum_i x_ij (double, row order); n^2 times |x_c - mean|^2, and sum_i D(i, c) =
+/// n |x_c - mean|^2 + const, so in exact arithmetic this is the row of largest first gain
+/// (every m_i = M >= D). Feature order, one std::fma per operation; ties to the smallest row.
+template <class V>
+index_t facility_first_pick(const facility_rows<V>& X) {
+  std::vector<double> s(static_cast<std::size_t>(X.d), 0.0);
+  for (index_t i = 0; i < X.n; ++i) {
+    const V* r = X.row(i);
+    for (index_t j = 0; j < X.d; ++j) s[std::size_t(j)] += static_cast<double>(r[j]);
+  }
+  const double nn = static_cast<double>(X.n);
+  index_t best = 0;
+  double best_score = std::numeric_limits<double>::infinity();
+  for (index_t c = 0; c < X.n; ++c) {
+    const V* r = X.row(c);
+    double score = 0;
+    for (index_t j = 0; j < X.d; ++j) {
+      const double e = std::fma(nn, static_cast<double>(r[j]), -s[std::size_t(j)]);
+      score = std::fma(e, e, score);
+    }
+    if (score < best_score) best_score = score, best = c;
+  }
+  return best;
+}
+
 template <class Policy, class T>
 facility_location_result facility_location_impl(const Policy& policy, matrix_view<T> X,
                                                 index_t budget,
@@ -222,11 +410,21 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
     ld = d;
   }
   const facility_rows<value_t> rows{base, ld, n, d};
+  const index_t sample_max = opt.method == facility_greedy::stochastic
+                                 ? facility_sample_size(n, budget, opt.epsilon, n)
+                                 : facility_panel;
+  const auto engine = [&] {
+    if constexpr (std::is_same<value_t, float>::value)
+      return facility_float_engine(policy, rows, std::max(sample_max, facility_panel), fn);
+    else
+      return facility_double_engine{rows};
+  }();
 
   facility_location_result res;
-  const double M = facility_max_sq_distance(policy, rows);
+  const double M = engine.max_sq_distance(policy);
   if (!std::isfinite(M))
-    throw_domain_error(fn, "X", "has squared distances that overflow a double");
+    throw_domain_error(fn, "X", "has squared distances that overflow a ",
+                       std::is_same<value_t, float>::value ? "float" : "double");
   res.max_sq_distance = M;
   res.order.reserve(static_cast<std::size_t>(budget));
   res.gains.reserve(static_cast<std::size_t>(budget));
@@ -238,63 +436,72 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
     res.order.push_back(c);
     res.gains.push_back(gain);
     chosen[std::size_t(c)] = 1;
-    facility_add(policy, rows, mind.data(), c);
+    engine.add(policy, mind.data(), c);
+    mind[std::size_t(c)] = 0;  // D(c, c) is 0 already; explicit for clarity
+  };
+
+  // Step 1 (naive and lazy): the row nearest the mean, its gain evaluated as usual.
+  auto first_step = [&] {
+    const index_t c = facility_first_pick(rows);
+    double g = 0;
+    engine.gains_few(policy, mind.data(), &c, 1, &g);
+    res.evaluations += 1;
+    pick(c, g);
   };
 
   if (opt.method == facility_greedy::naive) {
-    std::vector<index_t> cand(static_cast<std::size_t>(n));
+    first_step();
     std::vector<double> gains(static_cast<std::size_t>(n));
-    for (index_t t = 0; t < budget; ++t) {
-      index_t m = 0;
-      for (index_t i = 0; i < n; ++i)
-        if (!chosen[std::size_t(i)]) cand[std::size_t(m++)] = i;
-      facility_gains(policy, rows, mind.data(), cand.data(), m, gains.data());
-      res.evaluations += m;
-      index_t best = 0;  // ascending rows: the first maximum is the smallest row
-      for (index_t q = 1; q < m; ++q)
-        if (gains[std::size_t(q)] > gains[std::size_t(best)]) best = q;
-      pick(cand[std::size_t(best)], gains[std::size_t(best)]);
+    for (index_t t = 1; t < budget; ++t) {
+      engine.gains_all(policy, mind.data(), gains.data());  // chosen rows' gains unused
+      res.evaluations += n - t;
+      index_t best = -1;  // ascending rows: the first maximum is the smallest row
+      for (index_t q = 0; q < n; ++q)
+        if (!chosen[std::size_t(q)] && (best < 0 || gains[std::size_t(q)] > gains[std::size_t(best)]))
+          best = q;
+      pick(best, gains[std::size_t(best)]);
     }
   } else if (opt.method == facility_greedy::lazy) {
-    std::vector<index_t> all(static_cast<std::size_t>(n));
-    std::vector<double> gains(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) all[std::size_t(i)] = i;
-    facility_gains(policy, rows, mind.data(), all.data(), n, gains.data());
-    res.evaluations += n;
-    std::vector<facility_entry> heap(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) heap[std::size_t(i)] = {gains[std::size_t(i)], i, 0};
-    std::vector<double>().swap(gains);
-    std::vector<index_t>().swap(all);
-    const facility_entry_below below;
-    std::make_heap(heap.begin(), heap.end(), below);
-    for (index_t t = 0; t < budget; ++t) {
-      for (;;) {
-        std::pop_heap(heap.begin(), heap.end(), below);
-        if (heap.back().step == t) break;  // fresh: at least every other entry's upper bound
-        // Re-evaluate the stale top together with the next stale entries (up to a batch):
-        // extra fresh gains are still upper bounds, so the choice is unchanged.
-        index_t m = 0;
-        index_t batch_rows[facility_batch];
-        batch_rows[m++] = heap.back().row;
-        heap.pop_back();
-        while (m < facility_batch && !heap.empty() && heap.front().step != t) {
+    first_step();
+    if (budget > 1) {
+      // Step 2 evaluates every row (no stale bound exists yet), then the heap takes over.
+      std::vector<double> gains(static_cast<std::size_t>(n));
+      engine.gains_all(policy, mind.data(), gains.data());
+      res.evaluations += n - 1;
+      std::vector<facility_entry> heap;
+      heap.reserve(static_cast<std::size_t>(n - 1));
+      for (index_t i = 0; i < n; ++i)
+        if (!chosen[std::size_t(i)]) heap.push_back({gains[std::size_t(i)], i, 1});
+      std::vector<double>().swap(gains);
+      const facility_entry_below below;
+      std::make_heap(heap.begin(), heap.end(), below);
+      for (index_t t = 1; t < budget; ++t) {
+        for (;;) {
           std::pop_heap(heap.begin(), heap.end(), below);
+          if (heap.back().step == t) break;  // fresh: at least every other entry's upper bound
+          // Re-evaluate the stale top together with the next stale entries (up to a panel):
+          // extra fresh gains are still upper bounds, so the choice is unchanged.
+          index_t m = 0;
+          index_t batch_rows[facility_panel];
           batch_rows[m++] = heap.back().row;
           heap.pop_back();
+          while (m < facility_panel && !heap.empty() && heap.front().step != t) {
+            std::pop_heap(heap.begin(), heap.end(), below);
+            batch_rows[m++] = heap.back().row;
+            heap.pop_back();
+          }
+          double fresh[facility_panel];
+          engine.gains_few(policy, mind.data(), batch_rows, m, fresh);
+          res.evaluations += m;
+          for (index_t q = 0; q < m; ++q) {
+            heap.push_back({fresh[q], batch_rows[q], t});
+            std::push_heap(heap.begin(), heap.end(), below);
+          }
         }
-        const value_t* c[facility_batch];
-        for (index_t q = 0; q < m; ++q) c[q] = rows.row(batch_rows[q]);
-        double fresh[facility_batch];
-        facility_batch_gains_parallel(policy, rows, mind.data(), c, m, fresh);
-        res.evaluations += m;
-        for (index_t q = 0; q < m; ++q) {
-          heap.push_back({fresh[q], batch_rows[q], t});
-          std::push_heap(heap.begin(), heap.end(), below);
-        }
+        const facility_entry top = heap.back();
+        heap.pop_back();
+        pick(top.row, top.gain);
       }
-      const facility_entry top = heap.back();
-      heap.pop_back();
-      pick(top.row, top.gain);
     }
   } else {
     philox g(opt.seed, stream_facility_location);
@@ -307,7 +514,7 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
       for (index_t j = 0; j < s; ++j)  // partial Fisher-Yates: rem[0..s) is the sample
         std::swap(rem[std::size_t(j)], rem[std::size_t(j + uniform_index(g, m - j))]);
       gains.resize(static_cast<std::size_t>(s));
-      facility_gains(policy, rows, mind.data(), rem.data(), s, gains.data());
+      engine.gains_rows(policy, mind.data(), rem.data(), s, gains.data());
       res.evaluations += s;
       index_t best = 0;
       for (index_t q = 1; q < s; ++q) {
