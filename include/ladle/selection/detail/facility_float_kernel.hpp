@@ -138,9 +138,12 @@ LADLE_FORCE_INLINE void facility_block(const float* p, const float* const* r, in
 #endif
 
 /// s[q] = sum over rows i in [b, e), in row order, of max(0, mind[i] - double(D(i, c_q))) for
-/// the 16 candidates of `panel` (rows of X at base + i * ld).
+/// the 16 candidates of `panel` (rows of X at base + i * ld). With a list, the rows are
+/// list[b .. e) instead (ascending: the rows a screen left, the others adding +0).
 inline void facility_panel_gains(const float* panel, index_t d, const float* base, index_t ld,
-                                 const double* mind, index_t b, index_t e, double* s) noexcept {
+                                 const double* mind, const index_t* list, index_t b, index_t e,
+                                 double* s) noexcept {
+  auto row_at = [list](index_t k) { return list != nullptr ? list[k] : k; };
 #if LADLE_HAS_SIMD
   for (index_t k = 0; k < facility_panel; k += facility_lanes) {
     const float* p = panel + k;
@@ -148,22 +151,25 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
     const facility_db zero(0.0);
     index_t i = b;
     const float* r[8];
-    auto epi_from = [&](index_t first) {
-      return [&, first](int q, const facility_fb& D) {
+    index_t at[8];
+    auto epi = [&](int q, const facility_fb& D) {
         facility_db dl, dh;
         facility_widen(D, dl, dh);
-        const facility_db m(mind[first + q]);
+        const facility_db m(mind[at[q]]);
         lo += xsimd::max(m - dl, zero);
         hi += xsimd::max(m - dh, zero);
-      };
     };
     for (; i + 8 <= e; i += 8) {
-      for (int q = 0; q < 8; ++q) r[q] = base + (i + q) * ld;
-      facility_block<8>(p, r, d, epi_from(i));
+      for (int q = 0; q < 8; ++q) {
+        at[q] = row_at(i + q);
+        r[q] = base + at[q] * ld;
+      }
+      facility_block<8>(p, r, d, epi);
     }
     for (; i < e; ++i) {
-      r[0] = base + i * ld;
-      facility_block<1>(p, r, d, epi_from(i));
+      at[0] = row_at(i);
+      r[0] = base + at[0] * ld;
+      facility_block<1>(p, r, d, epi);
     }
     lo.store_unaligned(s + k);
     hi.store_unaligned(s + k + facility_db::size);
@@ -171,7 +177,8 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
 #else
   for (index_t q = 0; q < facility_panel; ++q) s[q] = 0;
   float c[facility_panel];
-  for (index_t i = b; i < e; ++i) {
+  for (index_t k = b; k < e; ++k) {
+    const index_t i = row_at(k);
     const float* x = base + i * ld;
     for (index_t q = 0; q < facility_panel; ++q) {
       float acc = 0;

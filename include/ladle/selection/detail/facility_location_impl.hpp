@@ -5,11 +5,13 @@
 #include "ladle/core/size.hpp"
 #include "ladle/selection/detail/common.hpp"
 #include "ladle/selection/detail/facility_float_kernel.hpp"
+#include "ladle/selection/detail/facility_screen.hpp"
 #include "ladle/selection/detail/k_center_impl.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <type_traits>
 
 namespace ladle {
@@ -222,6 +224,7 @@ struct facility_double_engine {
   void add(const Policy& policy, double* mind, index_t c) const {
     facility_add(policy, X, mind, c);
   }
+  void set_minima(const double*) {}
 };
 
 /// Float X: the float32 sequential-fma distance over packed panels (facility_float_kernel.hpp).
@@ -252,6 +255,46 @@ struct facility_float_engine {
   }
   float* panel(index_t g) const noexcept { return packed.get() + g * facility_panel * X.d; }
 
+  // The int8 screen of the re-evaluations (facility_screen.hpp), where it is built: row codes,
+  // their s, a, e and the thresholds t of the current minima.
+  bool screened = false;
+  index_t qstride = 0;
+  aligned_ptr<std::uint8_t> qcodes;
+  std::vector<double> qs, qa, qe;   // per row, as quantise_row gives them
+  std::vector<float> fs, fa, ft;    // s, a and the threshold t, in float (the screen's)
+  std::unique_ptr<facility_qpanel> qpanel;
+
+  template <class Policy>
+  void build_screen(const Policy& policy, const char* fn) {
+    screened = facility_screen_built && X.d >= facility_screen_min_d &&
+               X.d <= quantised_screen_max_d;
+    if (!screened) return;
+    qstride = quantised_stride(X.d);
+    qcodes = allocate_aligned<std::uint8_t>(checked_mul(X.n, qstride, fn, "X"), fn, "X");
+    qs = make_buffer<double>(X.n, fn, "X");
+    qa = make_buffer<double>(X.n, fn, "X");
+    qe = make_buffer<double>(X.n, fn, "X");
+    fs = make_buffer<float>(X.n, fn, "X");
+    fa = make_buffer<float>(X.n, fn, "X");
+    ft = make_buffer<float>(X.n, fn, "X");
+    qpanel = std::make_unique<facility_qpanel>(X.d);
+    parallel_for(policy, X.n, 2048, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) {
+        const auto u = std::size_t(i);
+        quantise_row(X.row(i), X.d, qcodes.get() + i * qstride, qs[u], qa[u], qe[u]);
+        fs[u] = static_cast<float>(qs[u]);
+        fa[u] = static_cast<float>(qa[u]);
+      }
+    });
+  }
+  /// The thresholds of mind (every row).
+  void set_minima(const double* mind) {
+    if (!screened) return;
+    for (index_t i = 0; i < X.n; ++i)
+      ft[std::size_t(i)] =
+          static_cast<float>(facility_screen_threshold(mind[i], qe[std::size_t(i)], X.d));
+  }
+
   /// M = max over pairs: panel g against the rows from its first on (D is symmetric).
   template <class Policy>
   double max_sq_distance(const Policy& policy) const {
@@ -271,7 +314,8 @@ struct facility_float_engine {
     for (index_t q = 0; q < facility_panel; ++q) out[q] = 0;
     for (index_t b = 0; b < X.n; b += facility_chunk) {
       double part[facility_panel];
-      facility_panel_gains(p, X.d, X.base, X.ld, mind, b, std::min(X.n, b + facility_chunk), part);
+      facility_panel_gains(p, X.d, X.base, X.ld, mind, nullptr, b, std::min(X.n, b + facility_chunk),
+                           part);
       for (index_t q = 0; q < facility_panel; ++q) out[q] += part[q];
     }
   }
@@ -314,6 +358,7 @@ struct facility_float_engine {
                  double* out) const {
     float* p = spare.get();
     pack(r, m, p);
+    if (screened) qpanel->set(qcodes.get(), qstride, qs.data(), qa.data(), qe.data(), r, m);
     struct sums {
       double v[facility_panel];
     };
@@ -321,7 +366,14 @@ struct facility_float_engine {
         policy, X.n, facility_chunk, sums{},
         [&](index_t b, index_t e) {
           sums s;
-          facility_panel_gains(p, X.d, X.base, X.ld, mind, b, e, s.v);
+          if (screened) {
+            index_t left[facility_chunk];
+            const index_t k = facility_screen_rows(*qpanel, qcodes.get(), qstride, fs.data(),
+                                                   fa.data(), ft.data(), b, e, left);
+            facility_panel_gains(p, X.d, X.base, X.ld, mind, left, 0, k, s.v);
+          } else {
+            facility_panel_gains(p, X.d, X.base, X.ld, mind, nullptr, b, e, s.v);
+          }
           return s;
         },
         [](sums a, const sums& s) {
@@ -332,7 +384,7 @@ struct facility_float_engine {
   }
   /// mind[i] = min(mind[i], D(i, c)) for every row.
   template <class Policy>
-  void add(const Policy& policy, double* mind, index_t c) const {
+  void add(const Policy& policy, double* mind, index_t c) {
     const float* rc = X.row(c);
     parallel_for(policy, panels, 64, [&](index_t b, index_t e) {
       for (index_t g = b; g < e; ++g) {
@@ -342,7 +394,12 @@ struct facility_float_engine {
         const index_t m = std::min(facility_panel, X.n - first);
         for (index_t q = 0; q < m; ++q) {
           double& v = mind[std::size_t(first + q)];
-          v = std::min(v, static_cast<double>(dist[q]));
+          const double w = static_cast<double>(dist[q]);
+          if (!(w < v)) continue;
+          v = w;
+          if (screened)
+            ft[std::size_t(first + q)] = static_cast<float>(
+                facility_screen_threshold(w, qe[std::size_t(first + q)], X.d));
         }
       }
     });
@@ -413,12 +470,15 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
   const index_t sample_max = opt.method == facility_greedy::stochastic
                                  ? facility_sample_size(n, budget, opt.epsilon, n)
                                  : facility_panel;
-  const auto engine = [&] {
+  auto engine = [&] {
     if constexpr (std::is_same<value_t, float>::value)
       return facility_float_engine(policy, rows, std::max(sample_max, facility_panel), fn);
     else
       return facility_double_engine{rows};
   }();
+  if constexpr (std::is_same<value_t, float>::value) {
+    if (opt.method == facility_greedy::lazy) engine.build_screen(policy, fn);
+  }
 
   facility_location_result res;
   const double M = engine.max_sq_distance(policy);
@@ -431,13 +491,14 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
 
   // mind[i]: squared distance of row i to the chosen set (M for the empty set, sim = 0).
   std::vector<double> mind(static_cast<std::size_t>(n), M);
+  engine.set_minima(mind.data());
   std::vector<char> chosen(static_cast<std::size_t>(n), 0);
   auto pick = [&](index_t c, double gain) {
     res.order.push_back(c);
     res.gains.push_back(gain);
     chosen[std::size_t(c)] = 1;
     engine.add(policy, mind.data(), c);
-    mind[std::size_t(c)] = 0;  // D(c, c) is 0 already; explicit for clarity
+    mind[std::size_t(c)] = 0;  // D(c, c) is 0 already (add set it); explicit for clarity
   };
 
   // Step 1 (naive and lazy): the row nearest the mean, its gain evaluated as usual.
@@ -475,20 +536,30 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
       std::vector<double>().swap(gains);
       const facility_entry_below below;
       std::make_heap(heap.begin(), heap.end(), below);
+      std::vector<facility_entry> fresh_aside;
       for (index_t t = 1; t < budget; ++t) {
         for (;;) {
           std::pop_heap(heap.begin(), heap.end(), below);
           if (heap.back().step == t) break;  // fresh: at least every other entry's upper bound
-          // Re-evaluate the stale top together with the next stale entries (up to a panel):
-          // extra fresh gains are still upper bounds, so the choice is unchanged.
+          // Re-evaluate the stale top together with the next stale entries in heap order (a
+          // full panel costs the screen no more than one row; fresh entries met on the way go
+          // back): extra fresh gains are still upper bounds, so the choice is unchanged.
           index_t m = 0;
           index_t batch_rows[facility_panel];
           batch_rows[m++] = heap.back().row;
           heap.pop_back();
-          while (m < facility_panel && !heap.empty() && heap.front().step != t) {
+          fresh_aside.clear();
+          while (m < facility_panel && !heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), below);
-            batch_rows[m++] = heap.back().row;
+            if (heap.back().step == t)
+              fresh_aside.push_back(heap.back());
+            else
+              batch_rows[m++] = heap.back().row;
             heap.pop_back();
+          }
+          for (const auto& f : fresh_aside) {
+            heap.push_back(f);
+            std::push_heap(heap.begin(), heap.end(), below);
           }
           double fresh[facility_panel];
           engine.gains_few(policy, mind.data(), batch_rows, m, fresh);
