@@ -387,11 +387,13 @@ struct facility_float_engine {
   void add(const Policy& policy, double* mind, index_t c) {
     const float* rc = X.row(c);
     parallel_for(policy, panels, 64, [&](index_t b, index_t e) {
-      for (index_t g = b; g < e; ++g) {
-        float dist[facility_panel];
-        facility_panel_to(panel(g), X.d, rc, dist);
-        const index_t first = g * facility_panel;
-        const index_t m = std::min(facility_panel, X.n - first);
+      constexpr index_t step = 4;  // panels per kernel call
+      for (index_t g0 = b; g0 < e; g0 += step) {
+        const index_t cnt = std::min(step, e - g0);
+        float dist[step * facility_panel];
+        facility_panels_to(panel(g0), cnt, X.d, rc, dist);
+        const index_t first = g0 * facility_panel;
+        const index_t m = std::min(cnt * facility_panel, X.n - first);
         for (index_t q = 0; q < m; ++q) {
           double& v = mind[std::size_t(first + q)];
           const double w = static_cast<double>(dist[q]);
