@@ -119,6 +119,8 @@ inline index_t facility_screen_rows(const facility_qpanel& p, const std::uint8_t
   const index_t quads = p.quads;
   const std::int8_t* q = p.q.get();
   index_t i = b;
+  // Rows are kept without branches (out[m] written always, m advanced when it stays): about a
+  // third of them stay early on, which a branch would mispredict.
   for (; i + 8 <= e; i += 8) {  // eight rows: eight independent vpdpbusd chains
     const std::uint8_t* c0 = codes + i * stride;
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
@@ -135,14 +137,22 @@ inline index_t facility_screen_rows(const facility_qpanel& p, const std::uint8_t
       a6 = _mm512_dpbusd_epi32(a6, facility_bcast4(ck + 6 * stride), qk);
       a7 = _mm512_dpbusd_epi32(a7, facility_bcast4(ck + 7 * stride), qk);
     }
-    if (!facility_screen_clears(a0, p, s[i], a[i], t[i])) out[m++] = i;
-    if (!facility_screen_clears(a1, p, s[i + 1], a[i + 1], t[i + 1])) out[m++] = i + 1;
-    if (!facility_screen_clears(a2, p, s[i + 2], a[i + 2], t[i + 2])) out[m++] = i + 2;
-    if (!facility_screen_clears(a3, p, s[i + 3], a[i + 3], t[i + 3])) out[m++] = i + 3;
-    if (!facility_screen_clears(a4, p, s[i + 4], a[i + 4], t[i + 4])) out[m++] = i + 4;
-    if (!facility_screen_clears(a5, p, s[i + 5], a[i + 5], t[i + 5])) out[m++] = i + 5;
-    if (!facility_screen_clears(a6, p, s[i + 6], a[i + 6], t[i + 6])) out[m++] = i + 6;
-    if (!facility_screen_clears(a7, p, s[i + 7], a[i + 7], t[i + 7])) out[m++] = i + 7;
+    out[m] = i;
+    m += !facility_screen_clears(a0, p, s[i], a[i], t[i]);
+    out[m] = i + 1;
+    m += !facility_screen_clears(a1, p, s[i + 1], a[i + 1], t[i + 1]);
+    out[m] = i + 2;
+    m += !facility_screen_clears(a2, p, s[i + 2], a[i + 2], t[i + 2]);
+    out[m] = i + 3;
+    m += !facility_screen_clears(a3, p, s[i + 3], a[i + 3], t[i + 3]);
+    out[m] = i + 4;
+    m += !facility_screen_clears(a4, p, s[i + 4], a[i + 4], t[i + 4]);
+    out[m] = i + 5;
+    m += !facility_screen_clears(a5, p, s[i + 5], a[i + 5], t[i + 5]);
+    out[m] = i + 6;
+    m += !facility_screen_clears(a6, p, s[i + 6], a[i + 6], t[i + 6]);
+    out[m] = i + 7;
+    m += !facility_screen_clears(a7, p, s[i + 7], a[i + 7], t[i + 7]);
   }
   for (; i < e; ++i) {
     const std::uint8_t* c0 = codes + i * stride;
@@ -150,7 +160,8 @@ inline index_t facility_screen_rows(const facility_qpanel& p, const std::uint8_t
     for (index_t k = 0; k < quads; ++k)
       a0 = _mm512_dpbusd_epi32(a0, facility_bcast4(c0 + 4 * k),
                                _mm512_load_si512(reinterpret_cast<const void*>(q + 64 * k)));
-    if (!facility_screen_clears(a0, p, s[i], a[i], t[i])) out[m++] = i;
+    out[m] = i;
+    m += !facility_screen_clears(a0, p, s[i], a[i], t[i]);
   }
 #else
   (void)p, (void)codes, (void)stride, (void)s, (void)a, (void)t;
