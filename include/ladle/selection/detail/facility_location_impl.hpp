@@ -631,26 +631,47 @@ inline std::size_t facility_location_workspace_bytes(index_t n, index_t d,
                                                      const facility_location_options& options,
                                                      index_t budget) {
   const auto un = static_cast<std::size_t>(n);
-  const std::size_t chunks = static_cast<std::size_t>(chunk_count(n, 16));
+  const auto ud = static_cast<std::size_t>(d);
+  auto aligned = [](std::size_t bytes) {
+    return detail::allocation_request(bytes, detail::allocation_alignment(bytes));
+  };
   std::size_t bytes = un * sizeof(double) + un;  // mind + chosen flags
-  bytes += chunks * sizeof(double);               // partials of the M pass (the largest reduce)
+  bytes += ud * sizeof(double);                   // column sums of the first pick
+  // partials and error slots of the largest parallel loop (grain 16 rows or one panel), and
+  // the per-chunk sums of a lazy re-evaluation
+  bytes += static_cast<std::size_t>(chunk_count(n, 16)) * (sizeof(double) + sizeof(void*));
+  bytes += static_cast<std::size_t>(chunk_count(n, detail::facility_chunk)) *
+           (detail::facility_panel * sizeof(double) + sizeof(void*));
+  const index_t s = options.method == facility_greedy::stochastic && budget >= 1 && budget <= n
+                        ? detail::facility_sample_size(n, budget, options.epsilon, n)
+                        : options.method == facility_greedy::stochastic ? n : 0;
   switch (options.method) {
     case facility_greedy::naive:
-      bytes += un * (sizeof(index_t) + sizeof(double));  // candidates + their gains
+      bytes += un * (sizeof(index_t) + sizeof(double));  // every row's gain (+ row list)
       break;
     case facility_greedy::lazy:
-      // the first step's candidates + gains, then the heap (both alive while it is built)
-      bytes += un * (sizeof(index_t) + sizeof(double) + sizeof(detail::facility_entry));
+      // the second step's gains (+ row list), then the heap and the fresh entries set aside
+      bytes += un * (sizeof(index_t) + sizeof(double) + 2 * sizeof(detail::facility_entry));
       break;
-    case facility_greedy::stochastic: {
-      const index_t s = budget >= 1 && budget <= n
-                            ? detail::facility_sample_size(n, budget, options.epsilon, n)
-                            : n;
+    case facility_greedy::stochastic:
       bytes += un * sizeof(index_t) + static_cast<std::size_t>(s) * sizeof(double);
       break;
+  }
+  if (element_size == sizeof(float)) {
+    // every row in panels, and panels of arbitrary rows (the sample, or one lazy panel)
+    const auto panel = static_cast<std::size_t>(detail::facility_panel);
+    bytes += aligned((un + panel - 1) / panel * panel * ud * sizeof(float));
+    const std::size_t spare = std::max<std::size_t>(static_cast<std::size_t>(s), panel);
+    bytes += aligned((spare + panel - 1) / panel * panel * ud * sizeof(float));
+    if (options.method == facility_greedy::lazy && detail::facility_screen_built &&
+        d >= detail::facility_screen_min_d && d <= detail::quantised_screen_max_d) {
+      const auto stride = static_cast<std::size_t>(detail::quantised_stride(d));
+      bytes += aligned(un * stride);                              // row codes
+      bytes += un * (3 * sizeof(double) + 3 * sizeof(float));     // s, a, e; s, a, t in float
+      bytes += sizeof(detail::facility_qpanel) + aligned((ud + 3) / 4 * 64);  // panel codes
     }
   }
-  if (!rows_contiguous) bytes += un * static_cast<std::size_t>(d) * element_size;
+  if (!rows_contiguous) bytes += un * ud * element_size;
   return bytes;
 }
 
