@@ -139,10 +139,11 @@ LADLE_FORCE_INLINE void facility_block(const float* p, const float* const* r, in
 
 /// s[q] = sum over rows i in [b, e), in row order, of max(0, mind[i] - double(D(i, c_q))) for
 /// the 16 candidates of `panel` (rows of X at base + i * ld). With a list, the rows are
-/// list[b .. e) instead (ascending: the rows a screen left, the others adding +0).
+/// list[b .. e) instead (ascending: the rows a screen left, the others adding +0). With mx,
+/// *mx = max(*mx, every D computed) too (the M pass fused into a pass over all pairs).
 inline void facility_panel_gains(const float* panel, index_t d, const float* base, index_t ld,
                                  const double* mind, const index_t* list, index_t b, index_t e,
-                                 double* s) noexcept {
+                                 double* s, float* mx = nullptr) noexcept {
   auto row_at = [list](index_t k) { return list != nullptr ? list[k] : k; };
 #if LADLE_HAS_SIMD
   for (index_t k = 0; k < facility_panel; k += facility_lanes) {
@@ -152,7 +153,9 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
     index_t i = b;
     const float* r[8];
     index_t at[8];
+    facility_fb top(mx != nullptr ? *mx : 0.0f);
     auto epi = [&](int q, const facility_fb& D) {
+        if (mx != nullptr) top = xsimd::max(top, D);
         facility_db dl, dh;
         facility_widen(D, dl, dh);
         const facility_db m(mind[at[q]]);
@@ -173,6 +176,7 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
     }
     lo.store_unaligned(s + k);
     hi.store_unaligned(s + k + facility_db::size);
+    if (mx != nullptr) *mx = std::max(*mx, simd::reduce_max(top));
   }
 #else
   for (index_t q = 0; q < facility_panel; ++q) s[q] = 0;
@@ -187,6 +191,7 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
         acc = std::fma(t, t, acc);
       }
       c[q] = acc;
+      if (mx != nullptr) *mx = std::max(*mx, acc);
     }
     for (index_t q = 0; q < facility_panel; ++q) {
       const double t = mind[i] - static_cast<double>(c[q]);

@@ -198,8 +198,10 @@ struct facility_double_engine {
     return facility_max_sq_distance(policy, X);
   }
   /// out[i] = the gain of row i, for every row.
+  static constexpr bool fuses_max = false;
   template <class Policy>
-  void gains_all(const Policy& policy, const double* mind, double* out) const {
+  void gains_all(const Policy& policy, const double* mind, double* out,
+                 double* = nullptr) const {
     std::vector<index_t> all(static_cast<std::size_t>(X.n));
     for (index_t i = 0; i < X.n; ++i) all[std::size_t(i)] = i;
     facility_gains(policy, X, mind, all.data(), X.n, out);
@@ -310,26 +312,36 @@ struct facility_float_engine {
     return static_cast<double>(mx);
   }
   /// out[16 g .. 16 g + 16) for the candidates of panel p (all row chunks in order).
-  void panel_all_rows(const float* p, const double* mind, double* out) const noexcept {
+  void panel_all_rows(const float* p, const double* mind, double* out,
+                      float* mx = nullptr) const noexcept {
     for (index_t q = 0; q < facility_panel; ++q) out[q] = 0;
     for (index_t b = 0; b < X.n; b += facility_chunk) {
       double part[facility_panel];
       facility_panel_gains(p, X.d, X.base, X.ld, mind, nullptr, b, std::min(X.n, b + facility_chunk),
-                           part);
+                           part, mx);
       for (index_t q = 0; q < facility_panel; ++q) out[q] += part[q];
     }
   }
+  /// Every row's gain; with max_D, also the largest D over all pairs (every pair is computed).
   template <class Policy>
-  void gains_all(const Policy& policy, const double* mind, double* out) const {
-    parallel_for(policy, panels, 1, [&](index_t b, index_t e) {
-      for (index_t g = b; g < e; ++g) {
-        double s[facility_panel];
-        panel_all_rows(panel(g), mind, s);
-        const index_t m = std::min(facility_panel, X.n - g * facility_panel);
-        for (index_t q = 0; q < m; ++q) out[g * facility_panel + q] = s[q];
-      }
-    });
+  void gains_all(const Policy& policy, const double* mind, double* out,
+                 double* max_D = nullptr) const {
+    const float mx = parallel_reduce(
+        policy, panels, 1, 0.0f,
+        [&](index_t b, index_t e) {
+          float m = 0;
+          for (index_t g = b; g < e; ++g) {
+            double s[facility_panel];
+            panel_all_rows(panel(g), mind, s, max_D != nullptr ? &m : nullptr);
+            const index_t k = std::min(facility_panel, X.n - g * facility_panel);
+            for (index_t q = 0; q < k; ++q) out[g * facility_panel + q] = s[q];
+          }
+          return m;
+        },
+        [](float a, float p) { return std::max(a, p); });
+    if (max_D != nullptr) *max_D = static_cast<double>(mx);
   }
+  static constexpr bool fuses_max = true;
   void pack(const index_t* r, index_t m, float* dst) const noexcept {
     const float* rows[facility_panel];
     for (index_t q = 0; q < m; ++q) rows[q] = X.row(r[q]);
@@ -483,17 +495,17 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
   }
 
   facility_location_result res;
-  const double M = engine.max_sq_distance(policy);
-  if (!std::isfinite(M))
-    throw_domain_error(fn, "X", "has squared distances that overflow a ",
-                       std::is_same<value_t, float>::value ? "float" : "double");
-  res.max_sq_distance = M;
   res.order.reserve(static_cast<std::size_t>(budget));
   res.gains.reserve(static_cast<std::size_t>(budget));
+  auto check_M = [&](double M) {
+    if (!std::isfinite(M))
+      throw_domain_error(fn, "X", "has squared distances that overflow a ",
+                         std::is_same<value_t, float>::value ? "float" : "double");
+    res.max_sq_distance = M;
+  };
 
   // mind[i]: squared distance of row i to the chosen set (M for the empty set, sim = 0).
-  std::vector<double> mind(static_cast<std::size_t>(n), M);
-  engine.set_minima(mind.data());
+  std::vector<double> mind(static_cast<std::size_t>(n), std::numeric_limits<double>::infinity());
   std::vector<char> chosen(static_cast<std::size_t>(n), 0);
   auto pick = [&](index_t c, double gain) {
     res.order.push_back(c);
@@ -502,22 +514,45 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
     engine.add(policy, mind.data(), c);
     mind[std::size_t(c)] = 0;  // D(c, c) is 0 already (add set it); explicit for clarity
   };
-
-  // Step 1 (naive and lazy): the row nearest the mean, its gain evaluated as usual.
-  auto first_step = [&] {
-    const index_t c = facility_first_pick(rows);
-    double g = 0;
-    engine.gains_few(policy, mind.data(), &c, 1, &g);
+  // The gains of step 2 for every row into `gains` (naive and lazy). Step 1 picks the row c1
+  // nearest the mean; m_i = min(M, D(i, c1)) = D(i, c1) does not depend on M, so for float X
+  // the pass over all pairs of step 2 also yields M (no pass of its own). c1's gain is
+  // sum_i max(0, M - D(i, c1)) = sum_i max(0, M - m_i), summed like any gain.
+  auto first_two_steps = [&](std::vector<double>& gains) {
+    const index_t c1 = facility_first_pick(rows);
+    double M = 0;
+    if (!(decltype(engine)::fuses_max && budget > 1)) check_M(M = engine.max_sq_distance(policy));
+    engine.set_minima(mind.data());
+    pick(c1, 0.0);
+    engine.set_minima(mind.data());
+    if (budget > 1) {
+      gains.resize(static_cast<std::size_t>(n));
+      engine.gains_all(policy, mind.data(), gains.data(),
+                       decltype(engine)::fuses_max ? &M : nullptr);
+      if (decltype(engine)::fuses_max) check_M(M);
+      res.evaluations += n - 1;
+    }
+    double g1 = 0;
+    for (index_t b = 0; b < n; b += facility_chunk) {
+      double part = 0;
+      for (index_t i = b; i < std::min(n, b + facility_chunk); ++i) {
+        const double t = M - mind[std::size_t(i)];
+        if (t > 0) part += t;
+      }
+      g1 += part;
+    }
+    res.gains[0] = g1;
     res.evaluations += 1;
-    pick(c, g);
   };
 
   if (opt.method == facility_greedy::naive) {
-    first_step();
-    std::vector<double> gains(static_cast<std::size_t>(n));
+    std::vector<double> gains;
+    first_two_steps(gains);
     for (index_t t = 1; t < budget; ++t) {
-      engine.gains_all(policy, mind.data(), gains.data());  // chosen rows' gains unused
-      res.evaluations += n - t;
+      if (t > 1) {
+        engine.gains_all(policy, mind.data(), gains.data());  // chosen rows' gains unused
+        res.evaluations += n - t;
+      }
       index_t best = -1;  // ascending rows: the first maximum is the smallest row
       for (index_t q = 0; q < n; ++q)
         if (!chosen[std::size_t(q)] && (best < 0 || gains[std::size_t(q)] > gains[std::size_t(best)]))
@@ -525,12 +560,9 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
       pick(best, gains[std::size_t(best)]);
     }
   } else if (opt.method == facility_greedy::lazy) {
-    first_step();
+    std::vector<double> gains;
+    first_two_steps(gains);  // step 2 evaluates every row (no stale bound exists yet)
     if (budget > 1) {
-      // Step 2 evaluates every row (no stale bound exists yet), then the heap takes over.
-      std::vector<double> gains(static_cast<std::size_t>(n));
-      engine.gains_all(policy, mind.data(), gains.data());
-      res.evaluations += n - 1;
       std::vector<facility_entry> heap;
       heap.reserve(static_cast<std::size_t>(n - 1));
       for (index_t i = 0; i < n; ++i)
@@ -577,6 +609,10 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
       }
     }
   } else {
+    const double M = engine.max_sq_distance(policy);
+    check_M(M);
+    std::fill(mind.begin(), mind.end(), M);
+    engine.set_minima(mind.data());
     philox g(opt.seed, stream_facility_location);
     std::vector<index_t> rem(static_cast<std::size_t>(n));
     for (index_t i = 0; i < n; ++i) rem[std::size_t(i)] = i;
@@ -601,6 +637,7 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
   }
 
   // f(S) = sum_i (M - mind[i]), chunks of rows folded in order.
+  const double M = res.max_sq_distance;
   res.objective = 0;
   for (index_t b = 0; b < n; b += facility_chunk) {
     double s = 0;
