@@ -154,13 +154,14 @@ inline void facility_panel_gains(const float* panel, index_t d, const float* bas
     const float* r[8];
     index_t at[8];
     facility_fb top(mx != nullptr ? *mx : 0.0f);
+    // Row q of the block, in row order: max(0, m - D) is +0 where the scalar path adds nothing.
     auto epi = [&](int q, const facility_fb& D) {
-        if (mx != nullptr) top = xsimd::max(top, D);
-        facility_db dl, dh;
-        facility_widen(D, dl, dh);
-        const facility_db m(mind[at[q]]);
-        lo += xsimd::max(m - dl, zero);
-        hi += xsimd::max(m - dh, zero);
+      if (mx != nullptr) top = xsimd::max(top, D);
+      facility_db dl, dh;
+      facility_widen(D, dl, dh);
+      const facility_db m(mind[at[q]]);
+      lo += xsimd::max(m - dl, zero);
+      hi += xsimd::max(m - dh, zero);
     };
     for (; i + 8 <= e; i += 8) {
       for (int q = 0; q < 8; ++q) {
@@ -289,25 +290,6 @@ inline void facility_panels_to(const float* panels, index_t count, index_t d, co
       }
       out[k * facility_panel + q] = acc;
     }
-#endif
-}
-
-/// out[l] = D(lane l of panel, c) for the 16 lanes of one panel.
-inline void facility_panel_to(const float* panel, index_t d, const float* c, float* out) noexcept {
-#if LADLE_HAS_SIMD
-  const float* r[1] = {c};
-  for (index_t k = 0; k < facility_panel; k += facility_lanes)
-    facility_block<1>(panel + k, r, d,
-                      [&](int, const facility_fb& D) { D.store_unaligned(out + k); });
-#else
-  for (index_t q = 0; q < facility_panel; ++q) {
-    float acc = 0;
-    for (index_t j = 0; j < d; ++j) {
-      const float t = panel[j * facility_panel + q] - c[j];
-      acc = std::fma(t, t, acc);
-    }
-    out[q] = acc;
-  }
 #endif
 }
 
