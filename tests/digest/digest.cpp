@@ -487,6 +487,26 @@ void kmeans_selection_items() {
   digest dkd;
   dkd.add(kd.order).add(kd.gains).value(kd.radius);
   emit("k_center/double", dkd);
+  // facility location: float rows of 67 features (lazy takes the int8 screen), naive and
+  // stochastic on a prefix, double rows lazy.
+  for (const auto m : {ladle::facility_greedy::lazy, ladle::facility_greedy::naive,
+                       ladle::facility_greedy::stochastic}) {
+    ladle::facility_location_options fo;
+    fo.method = m;
+    fo.epsilon = 0.05;
+    fo.seed = ladle::seed{11};
+    const index_t rows = m == ladle::facility_greedy::lazy ? n : 300;
+    const auto Xp = ladle::make_view(static_cast<const float*>(xf.data()), {rows, d});
+    const auto fl = ladle::facility_location(ladle::par, Xp, 40, fo);
+    digest dfl;
+    dfl.add(fl.order).add(fl.gains).value(fl.objective).value(fl.max_sq_distance);
+    dfl.value(double(fl.evaluations));
+    emit("facility/float/" + std::to_string(int(m)), dfl);
+  }
+  const auto fd = ladle::facility_location(Xd, 40);
+  digest dfd;
+  dfd.add(fd.order).add(fd.gains).value(fd.objective).value(fd.max_sq_distance);
+  emit("facility/double", dfd);
   const auto h = ladle::herding(ladle::par, Xf, 120);
   digest dh;
   dh.add(h.order).add(h.distances);

@@ -14,40 +14,53 @@
 //   gains            f(S_t + {order[t]}) - f(S_t) for each pick, as computed for the decision;
 //   objective        f(order), summed directly over rows (not the sum of the gains);
 //   max_sq_distance  M;
-//   evaluations      marginal gains computed (n * budget for naive; lazy usually far fewer).
+//   evaluations      marginal gains computed (naive: 1, then every unchosen row per step;
+//                    lazy usually far fewer).
 //
 // How gains are computed. With m_i = min_{j in S} D(i, j) (M for the empty set), the gain of c
 // is  g(c | S) = sum_i max(0, m_i - D(i, c)),  the same number as sum_i max(0, sim(i, c) -
 // max_S sim(i, .)), but M enters only through the starting m_i, so later gains carry no
 // rounding from M. Rows are summed in fixed chunks of 1024 (in row order inside a chunk, chunk
-// partials in chunk order), and D is the exact fixed-order distance of k_center.hpp, so a gain
-// has the same bits whatever the thread count, instruction set or greedy variant. These float
-// gains never increase as S grows (each term is monotone, and so is a fixed-order float sum),
-// which is what makes lazy greedy exact here and not just up to rounding.
+// partials in chunk order), so a gain has the same bits whatever the thread count, instruction
+// set or greedy variant. D is, for float X, the float32 sequential-fma sum (e = a_j - b_j,
+// s = fma(e, e, s) in feature order; detail/facility_float_kernel.hpp) and, for double X, the
+// exact fixed-order double distance of k_center.hpp; M is the largest such D. These gains
+// never increase as S grows (each term is monotone, and so is a fixed-order sum of non-negative
+// terms), which is what makes lazy greedy exact here and not just up to rounding.
 //
-// The greedy choice depends on M only through the first pick (argmin of sum_i D(i, c)); any
-// M >= max D gives the same order in exact arithmetic and shifts f and the first gain by
-// n * (M' - M). ladle computes M exactly (one pass over the n (n - 1) / 2 pairs, O(n) memory)
-// so objectives match apricot's and submodlib's.
+// The first pick (naive and lazy) is the row nearest the mean: argmin_c sum_j (n x_cj - s_j)^2
+// with s_j = sum_i x_ij (double, fixed order), ties to the smallest row. sum_i D(i, c) =
+// n |x_c - mean|^2 + const, so in exact arithmetic it is the row of largest first gain; its
+// gain is then summed like any other. After it m_i = D(i, c1) whatever M is, so the second
+// step's pass over all pairs also yields M for float X. Any M' >= max D gives the same order and
+// shifts f and the first gain by n * (M' - M); ladle uses the true maximum so objectives match
+// apricot's and submodlib's.
 //
 // Variants (all pick the largest gain, ties to the smallest row index):
-//   naive       evaluates every unchosen row at every step;
+//   naive       evaluates every unchosen row at every step after the first;
 //   lazy        a max-heap of (stale gain, row) ordered by gain descending then row ascending;
-//               the top is re-evaluated until it is fresh for this step; returns exactly the
-//               naive order and gains (submodularity makes stale gains upper bounds);
+//               the top is re-evaluated (with up to 15 more stale entries, one panel) until it
+//               is fresh for this step; returns exactly the naive order and gains
+//               (submodularity makes stale gains upper bounds);
 //   stochastic  each step draws ceil(n / budget * ln(1 / epsilon)) unchosen rows uniformly
 //               without replacement (all of them when fewer remain) from the Philox stream of
-//               the seed and evaluates only those. With epsilon so small that the sample covers
-//               every unchosen row it returns the naive result.
+//               the seed and evaluates only those (the first step too). With epsilon so small
+//               that the sample covers every unchosen row it returns the naive result, unless
+//               the first step's computed gains single out another row than the mean's nearest
+//               (a rounding-level near tie).
 //
 // Errors (ladle::error, nothing written): empty X, non-finite values (naming row and column),
-// squared distances that overflow, budget outside [1, n], epsilon outside (0, 1).
-// Complexity (flops are O(d) distance evaluations): M pass n^2 / 2; naive n * n * budget; lazy
-// n^2 for the first step plus n per re-evaluation; stochastic n * budget * sample size, about
-// n^2 ln(1 / epsilon). Candidates are evaluated eight at a time (one read of each row of X per
-// batch); batches run in parallel, or, for a lazy re-evaluation of the stale top entries, the
-// row chunks do. Extra memory: facility_location_workspace_bytes, O(n) (+ a packed copy of X
-// when its rows are not contiguous).
+// squared distances that overflow (float X: the float32 D, so |x| beyond about 1e18),
+// budget outside [1, n], epsilon outside (0, 1).
+// Complexity (flops are O(d) distance evaluations): naive n * n * budget; lazy n^2 for the
+// second step plus n per re-evaluation; stochastic n * budget * sample size (+ an M pass of
+// n^2 / 2), about n^2 ln(1 / epsilon). Float X: 16 candidates per panel (rows packed
+// feature-major), eight rows per register block; a lazy re-evaluation first screens each row
+// with int8 dot products (AVX-512 VNNI builds; detail/facility_screen.hpp) and computes D only
+// for rows the screen cannot prove add +0, which changes no bit. Panels run in parallel, or,
+// for a lazy re-evaluation, the row chunks do. Extra memory: facility_location_workspace_bytes,
+// O(n d) for float X (its rows in panels, one byte per feature for the screen), O(n) for
+// double X (+ a packed copy of X when its rows are not contiguous).
 #pragma once
 
 #include "ladle/config.hpp"
