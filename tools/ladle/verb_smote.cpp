@@ -156,7 +156,7 @@ ladle::resample_result<T, std::int64_t> resample(const smote_args& a, const tabl
     ladle::smote_enn_options o;
     o.smote = ladle::smote_options{strategy, k_or(5)};
     if (a.enn_k) o.enn_k = *a.enn_k;
-    o.enn_kind_sel = kind;
+    o.enn_kind = kind;
     return ladle::smote_enn(policy, Xv, yv, o, s);
   }
   throw usage_error("--method: unknown method '" + m + "'");

@@ -306,14 +306,22 @@ template <class Make, class Scalar>
 LADLE_FORCE_INLINE void store_floats(float* out, index_t n, bool streamed, Make&& make, Scalar&& scalar) noexcept {
   using fb = batch<float>;
   constexpr index_t w = static_cast<index_t>(fb::size);
-  index_t i = 0;
+  // Counts fixed up front (head, whole batches, tail): loops bounded by running sums or by the
+  // address made GCC 12 warn of an overflowing iteration count once n was a known constant.
+  index_t head = 0;
   if (streamed) {
-    for (; i < n && reinterpret_cast<std::uintptr_t>(out + i) % sizeof(fb) != 0; ++i) scalar(i);
-    for (; i + w <= n; i += w) stream(out + i, make(i));
-  } else {
-    for (; i + w <= n; i += w) make(i).store_unaligned(out + i);
+    // Elements before the first batch-aligned one (out is float-aligned).
+    const std::size_t gap = (sizeof(fb) - reinterpret_cast<std::uintptr_t>(out) % sizeof(fb)) % sizeof(fb);
+    head = std::min(n, static_cast<index_t>(gap / sizeof(float)));
   }
-  for (; i < n; ++i) scalar(i);
+  const index_t body_end = head + (n - head) / w * w;
+  for (index_t i = 0; i < head; ++i) scalar(i);
+  if (streamed) {
+    for (index_t i = head; i < body_end; i += w) stream(out + i, make(i));
+  } else {
+    for (index_t i = head; i < body_end; i += w) make(i).store_unaligned(out + i);
+  }
+  for (index_t i = body_end; i < n; ++i) scalar(i);
 }
 
 /// Copies n floats from src (any alignment) to dst with streaming stores. Kernels whose natural

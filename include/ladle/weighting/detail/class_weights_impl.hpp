@@ -185,7 +185,6 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
   // at once when all its labels lie in [guess, guess + 15] (the packing pass also checks that),
   // so most blocks are read once, without a separate min/max scan.
   std::int64_t guess = std::numeric_limits<std::int64_t>::min();
-  std::uint32_t top = 0;
 #endif
   for (index_t i = 0; i < len;) {
     const index_t n = std::min(block, len - i);
@@ -194,13 +193,15 @@ inline bool count_int32_blocks(const std::int32_t* p, index_t len, label_counts&
     // guess + 15 must not pass INT32_MAX: the wrapped difference v - guess then lies in [0, 15]
     // exactly when v does in [guess, guess + 15].
     if (n == block && guess != std::numeric_limits<std::int64_t>::min() &&
-        guess <= std::numeric_limits<std::int32_t>::max() - 15 &&
-        (top = pack_block_bytes(q, static_cast<std::int32_t>(guess), packed)) < 16) {
-      // The block's labels lie in [guess, guess + top]; label guess + top is present.
-      if (!cover(guess, guess + top)) return false;
-      count_block_bytes(packed, static_cast<int>(top), hist.data() + (guess - base));
-      i += n;
-      continue;
+        guess <= std::numeric_limits<std::int32_t>::max() - 15) {
+      const std::uint32_t top = pack_block_bytes(q, static_cast<std::int32_t>(guess), packed);
+      if (top < 16) {
+        // The block's labels lie in [guess, guess + top]; label guess + top is present.
+        if (!cover(guess, guess + top)) return false;
+        count_block_bytes(packed, static_cast<int>(top), hist.data() + (guess - base));
+        i += n;
+        continue;
+      }
     }
 #endif
     const auto mm = int32_min_max(q, n);
