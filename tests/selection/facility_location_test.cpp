@@ -322,6 +322,14 @@ TEST_CASE("facility_location errors") {
                                                     {index_t(2), index_t(2)}),
                                    1);
         }).find("overflow") != std::string::npos);
+  // Distances fit a double (M = 4e304) but n * x - column sum (1e155) squared does not.
+  std::vector<double> spread(1000);
+  for (std::size_t i = 0; i < spread.size(); ++i) spread[i] = i % 2 ? -1e152 : 1e152;
+  const std::string spread_error = error_of([&] {
+    ladle::facility_location(
+        ladle::make_view(static_cast<const double*>(spread.data()), {index_t(1000), index_t(1)}), 1);
+  });
+  CHECK(spread_error.find("'X' has n * x - column sum overflowing a double") != std::string::npos);
   const std::vector<float> none;
   CHECK(error_of([&] {
           ladle::facility_location(ladle::make_view(none.data(), {index_t(0), index_t(3)}), 1);

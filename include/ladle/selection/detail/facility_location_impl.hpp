@@ -443,6 +443,11 @@ index_t facility_first_pick(const facility_rows<V>& X) {
     }
     if (score < best_score) best_score = score, best = c;
   }
+  // Every score overflowed (|x| near 1e150 with many rows while the distances themselves fit):
+  // no row can be told nearest, so say so rather than pick row 0.
+  if (!(best_score < std::numeric_limits<double>::infinity()))
+    throw_domain_error("facility_location", "X", "has n * x - column sum overflowing a double "
+                       "(the first pick, the row nearest the mean, cannot be found); scale X");
   return best;
 }
 
