@@ -503,6 +503,28 @@ void kmeans_selection_items() {
     dfl.value(double(fl.evaluations));
     emit("facility/float/" + std::to_string(int(m)), dfl);
   }
+  // facility location over a kNN graph of 10 neighbours: float lazy and stochastic, double naive.
+  for (const auto m : {ladle::facility_greedy::lazy, ladle::facility_greedy::stochastic}) {
+    ladle::facility_location_options fo;
+    fo.method = m;
+    fo.neighbors = 10;
+    fo.epsilon = 0.05;
+    fo.seed = ladle::seed{11};
+    const auto fl = ladle::facility_location(ladle::par, Xf, 40, fo);
+    digest dfl;
+    dfl.add(fl.order).add(fl.gains).value(fl.objective).value(fl.max_sq_distance);
+    dfl.value(double(fl.evaluations));
+    emit("facility_graph/float/" + std::to_string(int(m)), dfl);
+  }
+  {
+    ladle::facility_location_options fo;
+    fo.method = ladle::facility_greedy::naive;
+    fo.neighbors = 10;
+    const auto fl = ladle::facility_location(Xd, 40, fo);
+    digest dfl;
+    dfl.add(fl.order).add(fl.gains).value(fl.objective).value(fl.max_sq_distance);
+    emit("facility_graph/double", dfl);
+  }
   const auto fd = ladle::facility_location(Xd, 40);
   digest dfd;
   dfd.add(fd.order).add(fd.gains).value(fd.objective).value(fd.max_sq_distance);

@@ -51,7 +51,7 @@
 //
 // Errors (ladle::error, nothing written): empty X, non-finite values (naming row and column),
 // squared distances that overflow (float X: the float32 D, so |x| beyond about 1e18),
-// budget outside [1, n], epsilon outside (0, 1).
+// budget outside [1, n], epsilon outside (0, 1), options.neighbors outside [0, n - 1].
 // Complexity (flops are O(d) distance evaluations): naive n * n * budget; lazy n^2 for the
 // second step plus n per re-evaluation; stochastic n * budget * sample size (+ an M pass of
 // n^2 / 2), about n^2 ln(1 / epsilon). Float X: 16 candidates per panel (rows packed
@@ -61,6 +61,20 @@
 // for a lazy re-evaluation, the row chunks do. Extra memory: facility_location_workspace_bytes,
 // O(n d) for float X (its rows in panels, one byte per feature for the screen), O(n) for
 // double X (+ a packed copy of X when its rows are not contiguous).
+//
+// Over a kNN graph (options.neighbors = k >= 1). N(i) = {i} + the k nearest other rows of i
+// (knn_self: exact, ties by index), D(i, j) its squared distance (rounded to X's type), and
+//     sim(i, j) = M_k - D(i, j) for j in N(i), 0 otherwise,   M_k = max D over the graph's edges,
+// so sims are >= 0 and sim(i, i) = M_k; M_k is not the dense M (only edges are measured, and with
+// the kNN engine's distance), and is what max_sq_distance reports. f(S) = sum_i max_{j in S and
+// N(i)} sim(i, j) (0 when S misses N(i)). The gain of c is sum_{i in R(c)} max(0, sim(i, c) -
+// cur_i), R(c) = {i : c in N(i)} (the reverse graph, built once), cur_i row i's current best
+// sim, summed in increasing i in double: the same bits for any thread count and variant, and
+// never increasing as S grows (lazy greedy is exact). Every row's gain is computed at step 1 (no
+// mean shortcut), so naive counts n evaluations there; stochastic greedy samples exactly as
+// above, and with a sample covering every unchosen row it returns the naive result. Time: the
+// kNN (O(n^2 d)) plus O(n k) per naive step, O(k) per lazy re-evaluation; memory O(n k) (the
+// kNN result, then the reverse graph: 16 bytes per edge), never n x n.
 #pragma once
 
 #include "ladle/config.hpp"
@@ -81,6 +95,10 @@ struct facility_location_options {
   double epsilon = 0.01;
   /// Stochastic greedy only.
   ladle::seed seed{0};
+  /// 0 (default): the dense kernel above. k >= 1 (at most n - 1): the sparse kNN graph (see
+  /// "Over a kNN graph" above). An option, not a separate function, because it changes only
+  /// which similarities f sums: methods, result, tie rules and errors are the same.
+  index_t neighbors = 0;
 };
 
 struct facility_location_result {
@@ -100,6 +118,8 @@ facility_location_result facility_location(matrix_view<T> X, index_t budget,
                                            const facility_location_options& options = {});
 
 /// Peak extra bytes of facility_location on an n x d matrix with the given method and budget.
+/// With options.neighbors > 0, a bound that counts the kNN workspace of one thread
+/// (knn_workspace_bytes; add one per further thread).
 std::size_t facility_location_workspace_bytes(index_t n, index_t d, std::size_t element_size,
                                               bool rows_contiguous,
                                               const facility_location_options& options = {},

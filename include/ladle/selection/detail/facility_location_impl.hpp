@@ -3,6 +3,7 @@
 
 #include "ladle/core/checks.hpp"
 #include "ladle/core/size.hpp"
+#include "ladle/neighbors/knn.hpp"
 #include "ladle/selection/detail/common.hpp"
 #include "ladle/selection/detail/facility_float_kernel.hpp"
 #include "ladle/selection/detail/facility_screen.hpp"
@@ -189,6 +190,40 @@ inline index_t facility_sample_size(index_t n, index_t budget, double epsilon,
   if (!(want < double(remaining))) return remaining;
   return std::max<index_t>(1, static_cast<index_t>(want));
 }
+
+/// Stochastic greedy's draws (shared by the dense and graph forms): rem holds the unchosen rows;
+/// draw(t) puts step t's sample, uniform without replacement, in rem[0..s) and returns s.
+struct facility_sampler {
+  philox g;
+  std::vector<index_t> rem;
+  index_t n, budget;
+  double epsilon;
+  facility_sampler(ladle::seed seed, index_t n_, index_t budget_, double epsilon_)
+      : g(seed, stream_facility_location), rem(static_cast<std::size_t>(n_)), n(n_),
+        budget(budget_), epsilon(epsilon_) {
+    for (index_t i = 0; i < n; ++i) rem[std::size_t(i)] = i;
+  }
+  index_t draw(index_t t) {
+    const index_t m = n - t;
+    const index_t s = facility_sample_size(n, budget, epsilon, m);
+    for (index_t j = 0; j < s; ++j)  // partial Fisher-Yates: rem[0..s) is the sample
+      std::swap(rem[std::size_t(j)], rem[std::size_t(j + uniform_index(g, m - j))]);
+    return s;
+  }
+  /// The sampled row of largest gains[q] (ties to the smallest row), taken out of rem; its gain
+  /// into `gain`.
+  index_t take(index_t t, const double* gains, index_t s, double& gain) {
+    index_t best = 0;
+    for (index_t q = 1; q < s; ++q) {
+      const double gq = gains[q], gb = gains[best];
+      if (gq > gb || (gq == gb && rem[std::size_t(q)] < rem[std::size_t(best)])) best = q;
+    }
+    const index_t c = rem[std::size_t(best)];
+    gain = gains[best];
+    std::swap(rem[std::size_t(best)], rem[std::size_t(n - t - 1)]);
+    return c;
+  }
+};
 
 /// Double X: the exact double distance of k_center.hpp, the row-pointer kernels above.
 struct facility_double_engine {
@@ -451,6 +486,13 @@ index_t facility_first_pick(const facility_rows<V>& X) {
   return best;
 }
 
+// Over a kNN graph (options.neighbors > 0; facility_graph_impl.hpp): arguments checked.
+template <class Policy, class T>
+facility_location_result facility_graph_location(const Policy& policy, matrix_view<T> X,
+                                                 index_t budget,
+                                                 const facility_location_options& opt,
+                                                 const char* fn);
+
 template <class Policy, class T>
 facility_location_result facility_location_impl(const Policy& policy, matrix_view<T> X,
                                                 index_t budget,
@@ -472,7 +514,12 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
                            static_cast<int>(opt.method), ")");
   if (opt.method == facility_greedy::stochastic && !(opt.epsilon > 0 && opt.epsilon < 1))
     throw_domain_error(fn, "options.epsilon", "is ", opt.epsilon, " but must be in (0, 1)");
+  if (opt.neighbors < 0 || opt.neighbors >= n)
+    throw_invalid_argument(fn, "options.neighbors", "is ", opt.neighbors,
+                           " but must be 0 (dense) or in [1, ", n - 1,
+                           "] (fewer than the rows of X)");
   require_finite(X, fn, "X");
+  if (opt.neighbors > 0) return facility_graph_location(policy, X, budget, opt, fn);
 
   // Rows as contiguous vectors: X itself when its rows are, else a packed copy.
   std::vector<value_t> packed;
@@ -618,26 +665,16 @@ facility_location_result facility_location_impl(const Policy& policy, matrix_vie
     check_M(M);
     std::fill(mind.begin(), mind.end(), M);
     engine.set_minima(mind.data());
-    philox g(opt.seed, stream_facility_location);
-    std::vector<index_t> rem(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) rem[std::size_t(i)] = i;
+    facility_sampler sampler(opt.seed, n, budget, opt.epsilon);
     std::vector<double> gains;
     for (index_t t = 0; t < budget; ++t) {
-      const index_t m = n - t;
-      const index_t s = facility_sample_size(n, budget, opt.epsilon, m);
-      for (index_t j = 0; j < s; ++j)  // partial Fisher-Yates: rem[0..s) is the sample
-        std::swap(rem[std::size_t(j)], rem[std::size_t(j + uniform_index(g, m - j))]);
+      const index_t s = sampler.draw(t);
       gains.resize(static_cast<std::size_t>(s));
-      engine.gains_rows(policy, mind.data(), rem.data(), s, gains.data());
+      engine.gains_rows(policy, mind.data(), sampler.rem.data(), s, gains.data());
       res.evaluations += s;
-      index_t best = 0;
-      for (index_t q = 1; q < s; ++q) {
-        const double gq = gains[std::size_t(q)], gb = gains[std::size_t(best)];
-        if (gq > gb || (gq == gb && rem[std::size_t(q)] < rem[std::size_t(best)])) best = q;
-      }
-      const index_t c = rem[std::size_t(best)];
-      std::swap(rem[std::size_t(best)], rem[std::size_t(m - 1)]);
-      pick(c, gains[std::size_t(best)]);
+      double gain = 0;
+      const index_t c = sampler.take(t, gains.data(), s, gain);
+      pick(c, gain);
     }
   }
 
@@ -677,6 +714,37 @@ inline std::size_t facility_location_workspace_bytes(index_t n, index_t d,
   auto aligned = [](std::size_t bytes) {
     return detail::allocation_request(bytes, detail::allocation_alignment(bytes));
   };
+  if (options.neighbors > 0) {
+    // Summed although they do not all live at once: the kNN result (n k indices and
+    // distances), one thread's kNN workspace and the shared packed rows, the reverse graph
+    // (offsets, 16 bytes per edge, a fill cursor per row), cur + chosen, then per method the
+    // gains, the heap, or the sampler's rows and sample gains.
+    const auto uk = static_cast<std::size_t>(options.neighbors);
+    knn_options ko;
+    ko.k = options.neighbors;
+    std::size_t g = un * uk * (sizeof(index_t) + element_size);
+    g += knn_workspace_bytes(n, n, d, ko, element_size);
+    g += aligned((un + 48) * (ud + 1) * element_size) + un * sizeof(double) + ud * sizeof(double);
+    g += (un + 1) * sizeof(index_t) + un * (uk + 1) * (sizeof(index_t) + sizeof(double)) +
+         un * sizeof(index_t);
+    g += un * sizeof(double) + un;
+    switch (options.method) {
+      case facility_greedy::naive:
+        g += un * sizeof(double);
+        break;
+      case facility_greedy::lazy:
+        g += un * (sizeof(double) + sizeof(detail::facility_entry));
+        break;
+      case facility_greedy::stochastic: {
+        const index_t s = budget >= 1 && budget <= n
+                              ? detail::facility_sample_size(n, budget, options.epsilon, n)
+                              : n;
+        g += un * sizeof(index_t) + static_cast<std::size_t>(s) * sizeof(double);
+        break;
+      }
+    }
+    return g;
+  }
   std::size_t bytes = un * sizeof(double) + un;  // mind + chosen flags
   bytes += ud * sizeof(double);                   // column sums of the first pick
   // partials and error slots of the largest parallel loop (grain 16 rows or one panel), and
@@ -718,3 +786,5 @@ inline std::size_t facility_location_workspace_bytes(index_t n, index_t d,
 }
 
 }  // namespace ladle
+
+#include "ladle/selection/detail/facility_graph_impl.hpp"
