@@ -89,32 +89,7 @@ struct graph_reference {
   }
 };
 
-template <class T>
-std::vector<T> features(index_t n, index_t d, std::uint64_t s, int kind) {
-  ladle::philox g(seed{s});
-  std::vector<T> x(std::size_t(n * d));
-  if (kind == 0) {  // Gaussian
-    for (auto& v : x) v = T(ladle::normal(g));
-  } else if (kind == 1) {  // integer grid 0..3: distances tie everywhere
-    for (auto& v : x) v = T(ladle::uniform_index(g, 4));
-  } else {  // every point three times (rows i, i + n/3, i + 2n/3): zero distances
-    const index_t m = n / 3;
-    for (index_t i = 0; i < m; ++i)
-      for (index_t f = 0; f < d; ++f) {
-        const T v = T(ladle::normal(g));
-        for (index_t r = 0; r < 3; ++r) x[std::size_t((i + r * m) * d + f)] = v;
-      }
-    for (index_t i = 3 * m; i < n; ++i)
-      for (index_t f = 0; f < d; ++f) x[std::size_t(i * d + f)] = T(ladle::normal(g));
-  }
-  return x;
-}
-
-template <class T>
-ladle::matrix_view<const T> view_of(const std::vector<T>& x, index_t n, index_t d) {
-  return ladle::make_view(static_cast<const T*>(x.data()), {n, d});
-}
-
+using st::view_of;
 facility_location_options graph(facility_greedy m, index_t k, double eps = 0.01,
                                 std::uint64_t s = 0) {
   facility_location_options o;
@@ -160,7 +135,7 @@ TEST_CASE_TEMPLATE("facility_location graph naive == an independent reference gr
         CAPTURE(d);
         CAPTURE(kind);
         CAPTURE(k);
-        check_against_reference(features<T>(n, d, 40 + std::uint64_t(d + kind), kind), n, d, k,
+        check_against_reference(st::facility_features<T>(n, d, 40 + std::uint64_t(d + kind), kind), n, d, k,
                                 budget);
       }
 }
@@ -198,7 +173,7 @@ TEST_CASE_TEMPLATE("facility_location graph: lazy == naive bit for bit, stochast
         CAPTURE(d);
         CAPTURE(kind);
         CAPTURE(k);
-        const auto x = features<T>(n, d, 70 + std::uint64_t(d * 3 + kind), kind);
+        const auto x = st::facility_features<T>(n, d, 70 + std::uint64_t(d * 3 + kind), kind);
         const auto X = view_of(x, n, d);
         const auto naive = ladle::facility_location(X, budget, graph(facility_greedy::naive, k));
         const auto lazy = ladle::facility_location(X, budget, graph(facility_greedy::lazy, k));
@@ -217,7 +192,7 @@ TEST_CASE_TEMPLATE("facility_location graph: lazy == naive bit for bit, stochast
 
 TEST_CASE("facility_location graph: same bits for every thread count and layout") {
   const index_t n = 5000, d = 17, k = 8;  // more than one parallel chunk of candidates
-  const auto x = features<float>(n, d, 8, 0);
+  const auto x = st::facility_features<float>(n, d, 8, 0);
   const auto X = view_of(x, n, d);
   std::vector<float> xt(x.size());
   for (index_t i = 0; i < n; ++i)
@@ -244,14 +219,14 @@ TEST_CASE_TEMPLATE("facility_location graph with k = n - 1 is the dense form", T
   const index_t n = 90, budget = 15;
   for (index_t d : {1, 17, 64}) {
     CAPTURE(d);
-    const auto x = features<T>(n, d, 3 + std::uint64_t(d), 1);
+    const auto x = st::facility_features<T>(n, d, 3 + std::uint64_t(d), 1);
     const auto X = view_of(x, n, d);
     const auto dense = ladle::facility_location(X, budget, graph(facility_greedy::naive, 0));
     for (auto m : {facility_greedy::naive, facility_greedy::lazy}) {
       const auto full = ladle::facility_location(X, budget, graph(m, n - 1));
       check_same(full, dense);
     }
-    check_against_reference(features<T>(n, d, 30 + std::uint64_t(d), 0), n, d, n - 1, budget);
+    check_against_reference(st::facility_features<T>(n, d, 30 + std::uint64_t(d), 0), n, d, n - 1, budget);
   }
 }
 

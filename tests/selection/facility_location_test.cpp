@@ -50,32 +50,7 @@ struct brute {
   }
 };
 
-template <class T>
-std::vector<T> features(index_t n, index_t d, std::uint64_t s, int kind) {
-  ladle::philox g(seed{s});
-  std::vector<T> x(std::size_t(n * d));
-  if (kind == 0) {  // Gaussian
-    for (auto& v : x) v = T(ladle::normal(g));
-  } else if (kind == 1) {  // integer grid 0..3: distances and gains tie everywhere
-    for (auto& v : x) v = T(ladle::uniform_index(g, 4));
-  } else {  // every point three times (rows i, i + n/3, i + 2n/3)
-    const index_t m = n / 3;
-    for (index_t i = 0; i < m; ++i)
-      for (index_t f = 0; f < d; ++f) {
-        const T v = T(ladle::normal(g));
-        for (index_t r = 0; r < 3; ++r) x[std::size_t((i + r * m) * d + f)] = v;
-      }
-    for (index_t i = 3 * m; i < n; ++i)
-      for (index_t f = 0; f < d; ++f) x[std::size_t(i * d + f)] = T(ladle::normal(g));
-  }
-  return x;
-}
-
-template <class T>
-ladle::matrix_view<const T> view_of(const std::vector<T>& x, index_t n, index_t d) {
-  return ladle::make_view(static_cast<const T*>(x.data()), {n, d});
-}
-
+using st::view_of;
 facility_location_options with(facility_greedy m, double eps = 0.01, std::uint64_t s = 0) {
   facility_location_options o;
   o.method = m;
@@ -98,7 +73,7 @@ TEST_CASE_TEMPLATE("facility_location naive: gains, choices and objective by bru
   for (int kind : {0, 1, 2}) {
     const index_t n = 40, d = 5, budget = 8;
     CAPTURE(kind);
-    const auto x = features<T>(n, d, 11 + std::uint64_t(kind), kind);
+    const auto x = st::facility_features<T>(n, d, 11 + std::uint64_t(kind), kind);
     const brute<T> ref(x, n, d);
     const auto r = ladle::facility_location(view_of(x, n, d), budget, with(facility_greedy::naive));
     // Float X: D is a float32 sum (relative error below (d + 2) 2^-24 per distance).
@@ -135,7 +110,7 @@ TEST_CASE("facility_location on integer data equals an exact greedy written here
   for (index_t d : {1, 2, 3}) {
     const index_t n = 45;
     CAPTURE(d);
-    const auto x = features<double>(n, d, 70 + std::uint64_t(d), 1);
+    const auto x = st::facility_features<double>(n, d, 70 + std::uint64_t(d), 1);
     const brute<double> ref(x, n, d);
     std::vector<index_t> S;
     std::vector<double> gains;
@@ -174,7 +149,7 @@ TEST_CASE_TEMPLATE("facility_location lazy == naive, bit for bit", T, float, dou
     CAPTURE(c.n);
     CAPTURE(c.d);
     CAPTURE(c.kind);
-    const auto x = features<T>(c.n, c.d, std::uint64_t(c.n * 7 + c.d), c.kind);
+    const auto x = st::facility_features<T>(c.n, c.d, std::uint64_t(c.n * 7 + c.d), c.kind);
     const auto X = view_of(x, c.n, c.d);
     const index_t budget = c.n > 500 ? 6 : std::min<index_t>(25, c.n / 2);
     const auto naive = ladle::facility_location(X, budget, with(facility_greedy::naive));
@@ -186,7 +161,7 @@ TEST_CASE_TEMPLATE("facility_location lazy == naive, bit for bit", T, float, dou
       CHECK(naive.gains[t] <= naive.gains[t - 1]);
   }
   // Budget n: every row is chosen, the tail of zero gains in ascending row order.
-  const auto x = features<T>(30, 2, 5, 2);
+  const auto x = st::facility_features<T>(30, 2, 5, 2);
   const auto all_n = ladle::facility_location(view_of(x, 30, 2), 30, with(facility_greedy::naive));
   const auto all_l = ladle::facility_location(view_of(x, 30, 2), 30, with(facility_greedy::lazy));
   check_same(all_l, all_n);
@@ -201,7 +176,7 @@ TEST_CASE("facility_location greedy is within 1 - 1/e of the exhaustive optimum"
   int strictly_below = 0;
   for (std::uint64_t trial = 0; trial < 30; ++trial) {
     const index_t n = 6 + index_t(trial % 5), d = 2, k = 2 + index_t(trial % 3);
-    const auto x = features<double>(n, d, 300 + trial, 0);
+    const auto x = st::facility_features<double>(n, d, 300 + trial, 0);
     const brute<double> ref(x, n, d);
     double opt = 0;
     for (unsigned mask = 0; mask < (1u << n); ++mask) {
@@ -221,7 +196,7 @@ TEST_CASE("facility_location greedy is within 1 - 1/e of the exhaustive optimum"
 
 TEST_CASE("facility_location stochastic greedy") {
   const index_t n = 400, d = 6, budget = 20;
-  const auto x = features<float>(n, d, 99, 0);
+  const auto x = st::facility_features<float>(n, d, 99, 0);
   const auto X = view_of(x, n, d);
   const auto a = ladle::facility_location(X, budget, with(facility_greedy::stochastic, 0.1, 5));
   const auto b = ladle::facility_location(X, budget, with(facility_greedy::stochastic, 0.1, 5));
@@ -246,7 +221,7 @@ TEST_CASE("facility_location stochastic greedy") {
   check_same(ladle::facility_location(X, budget, with(facility_greedy::stochastic, 1e-300, 1)),
              naive);
   // The same on tie-heavy integer data: the sample comes in random order, ties go to the row.
-  const auto grid = features<double>(150, 2, 17, 1);
+  const auto grid = st::facility_features<double>(150, 2, 17, 1);
   for (std::uint64_t s = 0; s < 3; ++s)
     check_same(ladle::facility_location(view_of(grid, 150, 2), 30,
                                         with(facility_greedy::stochastic, 1e-300, s)),
@@ -257,7 +232,7 @@ TEST_CASE("facility_location stochastic greedy") {
   double ratio_sum = 0;
   int trials = 0;
   for (std::uint64_t data = 0; data < 6; ++data) {
-    const auto tx = features<double>(tn, 2, 500 + data, 0);
+    const auto tx = st::facility_features<double>(tn, 2, 500 + data, 0);
     const brute<double> tref(tx, tn, 2);
     double opt = 0;
     for (index_t i = 0; i < tn; ++i)
@@ -277,7 +252,7 @@ TEST_CASE("facility_location stochastic greedy") {
 
 TEST_CASE("facility_location: same bits for every thread count and layout") {
   const index_t n = 1100, d = 5;  // two row chunks of the gain sum
-  const auto x = features<float>(n, d, 8, 0);
+  const auto x = st::facility_features<float>(n, d, 8, 0);
   const auto X = view_of(x, n, d);
   std::vector<float> xt(x.size());
   for (index_t i = 0; i < n; ++i)

@@ -1,6 +1,6 @@
 // Test helpers for the selection family: chi-square goodness of fit and exact inclusion
 // probabilities of successive weighted sampling, computed independently of ladle; SHA-256
-// digests as lower-case hex (hashlib's hexdigest()).
+// digests as lower-case hex (hashlib's hexdigest()); the facility-location tests' points.
 #pragma once
 
 #include <ladle/selection.hpp>
@@ -104,6 +104,35 @@ inline std::string hex(const ladle::sha256_digest& d) {
     s += digits[b & 15];
   }
   return s;
+}
+
+/// n×d row-major points for the facility-location tests, by kind: 0 Gaussian; 1 an integer
+/// grid 0..3 (distances and gains tie everywhere); 2 every point three times (rows i, i + n/3,
+/// i + 2n/3: zero distances), the rest Gaussian.
+template <class T>
+inline std::vector<T> facility_features(index_t n, index_t d, std::uint64_t s, int kind) {
+  ladle::philox g(ladle::seed{s});
+  std::vector<T> x(std::size_t(n * d));
+  if (kind == 0) {  // Gaussian
+    for (auto& v : x) v = T(ladle::normal(g));
+  } else if (kind == 1) {  // integer grid 0..3: distances and gains tie everywhere
+    for (auto& v : x) v = T(ladle::uniform_index(g, 4));
+  } else {  // every point three times (rows i, i + n/3, i + 2n/3)
+    const index_t m = n / 3;
+    for (index_t i = 0; i < m; ++i)
+      for (index_t f = 0; f < d; ++f) {
+        const T v = T(ladle::normal(g));
+        for (index_t r = 0; r < 3; ++r) x[std::size_t((i + r * m) * d + f)] = v;
+      }
+    for (index_t i = 3 * m; i < n; ++i)
+      for (index_t f = 0; f < d; ++f) x[std::size_t(i * d + f)] = T(ladle::normal(g));
+  }
+  return x;
+}
+
+template <class T>
+inline ladle::matrix_view<const T> view_of(const std::vector<T>& x, index_t n, index_t d) {
+  return ladle::make_view(static_cast<const T*>(x.data()), {n, d});
 }
 
 }  // namespace st
