@@ -42,21 +42,12 @@ void facility_chunk_gains(const facility_rows<V>& X, const double* mind, const V
   const index_t padded = (m + 3) / 4 * 4;
   for (index_t q = 0; q < padded; ++q) cp[q] = c[std::min(q, m - 1)];
   double acc[facility_batch] = {};
-  const sq_distance_screen screen(X.d);
   for (index_t i = b; i < e; ++i) {
     const double mi = mind[i];
     if (mi == 0) continue;
     const V* ri = X.row(i);
     double dist[facility_batch];
-    for (index_t q = 0; q < padded; q += 4) {
-      // Four candidates the float screen proves no nearer than mi add nothing: skip their
-      // exact distances (dist = mi gives the same +0 the exact values would).
-      if (screen.clears(cp + q, std::min<index_t>(4, m - q), ri, X.d, mi)) {
-        for (index_t r = 0; r < 4; ++r) dist[q + r] = mi;
-        continue;
-      }
-      exact_sq_distance_rows4(cp + q, ri, X.d, dist + q);
-    }
+    for (index_t q = 0; q < padded; q += 4) exact_sq_distance_rows4(cp + q, ri, X.d, dist + q);
     for (index_t q = 0; q < m; ++q) {
       const double t = mi - dist[q];
       if (t > 0) acc[q] += t;
@@ -143,10 +134,8 @@ double facility_max_sq_distance(const Policy& policy, const facility_rows<V>& X)
 template <class Policy, class V>
 void facility_add(const Policy& policy, const facility_rows<V>& X, double* mind, index_t c) {
   const V* rc = X.row(c);
-  const sq_distance_screen screen(X.d);
   parallel_for(policy, X.n, facility_chunk, [&](index_t b, index_t e) {
-    // Rows whose minimum provably stays are left out; the rest get the exact distance, four
-    // at a time.
+    // Rows already at 0 are left out; the rest get the exact distance, four at a time.
     index_t need[4];
     index_t nn = 0;
     auto flush = [&] {
@@ -162,7 +151,7 @@ void facility_add(const Policy& policy, const facility_rows<V>& X, double* mind,
       nn = 0;
     };
     for (index_t i = b; i < e; ++i) {
-      if (mind[i] == 0 || screen.clears(X.row(i), rc, X.d, mind[i])) continue;
+      if (mind[i] == 0) continue;
       need[nn++] = i;
       if (nn == 4) flush();
     }
